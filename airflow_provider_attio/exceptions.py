@@ -1,0 +1,147 @@
+"""The errors the Attio provider raises.
+
+Every error carries what a user needs to act on it (the HTTP status, Attio's ``type``/``code``/``message``,
+the method and path) and never the token. Permanent errors subclass :class:`AttioPermanentError`: retrying
+them cannot help, so operators fail their task without Airflow retries. Transient errors (rate limits,
+server errors, timeouts) reach the task only after the hook's own retry budget is spent, and leave
+Airflow's retries to act.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from airflow.providers.common.compat.sdk import AirflowException
+
+#: The scopes the provider's calls need; named in auth errors so a user knows what to grant.
+REQUIRED_SCOPES: tuple[str, ...] = ("record_permission:read-write", "object_configuration:read")
+
+
+class AttioError(AirflowException):
+    """An Attio API call failed, or was refused before it was sent.
+
+    :param message: what went wrong, in words a user can act on.
+    :param status: the HTTP status code, or ``None`` when no response was received.
+    :param error_type: Attio's error ``type`` (``invalid_request_error``, ``auth_error``...).
+    :param code: Attio's error ``code`` (``not_found``, ``merge_in_progress``, ``filter_error``...).
+    :param attio_message: Attio's own ``message``.
+    :param method: the HTTP method of the call.
+    :param path: the URL path of the call (never the query string, never headers).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        error_type: str | None = None,
+        code: str | None = None,
+        attio_message: str | None = None,
+        method: str | None = None,
+        path: str | None = None,
+    ) -> None:
+        self.message = message
+        self.status = status
+        self.error_type = error_type
+        self.code = code
+        self.attio_message = attio_message
+        self.method = method
+        self.path = path
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        parts = [self.message]
+        if self.method and self.path:
+            parts.append(f"[{self.method} {self.path}")
+            details = [str(self.status)] if self.status is not None else []
+            details += [d for d in (self.error_type, self.code) if d]
+            parts[-1] += (" -> " + " ".join(details) if details else "") + "]"
+        if self.attio_message and self.attio_message not in self.message:
+            parts.append(f"Attio said: {self.attio_message}")
+        return " ".join(parts)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The error as plain data (for trigger events and logs)."""
+        return {
+            "error_class": type(self).__name__,
+            "message": self.message,
+            "status": self.status,
+            "error_type": self.error_type,
+            "code": self.code,
+            "attio_message": self.attio_message,
+            "method": self.method,
+            "path": self.path,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> AttioError:
+        """Rebuild an error serialized with :meth:`to_dict`, as its original class."""
+        error_cls = _ERROR_CLASSES.get(str(data.get("error_class")), AttioError)
+        return error_cls(
+            str(data.get("message", "")),
+            status=data.get("status"),
+            error_type=data.get("error_type"),
+            code=data.get("code"),
+            attio_message=data.get("attio_message"),
+            method=data.get("method"),
+            path=data.get("path"),
+        )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Keyword-only arguments need help to survive pickling (e.g. across process pools).
+        return (_rebuild_error, (self.to_dict(),))
+
+
+def _rebuild_error(data: dict[str, Any]) -> AttioError:
+    return AttioError.from_dict(data)
+
+
+class AttioPermanentError(AttioError):
+    """An error that retrying cannot fix: the task fails without Airflow retries."""
+
+
+class AttioTransientError(AttioError):
+    """An error that may pass: rate limits, server errors, timeouts, dropped connections."""
+
+
+class AttioNotFoundError(AttioPermanentError):
+    """Attio answered 404 ``not_found`` for a record."""
+
+
+class AttioObjectNotFoundError(AttioNotFoundError):
+    """The object (``people``, ``companies``, a custom object...) does not exist in the workspace."""
+
+
+class AttioAuthError(AttioPermanentError):
+    """401 or 403: the token is missing, invalid, inactive or lacks a scope."""
+
+
+class AttioValidationError(AttioPermanentError):
+    """Attio answered 400, or the provider refused bad input before sending anything."""
+
+
+class AttioRateLimitError(AttioTransientError):
+    """429 ``rate_limit_exceeded`` outlasted the hook's retry budget."""
+
+    #: Seconds Attio asked to wait (from ``Retry-After``), when it said.
+    retry_after: float | None = None
+
+
+class AttioServerError(AttioTransientError):
+    """5xx, a timeout or a dropped connection outlasted the hook's retry budget."""
+
+
+_ERROR_CLASSES: dict[str, type[AttioError]] = {
+    cls.__name__: cls
+    for cls in (
+        AttioError,
+        AttioPermanentError,
+        AttioTransientError,
+        AttioNotFoundError,
+        AttioObjectNotFoundError,
+        AttioAuthError,
+        AttioValidationError,
+        AttioRateLimitError,
+        AttioServerError,
+    )
+}

@@ -1,0 +1,718 @@
+"""AttioHook: every call this provider makes to Attio goes through here.
+
+The hook owns the connection, the token, the HTTP session, the retry policy and the reading of Attio's
+answers (what a 404 means, when to wait, what is permanent). Operators, the sensor and the trigger are
+thin shells over it, so they can never disagree about Attio's semantics.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import random
+import re
+import threading
+import time
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import quote, urlsplit
+
+import requests
+import tenacity
+from requests.adapters import HTTPAdapter
+from urllib3.exceptions import NewConnectionError
+
+from airflow.providers.common.compat.sdk import BaseHook, mask_secret
+from airflow_provider_attio import __version__
+from airflow_provider_attio.exceptions import (
+    REQUIRED_SCOPES,
+    AttioAuthError,
+    AttioError,
+    AttioNotFoundError,
+    AttioObjectNotFoundError,
+    AttioPermanentError,
+    AttioRateLimitError,
+    AttioServerError,
+    AttioTransientError,
+    AttioValidationError,
+)
+
+if TYPE_CHECKING:
+    from airflow_provider_attio.bulk import BulkDeleteSummary
+
+DEFAULT_HOST = "https://api.attio.com"
+USER_AGENT = f"airflow-provider-attio/{__version__}"
+
+DeleteOutcome = Literal["deleted", "not_found"]
+WaitFor = Literal["present", "absent"]
+
+_UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_SLUG_RE = re.compile(r"^[a-z][a-z0-9_]{0,127}$")
+
+
+@dataclass(frozen=True)
+class ConnectionSettings:
+    """The tunable options of an ``attio`` connection (its extras), with their defaults.
+
+    :param timeout: seconds to wait for Attio to answer one request (the read timeout).
+    :param connect_timeout: seconds to wait for a TCP/TLS connection to Attio.
+    :param max_retries: retries of one call after its first attempt, for transient failures.
+    :param retry_budget: seconds one call may spend retrying, sleeps included.
+    :param max_retry_wait: the longest single sleep between two attempts, in seconds.
+    :param backoff: the first backoff sleep in seconds; it doubles per retry, with full jitter.
+    """
+
+    timeout: float = 30.0
+    connect_timeout: float = 10.0
+    max_retries: int = 8
+    retry_budget: float = 120.0
+    max_retry_wait: float = 30.0
+    backoff: float = 0.5
+
+    @classmethod
+    def from_extras(cls, extras: Mapping[str, Any]) -> ConnectionSettings:
+        """Read the settings from a connection's extras, refusing unknown or malformed ones.
+
+        Forms of Airflow before 3.2 store fields as ``extra__attio__<name>``; both spellings are accepted.
+        Empty values (an untouched form field) mean "use the default".
+        """
+        known = {f.name: f.type for f in cls.__dataclass_fields__.values()}
+        values: dict[str, Any] = {}
+        for raw_key, raw_value in extras.items():
+            key = raw_key.removeprefix("extra__attio__")
+            if raw_value is None or raw_value == "":
+                continue
+            if key not in known:
+                hint = " (extras are options, never HTTP headers)" if key.lower() == "headers" else ""
+                raise AttioValidationError(
+                    f"The connection has an unknown extra {raw_key!r}{hint}; "
+                    f"known extras: {', '.join(sorted(known))}."
+                )
+            want_int = known[key] in ("int", int)
+            try:
+                number = float(raw_value) if not isinstance(raw_value, bool) else float("nan")
+            except (TypeError, ValueError):
+                number = float("nan")
+            if number != number or number < 0 or (want_int and number != int(number)):
+                kind = "a non-negative integer" if want_int else "a non-negative number of seconds"
+                raise AttioValidationError(
+                    f"The connection's extra {key!r} must be {kind}; got {raw_value!r}."
+                )
+            values[key] = int(number) if want_int else number
+        settings = cls(**values)
+        if settings.timeout <= 0 or settings.connect_timeout <= 0:
+            raise AttioValidationError("The connection's timeout and connect_timeout must be greater than 0.")
+        return settings
+
+
+@dataclass
+class _Answer:
+    """What one logical call (all its attempts) came back with."""
+
+    status: int
+    body: Any
+    #: An earlier attempt of this call ended without a clear answer (timeout, dropped connection, 5xx),
+    #: so it may have been applied by Attio.
+    ambiguous_earlier: bool
+
+
+@dataclass
+class _CallState:
+    ambiguous: bool = False
+    attempts: int = 0
+    started: float = field(default_factory=time.monotonic)
+
+
+@dataclass(frozen=True)
+class RecordPoll:
+    """One check of a record by :meth:`AttioHook.poll_record`.
+
+    :param done: the sensor's condition is met.
+    :param state: what Attio said: ``"present"``, ``"absent"``, ``"merging"`` or ``"unavailable"``.
+    :param detail: a line for the task log.
+    :param xcom: what the sensor returns when done (``present``: the record's ids and ``web_url``).
+    """
+
+    done: bool
+    state: Literal["present", "absent", "merging", "unavailable"]
+    detail: str
+    xcom: dict[str, Any] | None = None
+
+
+def validate_object(value: Any, field_name: str = "object") -> str:
+    """Return ``value`` if it is an Attio object UUID or snake_case api slug, else raise.
+
+    :param value: the object as given by the user (``people``, ``companies``, a custom slug or a UUID).
+    :param field_name: the argument's name, used in the error message.
+    """
+    if isinstance(value, str) and (_SLUG_RE.match(value) or _UUID_RE.match(value)):
+        return value
+    raise AttioValidationError(
+        f"{field_name} must be an Attio object api slug in snake_case (e.g. 'people', 'companies') "
+        f"or an object UUID; got {_shorten(value)}."
+    )
+
+
+def validate_record_id(value: Any, field_name: str = "record_id") -> str:
+    """Return ``value`` (lower-cased) if it is a UUID, else raise :class:`AttioValidationError`.
+
+    :param value: the record id as given by the user.
+    :param field_name: the argument's name, used in the error message.
+    """
+    if isinstance(value, str) and _UUID_RE.match(value):
+        return value.lower()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    raise AttioValidationError(
+        f"{field_name} must be an Attio record id, a UUID like "
+        f"'891dcbfc-9141-415d-9b2a-2238a6cc012d'; got {_shorten(value)}."
+    )
+
+
+def validate_wait_for(value: Any) -> WaitFor:
+    """Return ``value`` if it is ``"present"`` or ``"absent"``, else raise."""
+    if value in ("present", "absent"):
+        return value  # type: ignore[no-any-return]
+    raise AttioValidationError(f"wait_for must be 'present' or 'absent'; got {_shorten(value)}.")
+
+
+def _shorten(value: Any, limit: int = 80) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _is_loopback(hostname: str) -> bool:
+    if hostname.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(hostname).is_loopback
+    except ValueError:
+        return False
+
+
+def retry_after_seconds(header: str | None, now: float | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header: delta-seconds, or an HTTP date as Attio sends.
+
+    :param header: the header's value, or ``None``.
+    :param now: the current epoch time (for tests); defaults to ``time.time()``.
+    :return: the wait (never negative), or ``None`` if the header is missing or unreadable.
+    """
+    if not header:
+        return None
+    header = header.strip()
+    if header.isdigit():
+        return float(header)
+    try:
+        when = parsedate_to_datetime(header)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None:
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+def error_from_response(response: requests.Response, method: str, path: str) -> AttioError:
+    """Turn a non-2xx answer into the matching :class:`AttioError`, reading Attio's flat error body.
+
+    Attio's error body is ``{status_code, type, code, message}``; a body of any other shape still gives
+    an error carrying the raw status.
+    """
+    status = response.status_code
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        body = {}
+    kwargs: dict[str, Any] = {
+        "status": status,
+        "error_type": body.get("type") if isinstance(body.get("type"), str) else None,
+        "code": body.get("code") if isinstance(body.get("code"), str) else None,
+        "attio_message": body.get("message") if isinstance(body.get("message"), str) else None,
+        "method": method,
+        "path": path,
+    }
+    code = kwargs["code"]
+    if status == 400:
+        return AttioValidationError("Attio rejected the request as invalid.", **kwargs)
+    if status == 401:
+        return AttioAuthError(
+            "Attio rejected the token: it is missing, invalid, expired or revoked. "
+            "Check the password of the Attio connection.",
+            **kwargs,
+        )
+    if status == 403:
+        return AttioAuthError(
+            "The token is not allowed to do this. The provider needs the scopes "
+            f"{' and '.join(REQUIRED_SCOPES)} (granted to the API key in Attio's workspace settings).",
+            **kwargs,
+        )
+    if status == 404 and code == "merge_in_progress":
+        return AttioTransientError("The record is being merged and cannot be read or deleted yet.", **kwargs)
+    if status == 404:
+        return AttioNotFoundError("Attio answered 404 not found.", **kwargs)
+    if status == 429:
+        error = AttioRateLimitError("Attio's rate limit was exceeded.", **kwargs)
+        error.retry_after = retry_after_seconds(response.headers.get("Retry-After"))
+        return error
+    if status >= 500:
+        return AttioServerError(f"Attio answered with a server error ({status}).", **kwargs)
+    return AttioPermanentError(f"Attio answered with an unexpected status {status}.", **kwargs)
+
+
+class AttioHook(BaseHook):
+    """Talk to the Attio REST API (v2) through an Airflow connection of type ``attio``.
+
+    The connection's password is the token (an Attio API key or OAuth access token); its host is
+    optional and defaults to ``https://api.attio.com``. Plain ``http://`` is allowed only for loopback
+    hosts (a local emulator). Extras tune timeouts and retries, see :class:`ConnectionSettings`.
+
+    Every call retries by itself on 429 (sleeping until ``Retry-After``), 5xx, timeouts, dropped
+    connections and 404 ``merge_in_progress``, with jittered exponential backoff, a per-wait cap and a
+    total budget. 400, 401, 403 and a plain 404 are never retried.
+
+    :param attio_conn_id: the Airflow connection id, ``attio_default`` by default.
+    :param connection: an already fetched connection (triggers fetch it asynchronously); skips the lookup.
+    """
+
+    conn_name_attr = "attio_conn_id"
+    default_conn_name = "attio_default"
+    conn_type = "attio"
+    hook_name = "Attio"
+
+    def __init__(self, attio_conn_id: str = default_conn_name, *, connection: Any = None) -> None:
+        super().__init__()
+        self.attio_conn_id = attio_conn_id
+        self._connection = connection
+        self._session: requests.Session | None = None
+        self._session_lock = threading.Lock()
+        self._base_url: str | None = None
+        self._settings: ConnectionSettings | None = None
+        self._existing_objects: set[str] = set()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(attio_conn_id={self.attio_conn_id!r})"
+
+    # -- the connection form (Airflow 2.11 to 3.1; 3.2+ reads get_provider_info()) --------------------
+
+    @classmethod
+    def get_connection_form_widgets(cls) -> dict[str, Any]:
+        """Extra fields of the ``attio`` connection form on Airflow before 3.2."""
+        from flask_appbuilder.fieldwidgets import BS3TextFieldWidget
+        from flask_babel import lazy_gettext
+        from wtforms import StringField
+
+        from airflow_provider_attio.get_provider_info import CONN_FIELDS
+
+        return {
+            name: StringField(lazy_gettext(spec["label"]), widget=BS3TextFieldWidget())
+            for name, spec in CONN_FIELDS.items()
+        }
+
+    @classmethod
+    def get_ui_field_behaviour(cls) -> dict[str, Any]:
+        """Hide the fields Attio does not use and label the token field, on Airflow before 3.2."""
+        from airflow_provider_attio.get_provider_info import UI_FIELD_BEHAVIOUR
+
+        return {key.replace("-", "_"): value for key, value in UI_FIELD_BEHAVIOUR.items()}
+
+    # -- connection, settings, session ------------------------------------------------------------------
+
+    def _load(self) -> None:
+        if self._base_url is not None:
+            return
+        conn = self._connection or self.get_connection(self.attio_conn_id)
+        token = conn.password
+        if not token:
+            raise AttioAuthError(
+                f"The Attio connection {self.attio_conn_id!r} has no token: set its password to an Attio "
+                "API key or access token."
+            )
+        mask_secret(token)
+        self._settings = ConnectionSettings.from_extras(conn.extra_dejson or {})
+        self._base_url = self._base_url_of(conn)
+        self._token = token
+
+    def _base_url_of(self, conn: Any) -> str:
+        host = (conn.host or "").strip()
+        if not host:
+            return DEFAULT_HOST
+        if "://" not in host:
+            scheme = (conn.schema or "https").strip().lower()
+            host = f"{scheme}://{host}"
+        parts = urlsplit(host)
+        try:
+            port = parts.port or conn.port
+        except ValueError as err:
+            raise AttioValidationError(f"The Attio connection's host is not a valid URL: {host!r}.") from err
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise AttioValidationError(
+                f"The Attio connection's host must be an https:// URL like {DEFAULT_HOST}; got {host!r}."
+            )
+        if parts.scheme == "http" and not _is_loopback(parts.hostname):
+            raise AttioValidationError(
+                f"The Attio connection's host {host!r} uses plain http:// on a non-loopback host, which "
+                "would send the token in clear text. Use https:// (http:// is allowed only for "
+                "127.0.0.1, ::1 or localhost, e.g. a local emulator)."
+            )
+        netloc = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+        if port:
+            netloc += f":{port}"
+        return f"{parts.scheme}://{netloc}{parts.path.rstrip('/')}"
+
+    @property
+    def settings(self) -> ConnectionSettings:
+        """The connection's options (timeouts, retries), read on first use."""
+        self._load()
+        assert self._settings is not None
+        return self._settings
+
+    @property
+    def base_url(self) -> str:
+        """The API's base URL, e.g. ``https://api.attio.com``."""
+        self._load()
+        assert self._base_url is not None
+        return self._base_url
+
+    def get_conn(self) -> requests.Session:
+        """The hook's HTTP session: built once, then reused (keep-alive), with the token and User-Agent."""
+        with self._session_lock:
+            if self._session is None:
+                self._load()
+                session = requests.Session()
+                session.headers.update(
+                    {
+                        "Authorization": f"Bearer {self._token}",
+                        "User-Agent": USER_AGENT,
+                        "Accept": "application/json",
+                    }
+                )
+                # Retries are the hook's (they read Attio's answers); urllib3 must not retry underneath.
+                # The pool is sized for the bulk engine's concurrent writers.
+                adapter = HTTPAdapter(pool_connections=4, pool_maxsize=32, max_retries=0)
+                session.mount("https://", adapter)
+                session.mount("http://", adapter)
+                self._session = session
+            return self._session
+
+    def close(self) -> None:
+        """Close the HTTP session (its pooled connections)."""
+        with self._session_lock:
+            if self._session is not None:
+                self._session.close()
+                self._session = None
+
+    # -- the one place requests are sent ---------------------------------------------------------------
+
+    def _path(self, *segments: str) -> str:
+        return "/v2/" + "/".join(quote(segment, safe="") for segment in segments)
+
+    def _call(
+        self, method: str, path: str, *, json_body: Any = None, accept_not_found: bool = False
+    ) -> _Answer:
+        """Send one logical call with the retry policy and return its answer, or raise an AttioError.
+
+        :param accept_not_found: return a plain 404 ``not_found`` instead of raising, so the caller can
+            tell a missing record from a missing object.
+        """
+        session = self.get_conn()
+        settings = self.settings
+        url = self.base_url + path
+        state = _CallState()
+
+        def attempt() -> _Answer:
+            state.attempts += 1
+            try:
+                response = session.request(
+                    method,
+                    url,
+                    json=json_body,
+                    timeout=(settings.connect_timeout, settings.timeout),
+                    allow_redirects=False,
+                )
+            except requests.RequestException as err:
+                raise self._transport_error(err, method, path, state) from None
+            if response.status_code < 300:
+                body = response.json() if response.content else {}
+                return _Answer(response.status_code, body, state.ambiguous)
+            error = error_from_response(response, method, path)
+            if accept_not_found and type(error) is AttioNotFoundError:
+                return _Answer(response.status_code, {}, state.ambiguous)
+            if isinstance(error, AttioServerError):
+                state.ambiguous = True
+            raise error
+
+        retrying = tenacity.Retrying(
+            retry=tenacity.retry_if_exception_type(AttioTransientError),
+            # stop_before_delay: never start a sleep that would end past the budget.
+            stop=tenacity.stop_after_attempt(settings.max_retries + 1)
+            | tenacity.stop_before_delay(settings.retry_budget),
+            wait=_wait_for(settings),
+            before_sleep=self._log_retry,
+            retry_error_callback=lambda retry_state: self._exhausted(retry_state, state),
+            reraise=True,
+        )
+        return retrying(attempt)  # type: ignore[no-any-return]
+
+    def _transport_error(
+        self, err: requests.RequestException, method: str, path: str, state: _CallState
+    ) -> AttioError:
+        # A request that never reached Attio (refused, DNS, connect timeout) cannot have been applied;
+        # any other failure (read timeout, connection dropped mid-call) may have been.
+        never_sent = isinstance(err, requests.ConnectTimeout) or isinstance(
+            getattr(err.args[0] if err.args else None, "reason", None), NewConnectionError
+        )
+        if not never_sent:
+            state.ambiguous = True
+        if isinstance(err, requests.Timeout):
+            what = "did not connect in time" if never_sent else "timed out waiting for Attio's answer"
+        elif isinstance(err, requests.ConnectionError):
+            what = "could not connect" if never_sent else "lost the connection before Attio answered"
+        else:
+            return AttioPermanentError(
+                f"The request could not be sent: {type(err).__name__}.", method=method, path=path
+            )
+        # The exception text from requests may hold the URL; the URL never holds the token, but keep
+        # the message to the class name anyway so nothing unexpected is echoed.
+        return AttioServerError(f"The request {what} ({type(err).__name__}).", method=method, path=path)
+
+    def _log_retry(self, retry_state: tenacity.RetryCallState) -> None:
+        error = retry_state.outcome.exception() if retry_state.outcome else None
+        sleep = retry_state.next_action.sleep if retry_state.next_action else 0.0
+        self.log.warning(
+            "Attio call failed (attempt %d), retrying in %.2fs: %s", retry_state.attempt_number, sleep, error
+        )
+
+    def _exhausted(self, retry_state: tenacity.RetryCallState, state: _CallState) -> Any:
+        error = retry_state.outcome.exception() if retry_state.outcome else None
+        assert isinstance(error, AttioError)
+        elapsed = time.monotonic() - state.started
+        error.message += f" Gave up after {state.attempts} attempts over {elapsed:.1f}s."
+        error.args = (error._render(),)
+        raise error
+
+    # -- Attio semantics ---------------------------------------------------------------------------------
+
+    def object_exists(self, object: str) -> bool:
+        """Whether the object (slug or UUID) exists in the workspace: ``GET /v2/objects/{object}``.
+
+        :param object: the object's api slug (``people``) or UUID.
+        """
+        object = validate_object(object)
+        if object in self._existing_objects:
+            return True
+        answer = self._call("GET", self._path("objects", object), accept_not_found=True)
+        if answer.status == 404:
+            return False
+        self._existing_objects.add(object)
+        return True
+
+    def _raise_if_object_missing(self, object: str, error_path: str, method: str) -> None:
+        if not self.object_exists(object):
+            raise AttioObjectNotFoundError(
+                f"The Attio object {object!r} does not exist in this workspace (check the slug or UUID).",
+                status=404,
+                error_type="invalid_request_error",
+                code="not_found",
+                method=method,
+                path=error_path,
+            )
+
+    def get_record(self, object: str, record_id: str) -> dict[str, Any]:
+        """Return a record (``GET /v2/objects/{object}/records/{record_id}``'s ``data``).
+
+        :param object: the object's api slug or UUID.
+        :param record_id: the record's UUID.
+        :raises AttioNotFoundError: the record does not exist.
+        :raises AttioObjectNotFoundError: the object does not exist.
+        """
+        object, record_id = validate_object(object), validate_record_id(record_id)
+        path = self._path("objects", object, "records", record_id)
+        answer = self._call("GET", path, accept_not_found=True)
+        if answer.status == 404:
+            self._raise_if_object_missing(object, path, "GET")
+            raise AttioNotFoundError(
+                f"Record {record_id} does not exist in object {object!r}.",
+                status=404,
+                error_type="invalid_request_error",
+                code="not_found",
+                method="GET",
+                path=path,
+            )
+        return answer.body["data"]  # type: ignore[no-any-return]
+
+    def delete_record(self, object: str, record_id: str) -> DeleteOutcome:
+        """Delete a record (permanently): ``DELETE /v2/objects/{object}/records/{record_id}``.
+
+        Returns facts and leaves policy to the caller: ``"deleted"``, or ``"not_found"`` when the object
+        exists and the record does not. When an earlier attempt of this call ended ambiguously (timeout,
+        dropped connection, 5xx) and the retry gets 404, that attempt deleted it: the result is
+        ``"deleted"``.
+
+        :param object: the object's api slug or UUID.
+        :param record_id: the record's UUID.
+        :raises AttioObjectNotFoundError: the object does not exist.
+        """
+        object, record_id = validate_object(object), validate_record_id(record_id)
+        path = self._path("objects", object, "records", record_id)
+        answer = self._call("DELETE", path, accept_not_found=True)
+        if answer.status != 404:
+            return "deleted"
+        self._raise_if_object_missing(object, path, "DELETE")
+        if answer.ambiguous_earlier:
+            self.log.info("Record %s was deleted by an earlier attempt whose answer was lost.", record_id)
+            return "deleted"
+        return "not_found"
+
+    def iter_records(
+        self,
+        object: str,
+        filter: Mapping[str, Any] | None = None,
+        sorts: Sequence[Mapping[str, Any]] | None = None,
+        page_size: int = 500,
+    ) -> Iterator[dict[str, Any]]:
+        """Yield the records of an object matching ``filter``, paging until a short page.
+
+        Attio's query has no total and no cursor: a page shorter than ``page_size`` is the last. Pages are
+        read by offset, so don't delete while iterating: collect the ids first.
+
+        :param object: the object's api slug or UUID.
+        :param filter: an Attio query filter, e.g. ``{"email_addresses": "ada@example.com"}``; ``None``
+            matches every record.
+        :param sorts: Attio sorts, e.g. ``[{"attribute": "name", "direction": "asc"}]``.
+        :param page_size: records per request (Attio's ``limit``).
+        """
+        object = validate_object(object)
+        validate_filter(filter)
+        if sorts is not None and not (
+            isinstance(sorts, Sequence) and all(isinstance(s, Mapping) for s in sorts)
+        ):
+            raise AttioValidationError(f"sorts must be a list of Attio sort objects; got {_shorten(sorts)}.")
+        if not isinstance(page_size, int) or isinstance(page_size, bool) or page_size < 1:
+            raise AttioValidationError(f"page_size must be a positive integer; got {_shorten(page_size)}.")
+        path = self._path("objects", object, "records", "query")
+        offset = 0
+        while True:
+            body: dict[str, Any] = {"limit": page_size, "offset": offset}
+            if filter is not None:
+                body["filter"] = filter
+            if sorts is not None:
+                body["sorts"] = list(sorts)
+            answer = self._call("POST", path, json_body=body, accept_not_found=True)
+            if answer.status == 404:
+                raise AttioObjectNotFoundError(
+                    f"The Attio object {object!r} does not exist in this workspace (check the slug or UUID).",
+                    status=404,
+                    code="not_found",
+                    method="POST",
+                    path=path,
+                )
+            page = answer.body.get("data", [])
+            yield from page
+            if len(page) < page_size:
+                return
+            offset += page_size
+
+    def poll_record(self, object: str, record_id: str, wait_for: WaitFor) -> RecordPoll:
+        """Check a record once for a sensor: is it ``present`` (or ``absent``) yet?
+
+        The sensor's ``poke`` and the deferrable trigger both decide with this method. A missing object and
+        permanent errors (auth, bad input) raise; merges, rate limits, 5xx and timeouts that outlast the
+        retry budget mean "not yet".
+
+        :param object: the object's api slug or UUID.
+        :param record_id: the record's UUID.
+        :param wait_for: ``"present"`` or ``"absent"``.
+        """
+        wait_for = validate_wait_for(wait_for)
+        try:
+            record = self.get_record(object, record_id)
+        except AttioObjectNotFoundError:
+            raise
+        except AttioNotFoundError:
+            done = wait_for == "absent"
+            return RecordPoll(done, "absent", f"Record {record_id} of {object!r} does not exist.")
+        except AttioTransientError as err:
+            state: Literal["merging", "unavailable"] = (
+                "merging" if err.code == "merge_in_progress" else "unavailable"
+            )
+            return RecordPoll(False, state, f"Not decided yet: {err}")
+        if wait_for == "absent":
+            return RecordPoll(False, "present", f"Record {record_id} of {object!r} still exists.")
+        xcom = {
+            "object": object,
+            "record_id": record_id,
+            "id": record.get("id"),
+            "web_url": record.get("web_url"),
+        }
+        return RecordPoll(True, "present", f"Record {record_id} of {object!r} exists.", xcom)
+
+    def delete_records(self, object: str, **kwargs: Any) -> BulkDeleteSummary:
+        """Delete many records at Attio's pace: the bulk engine behind ``AttioDeleteRecordsOperator``.
+
+        See :func:`airflow_provider_attio.bulk.delete_records` for the arguments.
+        """
+        from airflow_provider_attio.bulk import delete_records
+
+        return delete_records(self, object, **kwargs)
+
+    def test_connection(self) -> tuple[bool, str]:
+        """Check the token with ``GET /v2/self``: active, which workspace, and the scopes the provider needs."""
+        try:
+            body = self._call("GET", "/v2/self").body
+        except AttioError as err:
+            return False, str(err)
+        if not isinstance(body, dict) or not body.get("active"):
+            return (
+                False,
+                "The token is inactive (revoked, expired or invalid): Attio's /v2/self says active=false.",
+            )
+        workspace = body.get("workspace_name") or body.get("workspace_slug") or body.get("workspace_id")
+        missing = missing_scopes(str(body.get("scope") or ""))
+        if missing:
+            return False, (
+                f"Connected to Attio workspace {workspace!r}, but the token lacks the scopes "
+                f"{', '.join(missing)} that the provider needs."
+            )
+        return (
+            True,
+            f"Connected to Attio workspace {workspace!r}; the token has the scopes the provider needs.",
+        )
+
+
+def missing_scopes(granted: str) -> list[str]:
+    """The scopes of :data:`REQUIRED_SCOPES` that a space-separated ``scope`` string lacks."""
+    have = set(granted.split())
+    return [scope for scope in REQUIRED_SCOPES if scope not in have]
+
+
+def validate_filter(filter: Any, field_name: str = "filter") -> None:
+    """Raise :class:`AttioValidationError` unless ``filter`` is ``None`` or a JSON-serializable dict."""
+    if filter is None:
+        return
+    if not isinstance(filter, Mapping):
+        raise AttioValidationError(
+            f"{field_name} must be an Attio query filter (a dict such as {{'name': 'Ada'}}); got {_shorten(filter)}."
+        )
+    try:
+        json.dumps(filter)
+    except (TypeError, ValueError) as err:
+        raise AttioValidationError(f"{field_name} must be JSON-serializable: {err}.") from None
+
+
+def _wait_for(settings: ConnectionSettings) -> Any:
+    """Sleep until ``Retry-After`` when Attio sent one, else jittered exponential backoff; capped."""
+    backoff = tenacity.wait_random_exponential(multiplier=settings.backoff, max=settings.max_retry_wait)
+
+    def wait(retry_state: tenacity.RetryCallState) -> float:
+        error = retry_state.outcome.exception() if retry_state.outcome else None
+        retry_after = getattr(error, "retry_after", None)
+        if retry_after is not None:
+            # A little jitter so concurrent writers don't all return on the same millisecond.
+            return float(min(settings.max_retry_wait, retry_after + random.uniform(0.0, 0.05)))
+        return float(max(0.01, backoff(retry_state)))
+
+    return wait
