@@ -1,0 +1,241 @@
+"""Injected faults and rate limits: the ways the emulator misbehaves, on purpose or as Attio does.
+
+Rules match a request by method and by a glob on its URL path (``fnmatch``: ``*`` also matches
+``/``), and are thread-safe: tests set them from their own thread while the server consults them.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import threading
+import time
+from dataclasses import dataclass
+from email.utils import formatdate
+from fnmatch import fnmatchcase
+from typing import TypeVar
+
+
+@dataclass
+class _Rule:
+    method: str | None
+    path: str | None
+    remaining: int | None  # None: until cleared
+
+    def matches(self, method: str, path: str) -> bool:
+        return (self.method is None or self.method == method) and (
+            self.path is None or fnmatchcase(path, self.path)
+        )
+
+    def same_target(self, method: str | None, path: str | None) -> bool:
+        return self.method == method and self.path == path
+
+
+@dataclass
+class _FailRule(_Rule):
+    status: int
+    code: str | None
+    retry_after: str | None
+    share: float | None  # None: fail every matching call while ``remaining`` lasts
+    rng: random.Random | None
+
+
+@dataclass
+class _LatencyRule(_Rule):
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A fault that fired: what the faulted call answers."""
+
+    status: int
+    code: str | None
+    retry_after: str | None
+
+
+_R = TypeVar("_R", bound=_Rule)
+
+
+def _upper(method: str | None) -> str | None:
+    return method.upper() if method else None
+
+
+class FaultPlan:
+    """The active fault rules of one emulator."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._failures: list[_FailRule] = []
+        self._latencies: list[_LatencyRule] = []
+        self._drops: list[_Rule] = []
+
+    def fail_next(
+        self,
+        count: int,
+        status: int,
+        method: str | None,
+        path: str | None,
+        code: str | None,
+        retry_after: str | None,
+    ) -> None:
+        """Make the next ``count`` matching calls answer ``status``."""
+        if count < 1:
+            raise ValueError("count must be at least 1")
+        with self._lock:
+            self._failures.append(
+                _FailRule(_upper(method), path, count, status, code, retry_after, None, None)
+            )
+
+    def fail_share(
+        self,
+        share: float,
+        status: int,
+        method: str | None,
+        path: str | None,
+        code: str | None,
+        seed: int | None,
+    ) -> None:
+        """Make a random ``share`` of matching calls answer ``status``; 0 removes the rule for that target."""
+        if not 0 <= share <= 1:
+            raise ValueError("share must be between 0 and 1")
+        method = _upper(method)
+        with self._lock:
+            self._failures = [f for f in self._failures if f.share is None or not f.same_target(method, path)]
+            if share > 0:
+                rule = _FailRule(method, path, None, status, code, None, share, random.Random(seed))
+                self._failures.append(rule)
+
+    def set_latency(self, seconds: float, method: str | None, path: str | None, count: int | None) -> None:
+        """Delay matching calls by ``seconds`` (the next ``count``, or all); 0 with no count clears."""
+        if seconds < 0:
+            raise ValueError("seconds must not be negative")
+        method = _upper(method)
+        with self._lock:
+            if count is None:
+                self._latencies = [r for r in self._latencies if not r.same_target(method, path)]
+            if seconds > 0:
+                self._latencies.append(_LatencyRule(method, path, count, seconds))
+
+    def drop_after_apply(self, count: int, method: str | None, path: str | None) -> None:
+        """Apply the next ``count`` matching successful calls, then close the connection unanswered."""
+        if count < 1:
+            raise ValueError("count must be at least 1")
+        with self._lock:
+            self._drops.append(_Rule(_upper(method), path, count))
+
+    def clear(self) -> None:
+        """Remove every rule."""
+        with self._lock:
+            self._failures.clear()
+            self._latencies.clear()
+            self._drops.clear()
+
+    # -- consulted by the server, once per request -----------------------------------------------
+
+    @staticmethod
+    def _consume(rules: list[_R], rule: _R) -> None:
+        if rule.remaining is not None:
+            rule.remaining -= 1
+            if rule.remaining == 0:
+                rules.remove(rule)
+
+    def take_latency(self, method: str, path: str) -> float:
+        """Return the delay for this call: the sum of the matching latency rules."""
+        if not self._latencies:  # the common case, without taking the lock
+            return 0.0
+        with self._lock:
+            matching = [r for r in self._latencies if r.matches(method, path)]
+            for rule in matching:
+                self._consume(self._latencies, rule)
+            return sum(r.seconds for r in matching)
+
+    def take_failure(self, method: str, path: str) -> Failure | None:
+        """Return the fault this call answers with, if a rule fires (the first one that does)."""
+        if not self._failures:
+            return None
+        with self._lock:
+            for rule in self._failures:
+                if not rule.matches(method, path):
+                    continue
+                if rule.share is not None and rule.rng is not None and rule.rng.random() >= rule.share:
+                    continue
+                self._consume(self._failures, rule)
+                return Failure(rule.status, rule.code, rule.retry_after)
+        return None
+
+    def take_drop(self, method: str, path: str) -> bool:
+        """Tell whether this applied call's connection must be dropped instead of answered."""
+        if not self._drops:
+            return False
+        with self._lock:
+            for rule in self._drops:
+                if rule.matches(method, path):
+                    self._consume(self._drops, rule)
+                    return True
+        return False
+
+
+def retry_after_date(wait: float = 0.0) -> str:
+    """Return ``Retry-After`` as Attio sends it: an HTTP date, at least the next whole second.
+
+    HTTP dates have whole seconds, so round up: a client that waits until the date finds the budget
+    refilled.
+    """
+    now = time.time()
+    return formatdate(max(math.floor(now) + 1, math.ceil(now + wait)), usegmt=True)
+
+
+class _Bucket:
+    """A token bucket holding up to one second's worth of requests."""
+
+    def __init__(self, rate: float) -> None:
+        self.rate = rate
+        self.capacity = max(rate, 1.0)
+        self.tokens = self.capacity
+        self.updated = time.monotonic()
+
+    def take(self) -> float | None:
+        """Spend a token and return None, or return the seconds until one is available."""
+        now = time.monotonic()
+        self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
+        self.updated = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return None
+        return (1 - self.tokens) / self.rate
+
+
+class RateLimiter:
+    """Separate read and write budgets, as Attio has (100 reads/s and 25 writes/s by default there).
+
+    :param reads_per_second: the read budget, or None for no limit.
+    :param writes_per_second: the write budget, or None for no limit.
+    """
+
+    def __init__(self, reads_per_second: float | None, writes_per_second: float | None) -> None:
+        self._lock = threading.Lock()
+        self._buckets: dict[str, _Bucket | None] = {}
+        self.set(reads_per_second, writes_per_second)
+
+    def set(self, reads_per_second: float | None, writes_per_second: float | None) -> None:
+        """Replace both budgets (full buckets)."""
+        for rate in (reads_per_second, writes_per_second):
+            if rate is not None and rate <= 0:
+                raise ValueError("a rate limit must be positive, or None for no limit")
+        with self._lock:
+            self._buckets = {
+                "read": _Bucket(reads_per_second) if reads_per_second else None,
+                "write": _Bucket(writes_per_second) if writes_per_second else None,
+            }
+
+    def acquire(self, kind: str) -> float | None:
+        """Spend one request of the ``"read"`` or ``"write"`` budget.
+
+        :return: None when allowed, else the seconds until the request would be allowed.
+        """
+        bucket = self._buckets[kind]
+        if bucket is None:
+            return None
+        with self._lock:
+            return bucket.take()

@@ -1,0 +1,606 @@
+"""The emulated workspace: objects, attributes, records, lists and tokens, in Attio's JSON formats.
+
+Everything here is plain in-memory state behind one lock, with no HTTP in sight: the ASGI app
+(``app.py``) and the Python helpers of :class:`~airflow_provider_attio.testing.AttioEmulator` both
+call it. Record JSON is built once, when the record is created, and never mutated afterwards (a change
+replaces the dict), so a reader may serialize a record it got from here without holding the lock.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from typing import Any
+
+from airflow_provider_attio.testing.errors import ApiError, not_found, validation_error
+from airflow_provider_attio.testing.filters import PRIMARY_FIELD, compile_filter, compile_sorts
+
+#: Every scope Attio's OAuth scheme defines (``components.securitySchemes`` of the OpenAPI document).
+ALL_SCOPES: tuple[str, ...] = tuple(
+    f"{area}:{level}"
+    for area in (
+        "user_management",
+        "record_permission",
+        "object_configuration",
+        "list_entry",
+        "list_configuration",
+        "public_collection",
+        "private_collection",
+        "comment",
+        "task",
+        "note",
+        "meeting",
+        "call_recording",
+        "webhook",
+        "file",
+        "scim_management",
+    )
+    for level in ("read", "read-write")
+)
+
+# Fixed ids, so tests and docs can name them and two emulators describe the same workspace.
+WORKSPACE_ID = "6c1c5b0e-3a4f-4d7b-9a43-1e1d2f3a4b5c"
+WORKSPACE_MEMBER_ID = "0b6c8d2e-5f1a-4c3b-8e7d-9a0b1c2d3e4f"
+DEFAULT_OBJECT_IDS: dict[str, str] = {
+    "people": "3f1d6a4e-8b2c-4e5f-9a1b-0c2d4e6f8a01",
+    "companies": "3f1d6a4e-8b2c-4e5f-9a1b-0c2d4e6f8a02",
+    "deals": "3f1d6a4e-8b2c-4e5f-9a1b-0c2d4e6f8a03",
+}
+
+_SLUG = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+def attio_timestamp(epoch: float | None = None) -> str:
+    """Format a time as Attio does: UTC, nine fraction digits, ``Z`` (``2022-11-21T13:22:49.061281000Z``)."""
+    moment = datetime.fromtimestamp(time.time() if epoch is None else epoch, tz=timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%f") + "000Z"
+
+
+def normalize_uuid(value: str) -> str | None:
+    """Return ``value`` as a canonical lowercase UUID string, or None when it is not a UUID."""
+    try:
+        return str(uuid.UUID(value))
+    except (ValueError, TypeError, AttributeError):
+        return None
+
+
+@dataclass(frozen=True)
+class Attribute:
+    """One attribute of an object: its slug, Attio type and whether it holds several values."""
+
+    api_slug: str
+    type: str
+    multiselect: bool = False
+
+
+@dataclass
+class ObjectState:
+    """An object (people, companies...) with its attributes and records."""
+
+    object_id: str
+    api_slug: str
+    singular_noun: str
+    plural_noun: str
+    created_at: str
+    attributes: dict[str, Attribute]
+    # record_id -> record JSON, in creation order (dicts keep insertion order).
+    records: dict[str, dict[str, Any]] = field(default_factory=dict)
+    merging: set[str] = field(default_factory=set)
+
+    def body(self) -> dict[str, Any]:
+        """Return the object as ``GET /v2/objects/{object}`` gives it under ``data``."""
+        return {
+            "id": {"workspace_id": WORKSPACE_ID, "object_id": self.object_id},
+            "api_slug": self.api_slug,
+            "singular_noun": self.singular_noun,
+            "plural_noun": self.plural_noun,
+            "created_at": self.created_at,
+        }
+
+
+@dataclass
+class ListState:
+    """A list: entries that each point at a record of the parent object."""
+
+    list_id: str
+    api_slug: str
+    name: str
+    parent_object_id: str
+    created_at: str
+    entries: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+@dataclass
+class Token:
+    """A bearer token the emulator knows."""
+
+    token: str
+    scopes: frozenset[str]
+    active: bool
+    actor_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    issued_at: int = field(default_factory=lambda: int(time.time()))
+
+    def has_scope(self, scope: str) -> bool:
+        """Tell whether the token grants ``scope``; as on Attio, ``x:read-write`` also grants ``x:read``."""
+        if scope in self.scopes:
+            return True
+        return scope.endswith(":read") and f"{scope}-write" in self.scopes
+
+
+_DEFAULT_OBJECTS: tuple[tuple[str, str, str, tuple[Attribute, ...]], ...] = (
+    (
+        "people",
+        "Person",
+        "People",
+        (
+            Attribute("name", "personal-name"),
+            Attribute("email_addresses", "email-address", multiselect=True),
+            Attribute("job_title", "text"),
+            Attribute("description", "text"),
+        ),
+    ),
+    (
+        "companies",
+        "Company",
+        "Companies",
+        (
+            Attribute("name", "text"),
+            Attribute("domains", "domain", multiselect=True),
+            Attribute("description", "text"),
+            Attribute("employee_count", "number"),
+        ),
+    ),
+    (
+        "deals",
+        "Deal",
+        "Deals",
+        (Attribute("name", "text"), Attribute("value", "currency")),
+    ),
+)
+
+
+class Workspace:
+    """All the state of one emulated Attio workspace. Every public method is thread-safe.
+
+    :param name: the workspace name that ``GET /v2/self`` reports.
+    """
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "workspace"
+        self._lock = threading.Lock()
+        self._objects: dict[str, ObjectState] = {}  # by object_id
+        self._object_ids_by_slug: dict[str, str] = {}
+        self._lists: dict[str, ListState] = {}  # by list_id
+        self._list_ids_by_slug: dict[str, str] = {}
+        self._tokens: dict[str, Token] = {}
+        created = attio_timestamp()
+        for slug, singular, plural, attributes in _DEFAULT_OBJECTS:
+            self._add_object(DEFAULT_OBJECT_IDS[slug], slug, singular, plural, created, attributes)
+
+    # -- tokens ---------------------------------------------------------------------------------
+
+    def add_token(self, token: str, scopes: Iterable[str] | None, active: bool) -> None:
+        """Register (or replace) a token. ``scopes=None`` grants every scope."""
+        granted = frozenset(ALL_SCOPES if scopes is None else scopes)
+        with self._lock:
+            self._tokens[token] = Token(token, granted, active)
+
+    def revoke_token(self, token: str) -> None:
+        """Mark a known token inactive."""
+        with self._lock:
+            if token not in self._tokens:
+                raise ValueError("unknown token")  # never echo a token back
+            self._tokens[token].active = False
+
+    def token(self, token: str) -> Token | None:
+        """Return what the emulator knows about ``token``, or None."""
+        with self._lock:
+            return self._tokens.get(token)
+
+    def self_body(self, token: Token) -> dict[str, Any]:
+        """Return the ``GET /v2/self`` body for an active token."""
+        return {
+            "active": True,
+            "scope": " ".join(sorted(token.scopes)),
+            "client_id": token.actor_id,
+            "token_type": "Bearer",
+            "exp": None,
+            "iat": token.issued_at,
+            "sub": WORKSPACE_ID,
+            "aud": token.actor_id,
+            "iss": "attio.com",
+            "authorized_by_workspace_member_id": WORKSPACE_MEMBER_ID,
+            "workspace_id": WORKSPACE_ID,
+            "workspace_name": self.name,
+            "workspace_slug": self.slug,
+            "workspace_logo_url": None,
+        }
+
+    # -- objects --------------------------------------------------------------------------------
+
+    def _add_object(
+        self,
+        object_id: str,
+        api_slug: str,
+        singular: str,
+        plural: str,
+        created_at: str,
+        attributes: Iterable[Attribute],
+    ) -> ObjectState:
+        obj = ObjectState(
+            object_id, api_slug, singular, plural, created_at, {a.api_slug: a for a in attributes}
+        )
+        self._objects[object_id] = obj
+        self._object_ids_by_slug[api_slug] = object_id
+        return obj
+
+    def add_object(self, api_slug: str, singular_noun: str | None, plural_noun: str | None) -> dict[str, Any]:
+        """Create a custom object with one text attribute, ``name``, and return its body."""
+        if not _SLUG.match(api_slug):
+            raise ValueError(f"api_slug must be snake_case, got {api_slug!r}")
+        with self._lock:
+            if api_slug in self._object_ids_by_slug:
+                raise ValueError(f"an object with api_slug {api_slug!r} already exists")
+            singular = singular_noun or api_slug.replace("_", " ").title()
+            obj = self._add_object(
+                str(uuid.uuid4()),
+                api_slug,
+                singular,
+                plural_noun or f"{singular}s",
+                attio_timestamp(),
+                [Attribute("name", "text")],
+            )
+            return obj.body()
+
+    def add_attribute(self, object_ref: str, api_slug: str, type_: str, multiselect: bool) -> None:
+        """Add an attribute to an object; existing records get it with no values."""
+        if type_ not in PRIMARY_FIELD:
+            raise ValueError(f"unsupported attribute type {type_!r}; use one of {', '.join(PRIMARY_FIELD)}")
+        if not _SLUG.match(api_slug):
+            raise ValueError(f"api_slug must be snake_case, got {api_slug!r}")
+        with self._lock:
+            obj = self._object(object_ref)
+            if api_slug in obj.attributes:
+                raise ValueError(f"{obj.api_slug} already has an attribute {api_slug!r}")
+            self._add_attribute(obj, Attribute(api_slug, type_, multiselect))
+
+    @staticmethod
+    def _add_attribute(obj: ObjectState, attribute: Attribute) -> None:
+        obj.attributes[attribute.api_slug] = attribute
+        # Copy on write: someone may be serializing the old record dicts right now.
+        for record_id, record in obj.records.items():
+            obj.records[record_id] = {**record, "values": {**record["values"], attribute.api_slug: []}}
+
+    def _object(self, object_ref: str) -> ObjectState:
+        """Find an object by api slug or UUID; the caller holds the lock."""
+        object_id = self._object_ids_by_slug.get(object_ref) or normalize_uuid(object_ref)
+        obj = self._objects.get(object_id) if object_id else None
+        if obj is None:
+            raise not_found(f'Object with slug/ID "{object_ref}" not found.')
+        return obj
+
+    def get_object(self, object_ref: str) -> dict[str, Any]:
+        """Return an object's body, or raise the 404 Attio gives."""
+        with self._lock:
+            return self._object(object_ref).body()
+
+    # -- records --------------------------------------------------------------------------------
+
+    def create_record(
+        self,
+        object_ref: str,
+        values: Mapping[str, Any],
+        actor: Mapping[str, Any],
+        *,
+        add_missing_attributes: bool = False,
+    ) -> dict[str, Any]:
+        """Create a record from ``values`` (simple or Attio form) and return its JSON.
+
+        :param add_missing_attributes: define attributes the object lacks, typed from the values
+            (the Python helper's convenience); the HTTP API refuses them as Attio does.
+        """
+        if not isinstance(values, Mapping):
+            raise validation_error('"data.values" must be an object mapping attribute slugs to values.')
+        with self._lock:
+            obj = self._object(object_ref)
+            if add_missing_attributes:
+                for slug, raw in values.items():
+                    if slug not in obj.attributes:
+                        self._add_attribute(obj, _infer_attribute(slug, raw))
+            now = time.time()
+            record_id = str(uuid.uuid4())
+            record = {
+                "id": {"workspace_id": WORKSPACE_ID, "object_id": obj.object_id, "record_id": record_id},
+                "created_at": attio_timestamp(now),
+                "web_url": f"https://app.attio.com/{self.slug}/{obj.api_slug}/{record_id}/overview",
+                "values": render_values(obj.attributes, values, attio_timestamp(now), dict(actor)),
+            }
+            obj.records[record_id] = record
+            return record
+
+    def _record(self, obj: ObjectState, record_id: str) -> str:
+        """Return the canonical id of an existing, readable record; the caller holds the lock."""
+        canonical = normalize_uuid(record_id)
+        if canonical is None or canonical not in obj.records:
+            raise not_found(f'Record with ID "{record_id}" not found.')
+        if canonical in obj.merging:
+            raise not_found(
+                f'Record with ID "{record_id}" is being merged into another record. Please try again later.',
+                code="merge_in_progress",
+            )
+        return canonical
+
+    def get_record(self, object_ref: str, record_id: str) -> dict[str, Any]:
+        """Return a record's JSON, or raise Attio's 404 (object, record or ``merge_in_progress``)."""
+        with self._lock:
+            obj = self._object(object_ref)
+            return obj.records[self._record(obj, record_id)]
+
+    def delete_record(self, object_ref: str, record_id: str) -> None:
+        """Delete a record and its list entries, or raise Attio's 404."""
+        with self._lock:
+            obj = self._object(object_ref)
+            canonical = self._record(obj, record_id)
+            del obj.records[canonical]
+            for lst in self._lists.values():
+                if lst.parent_object_id == obj.object_id:
+                    for entry_id in [e for e, v in lst.entries.items() if v["parent_record_id"] == canonical]:
+                        del lst.entries[entry_id]
+
+    def peek_record(self, object_ref: str, record_id: str) -> dict[str, Any] | None:
+        """Return a record's JSON even while it is being merged, or None when it doesn't exist."""
+        with self._lock:
+            obj = self._object(object_ref)
+            return obj.records.get(normalize_uuid(record_id) or "")
+
+    def attributes(self, object_ref: str) -> dict[str, Attribute]:
+        """Return the object's attributes, by slug."""
+        with self._lock:
+            return dict(self._object(object_ref).attributes)
+
+    def record_ids(self, object_ref: str) -> list[str]:
+        """Return the ids of the object's records, in creation order."""
+        with self._lock:
+            return list(self._object(object_ref).records)
+
+    def set_merging(self, object_ref: str, record_id: str, merging: bool) -> None:
+        """Mark a record as being merged (unreadable, undeletable) or clear the mark."""
+        with self._lock:
+            obj = self._object(object_ref)
+            canonical = normalize_uuid(record_id)
+            if canonical is None or canonical not in obj.records:
+                raise not_found(f'Record with ID "{record_id}" not found.')
+            if merging:
+                obj.merging.add(canonical)
+            else:
+                obj.merging.discard(canonical)
+
+    def query_records(self, object_ref: str, body: Any) -> list[dict[str, Any]]:
+        """Answer ``POST .../records/query``: filter, sort, then page by ``limit``/``offset``."""
+        if body is None:
+            body = {}
+        if not isinstance(body, dict):
+            raise validation_error("The request body must be a JSON object.")
+        limit = _non_negative_int(body.get("limit", 500), "limit")
+        offset = _non_negative_int(body.get("offset", 0), "offset")
+        with self._lock:
+            obj = self._object(object_ref)
+            attributes = dict(obj.attributes)
+            records = list(obj.records.values())
+        # Records are immutable, so the (possibly slow) filtering runs without the lock.
+        matches = compile_filter(body.get("filter") or {}, attributes)
+        order = compile_sorts(body.get("sorts"), attributes)
+        selected = order([r for r in records if matches(r)])
+        return selected[offset : offset + limit]
+
+    # -- lists ----------------------------------------------------------------------------------
+
+    def add_list(self, api_slug: str, name: str | None, parent_object: str) -> dict[str, Any]:
+        """Create a list of ``parent_object`` records and return its body."""
+        if not _SLUG.match(api_slug):
+            raise ValueError(f"api_slug must be snake_case, got {api_slug!r}")
+        with self._lock:
+            if api_slug in self._list_ids_by_slug:
+                raise ValueError(f"a list with api_slug {api_slug!r} already exists")
+            obj = self._object(parent_object)
+            lst = ListState(
+                str(uuid.uuid4()),
+                api_slug,
+                name or api_slug.replace("_", " ").title(),
+                obj.object_id,
+                attio_timestamp(),
+            )
+            self._lists[lst.list_id] = lst
+            self._list_ids_by_slug[api_slug] = lst.list_id
+            return {
+                "id": {"workspace_id": WORKSPACE_ID, "list_id": lst.list_id},
+                "api_slug": lst.api_slug,
+                "name": lst.name,
+                "parent_object": [obj.api_slug],
+                "created_at": lst.created_at,
+            }
+
+    def _list(self, list_ref: str) -> ListState:
+        list_id = self._list_ids_by_slug.get(list_ref) or normalize_uuid(list_ref)
+        lst = self._lists.get(list_id) if list_id else None
+        if lst is None:
+            raise not_found(f'List with slug/ID "{list_ref}" not found.')
+        return lst
+
+    def add_list_entry(self, list_ref: str, record_id: str) -> dict[str, Any]:
+        """Put a record of the list's parent object on the list and return the entry."""
+        with self._lock:
+            lst = self._list(list_ref)
+            parent = self._objects[lst.parent_object_id]
+            canonical = normalize_uuid(record_id)
+            if canonical is None or canonical not in parent.records:
+                raise not_found(f'Record with ID "{record_id}" not found.')
+            entry_id = str(uuid.uuid4())
+            entry = {
+                "id": {"workspace_id": WORKSPACE_ID, "list_id": lst.list_id, "entry_id": entry_id},
+                "parent_record_id": canonical,
+                "parent_object": parent.api_slug,
+                "created_at": attio_timestamp(),
+                "entry_values": {},
+            }
+            lst.entries[entry_id] = entry
+            return entry
+
+    def list_entry_ids(self, list_ref: str) -> list[str]:
+        """Return the ids of a list's entries, in creation order."""
+        with self._lock:
+            return list(self._list(list_ref).entries)
+
+    def delete_list_entry(self, list_ref: str, entry_id: str) -> None:
+        """Delete a list entry, or raise Attio's 404 for the list or the entry."""
+        with self._lock:
+            lst = self._list(list_ref)
+            canonical = normalize_uuid(entry_id)
+            if canonical is None or canonical not in lst.entries:
+                raise not_found(f'List entry with ID "{entry_id}" not found.')
+            del lst.entries[canonical]
+
+
+def _non_negative_int(value: Any, name: str) -> int:
+    # JSON has one number type: accept 20 and 20.0, refuse 2.5, -1, "20" and true.
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0 or value != int(value):
+        raise validation_error(f'"{name}" must be a non-negative integer, got {value!r}.')
+    return int(value)
+
+
+def _infer_attribute(slug: str, raw: Any) -> Attribute:
+    """Guess an attribute's type from a Python value (used by the lenient helper only)."""
+    multiselect = isinstance(raw, (list, tuple)) and len(raw) > 1
+    sample = raw[0] if isinstance(raw, (list, tuple)) and raw else raw
+    if isinstance(sample, bool):
+        return Attribute(slug, "checkbox", multiselect)
+    if isinstance(sample, (int, float)):
+        return Attribute(slug, "number", multiselect)
+    return Attribute(slug, "text", multiselect)
+
+
+# -- values -------------------------------------------------------------------------------------
+
+
+def render_values(
+    attributes: Mapping[str, Attribute], values: Mapping[str, Any], active_from: str, actor: dict[str, Any]
+) -> dict[str, list[dict[str, Any]]]:
+    """Turn write-form values into the read form Attio returns: every attribute, a list each.
+
+    A value may be given as Attio takes it on write: a single value or a list of values, each a
+    plain value (``"Ada"``, ``5``) or an object with the type's fields (``{"email_address": ...}``).
+    """
+    unknown = [slug for slug in values if slug not in attributes]
+    if unknown:
+        raise validation_error(f'Cannot find attribute with slug/ID "{unknown[0]}".', code="value_not_found")
+    rendered: dict[str, list[dict[str, Any]]] = {}
+    for slug, attribute in attributes.items():
+        raw = values.get(slug)
+        items = [] if raw is None else list(raw) if isinstance(raw, (list, tuple)) else [raw]
+        if len(items) > 1 and not attribute.multiselect:
+            raise validation_error(f'Attribute "{slug}" takes a single value, got {len(items)}.')
+        rendered[slug] = [
+            {
+                "active_from": active_from,
+                "active_until": None,
+                "created_by_actor": actor,
+                **_value_fields(attribute, item),
+                "attribute_type": attribute.type,
+            }
+            for item in items
+        ]
+    return rendered
+
+
+def _value_fields(attribute: Attribute, raw: Any) -> dict[str, Any]:
+    """Return the type-specific fields of one value, or raise Attio's 400."""
+    kind = attribute.type
+
+    def bad(expected: str) -> ApiError:
+        return validation_error(
+            f'Invalid value for attribute "{attribute.api_slug}" ({kind}): expected {expected}.'
+        )
+
+    def unwrap(key: str) -> Any:
+        if isinstance(raw, dict):
+            if key not in raw:
+                raise bad(f'an object with "{key}"')
+            return raw[key]
+        return raw
+
+    if kind == "text":
+        text = unwrap("value")
+        if not isinstance(text, str):
+            raise bad("a string")
+        return {"value": text}
+    if kind == "number":
+        number = unwrap("value")
+        if isinstance(number, bool) or not isinstance(number, (int, float)):
+            raise bad("a number")
+        return {"value": number}
+    if kind == "checkbox":
+        flag = unwrap("value")
+        if isinstance(flag, str) and flag in ("true", "false"):
+            flag = flag == "true"
+        if not isinstance(flag, bool):
+            raise bad("true or false")
+        return {"value": flag}
+    if kind == "currency":
+        amount = unwrap("currency_value")
+        code = raw.get("currency_code", "USD") if isinstance(raw, dict) else "USD"
+        if isinstance(amount, bool) or not isinstance(amount, (int, float)) or not isinstance(code, str):
+            raise bad("a number (currency_value) and an optional currency_code")
+        return {"currency_value": amount, "currency_code": code}
+    if kind == "date":
+        day = unwrap("value")
+        try:
+            return {"value": date.fromisoformat(str(day)[:10]).isoformat()}
+        except ValueError:
+            raise bad("a date (YYYY-MM-DD)") from None
+    if kind == "personal-name":
+        return _personal_name(raw, bad)
+    if kind == "email-address":
+        address = unwrap("email_address")
+        if not isinstance(address, str) or address.count("@") != 1 or address.startswith("@"):
+            raise bad("an email address")
+        local, domain = address.lower().split("@")
+        if "." not in domain:
+            raise bad("an email address")
+        return {
+            "original_email_address": address,
+            "email_address": address.lower(),
+            "email_domain": domain,
+            "email_root_domain": _root_domain(domain),
+            "email_local_specifier": local,
+        }
+    if kind == "domain":
+        name = unwrap("domain")
+        if not isinstance(name, str) or "." not in name:
+            raise bad("a domain such as example.com")
+        # Attio stores the host only: no scheme, no path.
+        host = re.sub(r"^[a-z]+://", "", name.strip().lower()).split("/")[0]
+        return {"domain": host, "root_domain": _root_domain(host)}
+    raise bad("a supported type")  # pragma: no cover - attribute types are checked on creation
+
+
+def _personal_name(raw: Any, bad: Callable[[str], ApiError]) -> dict[str, Any]:
+    if isinstance(raw, str):
+        first, _, last = raw.strip().partition(" ")
+        return {"first_name": first, "last_name": last.strip(), "full_name": raw.strip()}
+    if isinstance(raw, dict) and raw and set(raw) <= {"first_name", "last_name", "full_name"}:
+        first = raw.get("first_name") or ""
+        last = raw.get("last_name") or ""
+        full = raw.get("full_name") or f"{first} {last}".strip()
+        if all(isinstance(part, str) for part in (first, last, full)):
+            return {"first_name": first, "last_name": last, "full_name": full}
+    raise bad('a name string or an object with "first_name", "last_name", "full_name"')
+
+
+def _root_domain(host: str) -> str:
+    return ".".join(host.split(".")[-2:])
