@@ -54,7 +54,9 @@ def get_provider_info() -> dict[str, Any]:
     return {
         "package-name": "airflow-provider-attio",
         "name": "Attio",
-        "description": "Delete Attio CRM records from Airflow DAGs, and wait until a record exists or is gone.",
+        "description": (
+            "Delete Attio CRM records from Airflow DAGs, and wait until a record exists or is gone."
+        ),
         "integrations": [
             {
                 "integration-name": "Attio",

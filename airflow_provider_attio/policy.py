@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from typing import Any, Literal
 
 from airflow.providers.common.compat.sdk import AirflowFailException, AirflowSkipException
+
 from airflow_provider_attio.exceptions import AttioPermanentError
 
 IfNotFound = Literal["succeed", "fail", "skip"]
@@ -24,7 +25,7 @@ def validate_if_not_found(value: Any) -> IfNotFound:
         raise ValueError(
             f"if_not_found must be one of {', '.join(map(repr, IF_NOT_FOUND_CHOICES))}; got {value!r}."
         )
-    return value  # type: ignore[no-any-return]
+    return value
 
 
 @contextmanager

@@ -8,6 +8,18 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import tempfile
+from pathlib import Path
+
+# Airflow reads its configuration when first imported, so the throwaway AIRFLOW_HOME must be set before
+# any test module imports it. The DAGs folder is filled by tests/dags/conftest.py.
+_AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="attio-provider-tests-"))
+os.environ["AIRFLOW_HOME"] = str(_AIRFLOW_HOME)
+os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(_AIRFLOW_HOME / "dags")
+os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
+os.environ["AIRFLOW__CORE__UNIT_TEST_MODE"] = "True"
+os.environ.pop("AIRFLOW_CONN_ATTIO_DEFAULT", None)
 from collections.abc import Callable, Iterator
 from typing import Any
 

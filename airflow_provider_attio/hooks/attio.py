@@ -22,10 +22,10 @@ from urllib.parse import quote, urlsplit
 
 import requests
 import tenacity
+from airflow.providers.common.compat.sdk import BaseHook, mask_secret
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import NewConnectionError
 
-from airflow.providers.common.compat.sdk import BaseHook, mask_secret
 from airflow_provider_attio import __version__
 from airflow_provider_attio.exceptions import (
     REQUIRED_SCOPES,
@@ -175,7 +175,7 @@ def validate_record_id(value: Any, field_name: str = "record_id") -> str:
 def validate_wait_for(value: Any) -> WaitFor:
     """Return ``value`` if it is ``"present"`` or ``"absent"``, else raise."""
     if value in ("present", "absent"):
-        return value  # type: ignore[no-any-return]
+        return value
     raise AttioValidationError(f"wait_for must be 'present' or 'absent'; got {_shorten(value)}.")
 
 
@@ -455,7 +455,7 @@ class AttioHook(BaseHook):
             retry_error_callback=lambda retry_state: self._exhausted(retry_state, state),
             reraise=True,
         )
-        return retrying(attempt)  # type: ignore[no-any-return]
+        return retrying(attempt)
 
     def _transport_error(
         self, err: requests.RequestException, method: str, path: str, state: _CallState
@@ -542,7 +542,7 @@ class AttioHook(BaseHook):
                 method="GET",
                 path=path,
             )
-        return answer.body["data"]  # type: ignore[no-any-return]
+        return answer.body["data"]
 
     def delete_record(self, object: str, record_id: str) -> DeleteOutcome:
         """Delete a record (permanently): ``DELETE /v2/objects/{object}/records/{record_id}``.
@@ -660,7 +660,7 @@ class AttioHook(BaseHook):
         return delete_records(self, object, **kwargs)
 
     def test_connection(self) -> tuple[bool, str]:
-        """Check the token with ``GET /v2/self``: active, which workspace, and the scopes the provider needs."""
+        """Check the token with ``GET /v2/self``: active? which workspace? the scopes needed?."""
         try:
             body = self._call("GET", "/v2/self").body
         except AttioError as err:
@@ -695,7 +695,8 @@ def validate_filter(filter: Any, field_name: str = "filter") -> None:
         return
     if not isinstance(filter, Mapping):
         raise AttioValidationError(
-            f"{field_name} must be an Attio query filter (a dict such as {{'name': 'Ada'}}); got {_shorten(filter)}."
+            f"{field_name} must be an Attio query filter (a dict such as {{'name': 'Ada'}}); "
+            f"got {_shorten(filter)}."
         )
     try:
         json.dumps(filter)

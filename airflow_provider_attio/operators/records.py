@@ -7,6 +7,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import BaseOperator
+
 from airflow_provider_attio.hooks.attio import AttioHook, validate_object, validate_record_id
 from airflow_provider_attio.policy import (
     apply_if_not_found,

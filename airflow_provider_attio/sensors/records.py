@@ -1,0 +1,139 @@
+"""AttioRecordSensor: wait until an Attio record exists, or until it is gone."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from datetime import timedelta
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from airflow.providers.common.compat.sdk import (
+    AirflowFailException,
+    AirflowSensorTimeout,
+    AirflowSkipException,
+    BaseSensorOperator,
+    PokeReturnValue,
+    conf,
+)
+
+from airflow_provider_attio.exceptions import AttioError
+from airflow_provider_attio.hooks.attio import (
+    AttioHook,
+    RecordPoll,
+    validate_object,
+    validate_record_id,
+    validate_wait_for,
+)
+from airflow_provider_attio.policy import fail_fast_on_permanent_errors
+from airflow_provider_attio.triggers.records import AttioRecordTrigger
+
+if TYPE_CHECKING:
+    from airflow.providers.common.compat.sdk import Context
+
+
+class AttioRecordSensor(BaseSensorOperator):
+    """Wait until an Attio record exists (``wait_for="present"``) or is gone (``wait_for="absent"``).
+
+    .. code-block:: python
+
+        AttioRecordSensor(
+            task_id="wait_until_deleted",
+            object="people",
+            record_id="{{ params.record_id }}",
+            wait_for="absent",
+            deferrable=True,
+            poke_interval=30,
+            timeout=3600,
+        )
+
+    A record being merged (Attio's ``merge_in_progress``), rate limits, 5xx and timeouts mean "not yet":
+    they are logged and the sensor keeps waiting. A missing object, an invalid token or a missing scope,
+    and bad input fail at once, without retries.
+
+    :param object: the object's api slug (``people``, ``companies``...) or UUID. Templated.
+    :param record_id: the record's UUID. Templated.
+    :param wait_for: ``"present"`` (default) or ``"absent"``.
+    :param deferrable: check once, then wait in the triggerer instead of holding a worker slot. Defaults to
+        ``[operators] default_deferrable``. ``timeout`` and ``soft_fail`` behave as in poke mode.
+    :param attio_conn_id: the Airflow connection to Attio. Templated.
+
+    With ``wait_for="present"`` it returns (as XCom) ``{"object", "record_id", "id", "web_url"}`` of the
+    record; with ``"absent"``, nothing.
+    """
+
+    template_fields: Sequence[str] = ("object", "record_id", "attio_conn_id")
+    ui_color = "#e6f0fa"
+
+    def __init__(
+        self,
+        *,
+        object: str,
+        record_id: str,
+        wait_for: str = "present",
+        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
+        attio_conn_id: str = AttioHook.default_conn_name,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.object = object
+        self.record_id = record_id
+        self.wait_for = validate_wait_for(wait_for)
+        self.deferrable = deferrable
+        self.attio_conn_id = attio_conn_id
+
+    @cached_property
+    def hook(self) -> AttioHook:
+        """The hook, built on first use (never in ``__init__``: no network at DAG parse time)."""
+        return AttioHook(attio_conn_id=self.attio_conn_id)
+
+    def _poll(self) -> RecordPoll:
+        with fail_fast_on_permanent_errors():
+            poll = self.hook.poll_record(
+                validate_object(self.object), validate_record_id(self.record_id), self.wait_for
+            )
+        self.log.info("%s", poll.detail)
+        return poll
+
+    def poke(self, context: Context) -> bool | PokeReturnValue:
+        poll = self._poll()
+        return PokeReturnValue(is_done=True, xcom_value=poll.xcom) if poll.done else False
+
+    def execute(self, context: Context) -> Any:
+        if not self.deferrable:
+            return super().execute(context)
+        started = time.time()
+        try:
+            poll = self._poll()
+        except AirflowFailException as err:
+            if self.soft_fail:  # as BaseSensorOperator does for a failing poke
+                raise AirflowSkipException(f"Skipping due to soft_fail: {err}") from err
+            raise
+        if poll.done:
+            return poll.xcom
+        self.defer(
+            trigger=AttioRecordTrigger(
+                object=self.object,
+                record_id=validate_record_id(self.record_id),
+                wait_for=self.wait_for,
+                attio_conn_id=self.attio_conn_id,
+                poke_interval=float(self.poke_interval),
+                deadline=started + float(self.timeout),
+            ),
+            method_name="execute_complete",
+            timeout=timedelta(seconds=float(self.timeout)),
+        )
+
+    def execute_complete(self, context: Context, event: dict[str, Any]) -> Any:
+        """Finish after the trigger fired: return the XCom, or raise as poke mode would."""
+        status = event.get("status")
+        if status == "success":
+            self.log.info("%s", event.get("message", "Success criteria met."))
+            return event.get("xcom")
+        if status == "timeout":
+            # Airflow turns this into a skip when soft_fail=True, as in poke mode.
+            raise AirflowSensorTimeout(event.get("message", "The sensor timed out."))
+        error = AttioError.from_dict(
+            event.get("error") or {"message": f"Unexpected trigger event {event!r}."}
+        )
+        raise AirflowFailException(str(error)) from error

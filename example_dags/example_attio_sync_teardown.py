@@ -1,0 +1,72 @@
+"""Teardown after a sync: a task finds the Attio records to remove, a mapped delete removes them.
+
+A common shape for orchestrated syncs between a warehouse and Attio: a run creates or marks records (test
+fixtures, a staging cohort, records that churned upstream), does its work, and the teardown removes them,
+even when the work failed.
+
+What it shows:
+
+* ``find_records_to_remove`` computes the ids with :class:`~airflow_provider_attio.hooks.attio.AttioHook`
+  (``iter_records`` pages through Attio's query endpoint with a filter). It resolves the whole list before
+  anything is deleted and refuses an implausibly long one.
+* ``AttioDeleteRecordOperator.partial(...).expand(record_id=...)`` maps one delete per id. That suits tens
+  of records; for hundreds or thousands use ``AttioDeleteRecordsOperator``, which paces itself at Attio's
+  25 writes/s in a single task (see ``example_attio_bulk_teardown``).
+* ``trigger_rule="all_done"`` on the delete makes it a teardown: it runs whether ``use_records``
+  succeeded or failed, so a failed run doesn't leave its records behind.
+* ``if_not_found="succeed"`` keeps a rerun idempotent: records already deleted by the first run are fine.
+
+Params: ``object`` and ``filter`` (an Attio query filter; the default matches the demo's sync fixtures).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pendulum
+from airflow.providers.common.compat.sdk import DAG, Param, task
+
+from airflow_provider_attio.hooks.attio import AttioHook
+from airflow_provider_attio.operators.records import AttioDeleteRecordOperator
+
+MAX_RECORDS = 200  # a mapped delete is one task per record: past this, use AttioDeleteRecordsOperator
+
+
+@task
+def find_records_to_remove(object: str, filter: dict[str, Any]) -> list[str]:
+    """Return the ids of the records matching ``filter``, all of them before anything is deleted."""
+    ids = [record["id"]["record_id"] for record in AttioHook().iter_records(object, filter=filter)]
+    if len(ids) > MAX_RECORDS:
+        raise ValueError(f"{len(ids)} records match {filter}: more than {MAX_RECORDS}; refusing to map them.")
+    print(f"{len(ids)} {object} records to remove.")
+    return ids
+
+
+@task
+def use_records(ids: list[str]) -> int:
+    """Stand-in for the pipeline's real work with those records (an export, a reconciliation...)."""
+    print(f"Working with {len(ids)} records.")
+    return len(ids)
+
+
+with DAG(
+    dag_id="example_attio_sync_teardown",
+    schedule=None,
+    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    catchup=False,
+    params={
+        "object": Param("people", type="string"),
+        "filter": Param({"job_title": "Sync fixture"}, type="object", description="Attio query filter"),
+    },
+    tags=["attio", "example"],
+    doc_md=__doc__,
+) as dag:
+    ids = find_records_to_remove(object="{{ params.object }}", filter="{{ params.filter }}")
+    work = use_records(ids)
+    teardown = AttioDeleteRecordOperator.partial(
+        task_id="delete_record",
+        object="{{ params.object }}",
+        if_not_found="succeed",
+        trigger_rule="all_done",
+    ).expand(record_id=ids)
+    work >> teardown
