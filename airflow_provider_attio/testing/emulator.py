@@ -104,17 +104,37 @@ class AttioEmulator:
         self.host = host
         self._requested_port = port
         self._port: int | None = None
-        self._workspace = Workspace(workspace_name)
-        self._workspace.add_token(token, scopes, active=True)
-        self._faults = FaultPlan()
-        self._limits = RateLimiter(reads_per_second, writes_per_second)
-        self._log = RequestLog(max_log_entries)
-        self._fake = FakeData(random_seed=0)
-        self._app = EmulatorApp(self._workspace, self._faults, self._limits, self._log)
+        self._scopes = None if scopes is None else list(scopes)
+        self._rates = (reads_per_second, writes_per_second)
+        self._seed_counts = dict(seed or {})
+        self._workspace_name = workspace_name
+        self._max_log_entries = max_log_entries
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
-        for object_slug, count in (seed or {}).items():
+        self._app = EmulatorApp(*self._fresh_state())
+        self._seed_defaults()
+
+    def _fresh_state(self) -> tuple[Workspace, FaultPlan, RateLimiter, RequestLog]:
+        workspace = Workspace(self._workspace_name)
+        workspace.add_token(self.token, self._scopes, active=True)
+        self._fake = FakeData(random_seed=0)
+        return workspace, FaultPlan(), RateLimiter(*self._rates), RequestLog(self._max_log_entries)
+
+    def _seed_defaults(self) -> None:
+        for object_slug, count in self._seed_counts.items():
             self.seed(object_slug, count)
+
+    def reset(self) -> None:
+        """Return to the state right after construction, keeping the server running.
+
+        Records, custom objects, lists, added tokens, faults, rate-limit changes and the log are
+        forgotten; the constructor's token, limits and seed apply again (the same seeded records).
+        Meant for between tests, when one emulator serves a whole session.
+        """
+        # The running server keeps its app; only the state the app serves is replaced.
+        app = self._app
+        app.workspace, app.faults, app.limits, app.requests = self._fresh_state()
+        self._seed_defaults()
 
     # -- server ---------------------------------------------------------------------------------------
 
@@ -210,7 +230,7 @@ class AttioEmulator:
             As on Attio, ``x:read-write`` also grants ``x:read``.
         :param active: False makes an inactive token (like :meth:`revoke_token`).
         """
-        self._workspace.add_token(token, scopes, active)
+        self._app.workspace.add_token(token, scopes, active)
 
     def revoke_token(self, token: str) -> None:
         """Revoke a token: ``GET /v2/self`` then answers ``{"active": false}``, any other call 401.
@@ -218,7 +238,7 @@ class AttioEmulator:
         :param token: a token the emulator knows.
         :raises ValueError: for an unknown token.
         """
-        self._workspace.revoke_token(token)
+        self._app.workspace.revoke_token(token)
 
     # -- objects, records and lists -------------------------------------------------------------------
 
@@ -229,10 +249,10 @@ class AttioEmulator:
 
         :param api_slug: its snake_case api slug.
         :param singular_noun: e.g. "Invoice"; derived from the slug when omitted.
-        :param plural_noun: e.g. "Invoices"; the singular plus "s" when omitted.
+        :param plural_noun: e.g. "Invoices"; the singular plus "s" (unless it ends in "s") when omitted.
         :return: the object as ``GET /v2/objects/{object}`` returns it under ``data``.
         """
-        return self._workspace.add_object(api_slug, singular_noun, plural_noun)
+        return self._app.workspace.add_object(api_slug, singular_noun, plural_noun)
 
     def add_attribute(
         self, object: str, api_slug: str, type: str = "text", multiselect: bool = False
@@ -245,7 +265,7 @@ class AttioEmulator:
             ``personal-name``, ``email-address``, ``domain``.
         :param multiselect: whether it holds several values.
         """
-        self._workspace.add_attribute(object, api_slug, type, multiselect)
+        self._app.workspace.add_attribute(object, api_slug, type, multiselect)
 
     def create_record(self, object: str, values: Mapping[str, Any]) -> dict[str, Any]:
         """Create a record directly (no HTTP, no rate limit, not logged).
@@ -259,7 +279,7 @@ class AttioEmulator:
         :return: the record's JSON, as ``GET`` returns it under ``data``.
         :raises ValueError: for a missing object or a value Attio would refuse.
         """
-        record = self._workspace.create_record(object, values, _SYSTEM_ACTOR, add_missing_attributes=True)
+        record = self._app.workspace.create_record(object, values, _SYSTEM_ACTOR, add_missing_attributes=True)
         return copy.deepcopy(record)
 
     def seed(self, object: str, count: int) -> list[dict[str, Any]]:
@@ -269,8 +289,8 @@ class AttioEmulator:
         :param count: how many records to create.
         :return: the records' JSON.
         """
-        body = self._workspace.get_object(object)
-        attributes = self._workspace.attributes(object)
+        body = self._app.workspace.get_object(object)
+        attributes = self._app.workspace.attributes(object)
         return [
             self.create_record(object, self._fake.values_for(body["api_slug"], attributes))
             for _ in range(count)
@@ -281,7 +301,7 @@ class AttioEmulator:
 
         :param object: the object's api slug or UUID.
         """
-        return self._workspace.record_ids(object)
+        return self._app.workspace.record_ids(object)
 
     def get_record(self, object: str, record_id: str) -> dict[str, Any] | None:
         """Return a record's JSON, or None when it doesn't exist (merging records are returned).
@@ -290,7 +310,7 @@ class AttioEmulator:
         :param record_id: the record's UUID.
         :raises ValueError: for a missing object.
         """
-        record = self._workspace.peek_record(object, record_id)
+        record = self._app.workspace.peek_record(object, record_id)
         return copy.deepcopy(record) if record is not None else None
 
     def set_merging(self, object: str, record_id: str, merging: bool = True) -> None:
@@ -300,7 +320,7 @@ class AttioEmulator:
         :param record_id: an existing record's UUID.
         :param merging: False clears the mark.
         """
-        self._workspace.set_merging(object, record_id, merging)
+        self._app.workspace.set_merging(object, record_id, merging)
 
     def add_list(
         self, api_slug: str, parent_object: str = "people", name: str | None = None
@@ -312,7 +332,7 @@ class AttioEmulator:
         :param name: its display name; derived from the slug when omitted.
         :return: the list's JSON (``id.list_id``, ``api_slug``, ``name``, ``parent_object``...).
         """
-        return self._workspace.add_list(api_slug, name, parent_object)
+        return self._app.workspace.add_list(api_slug, name, parent_object)
 
     def add_list_entry(self, list: str, record_id: str) -> dict[str, Any]:
         """Put a record on a list.
@@ -321,14 +341,14 @@ class AttioEmulator:
         :param record_id: a record of the list's parent object.
         :return: the entry's JSON (``id.entry_id``, ``parent_record_id``...).
         """
-        return copy.deepcopy(self._workspace.add_list_entry(list, record_id))
+        return copy.deepcopy(self._app.workspace.add_list_entry(list, record_id))
 
     def list_entry_ids(self, list: str) -> list[str]:
         """Return the ids of a list's entries, in creation order.
 
         :param list: the list's api slug or UUID.
         """
-        return self._workspace.list_entry_ids(list)
+        return self._app.workspace.list_entry_ids(list)
 
     # -- limits and faults ------------------------------------------------------------------------------
 
@@ -338,7 +358,7 @@ class AttioEmulator:
         :param reads_per_second: requests per second for reads (GET, record queries).
         :param writes_per_second: requests per second for writes (create, delete).
         """
-        self._limits.set(reads_per_second, writes_per_second)
+        self._app.limits.set(reads_per_second, writes_per_second)
 
     def fail_next(
         self,
@@ -364,7 +384,7 @@ class AttioEmulator:
         :param retry_after: the exact ``Retry-After`` header (e.g. ``"1"``); a 429 otherwise gets the
             HTTP date of the next second, like Attio's.
         """
-        self._faults.fail_next(count, status, method, path, code, retry_after)
+        self._app.faults.fail_next(count, status, method, path, code, retry_after)
 
     def fail_share(
         self,
@@ -385,7 +405,7 @@ class AttioEmulator:
         :param code: as in :meth:`fail_next`.
         :param seed: seed of the random draws, for a repeatable sequence.
         """
-        self._faults.fail_share(share, status, method, path, code, seed)
+        self._app.faults.fail_share(share, status, method, path, code, seed)
 
     def set_latency(
         self, seconds: float, *, method: str | None = None, path: str | None = None, count: int | None = None
@@ -397,7 +417,7 @@ class AttioEmulator:
         :param path: as in :meth:`fail_next`.
         :param count: delay only the next ``count`` matching calls; None delays all until cleared.
         """
-        self._faults.set_latency(seconds, method, path, count)
+        self._app.faults.set_latency(seconds, method, path, count)
 
     def drop_after_apply(self, count: int = 1, *, method: str = "DELETE", path: str | None = None) -> None:
         """Apply the next ``count`` matching successful calls, then close the connection unanswered.
@@ -409,22 +429,22 @@ class AttioEmulator:
         :param method: the method to match; "DELETE" by default.
         :param path: as in :meth:`fail_next`.
         """
-        self._faults.drop_after_apply(count, method, path)
+        self._app.faults.drop_after_apply(count, method, path)
 
     def clear_faults(self) -> None:
         """Remove every injected failure, latency and drop (rate limits stay)."""
-        self._faults.clear()
+        self._app.faults.clear()
 
     # -- the request log ------------------------------------------------------------------------------
 
     @property
     def requests(self) -> list[RequestLogEntry]:
         """A snapshot of the request log, oldest first (including 401s, 429s, faults and drops)."""
-        return self._log.entries()
+        return self._app.requests.entries()
 
     def clear_log(self) -> None:
         """Empty the request log."""
-        self._log.clear()
+        self._app.requests.clear()
 
     def count(self, method: str | None = None, path: str | None = None, status: int | None = None) -> int:
         """Count the logged requests that match.
@@ -433,8 +453,8 @@ class AttioEmulator:
         :param path: a glob on the URL path, as in :meth:`fail_next`; None matches any.
         :param status: e.g. 429; None matches any.
         """
-        return sum(1 for entry in self._log.entries() if entry.matches(method, path, status))
+        return sum(1 for entry in self._app.requests.entries() if entry.matches(method, path, status))
 
     def status_counts(self) -> Counter[int | None]:
         """Return how many requests got each status (None: dropped), even beyond ``max_log_entries``."""
-        return self._log.statuses()
+        return self._app.requests.statuses()

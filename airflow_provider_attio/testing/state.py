@@ -248,11 +248,12 @@ class Workspace:
             if api_slug in self._object_ids_by_slug:
                 raise ValueError(f"an object with api_slug {api_slug!r} already exists")
             singular = singular_noun or api_slug.replace("_", " ").title()
+            plural = plural_noun or (singular if singular.endswith("s") else f"{singular}s")
             obj = self._add_object(
                 str(uuid.uuid4()),
                 api_slug,
                 singular,
-                plural_noun or f"{singular}s",
+                plural,
                 attio_timestamp(),
                 [Attribute("name", "text")],
             )
