@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from datetime import datetime
 from pathlib import Path
@@ -81,12 +82,17 @@ def assert_matches_contract(method: str, template: str, status: int, body: Any) 
     if schema is None:
         assert status >= 400, f"{method} {template} answered {status}, which its contract doesn't list"
         schema = FLAT_ERROR
-    errors = sorted(Draft202012Validator(schema, format_checker=_FORMATS).iter_errors(body), key=str)
+    errors = sorted(_validator(json.dumps(schema, sort_keys=True)).iter_errors(body), key=str)
     assert not errors, f"{method} {template} {status}: " + "; ".join(
         f"{list(e.absolute_path)}: {e.message[:300]}" for e in errors[:5]
     )
     if status >= 400:
         assert body["status_code"] == status
+
+
+@functools.cache
+def _validator(schema: str) -> Draft202012Validator:
+    return Draft202012Validator(json.loads(schema), format_checker=_FORMATS)
 
 
 def _code_enum(schema: dict[str, Any]) -> list[Any]:
