@@ -33,8 +33,10 @@ MAX_RECORDS = 200  # a mapped delete is one task per record: past this, use Atti
 
 
 @task
-def find_records_to_remove(object: str, filter: dict[str, Any]) -> list[str]:
-    """Return the ids of the records matching ``filter``, all of them before anything is deleted."""
+def find_records_to_remove(params: dict[str, Any] | None = None) -> list[str]:
+    """Return the ids of the records matching the ``filter`` param, all before anything is deleted."""
+    assert params is not None  # Airflow passes the DAG run's params
+    object, filter = params["object"], params["filter"]
     ids = [record["id"]["record_id"] for record in AttioHook().iter_records(object, filter=filter)]
     if len(ids) > MAX_RECORDS:
         raise ValueError(f"{len(ids)} records match {filter}: more than {MAX_RECORDS}; refusing to map them.")
@@ -61,7 +63,7 @@ with DAG(
     tags=["attio", "example"],
     doc_md=__doc__,
 ) as dag:
-    ids = find_records_to_remove(object="{{ params.object }}", filter="{{ params.filter }}")
+    ids = find_records_to_remove()
     work = use_records(ids)
     teardown = AttioDeleteRecordOperator.partial(
         task_id="delete_record",

@@ -31,6 +31,8 @@ class DagRunResult:
     states: dict[str, str | None]
     #: same keys -> the task's return value (XCom "return_value"), when it pushed one
     xcoms: dict[str, Any]
+    #: same keys -> how many times the task ran
+    tries: dict[str, int]
 
 
 @pytest.fixture(scope="session")
@@ -71,7 +73,9 @@ def run_dag(dags_folder: Path) -> Iterator[Callable[..., DagRunResult]]:
     def run(dag_id: str, **conf: Any) -> DagRunResult:
         dag = _load_dag(dags_folder, dag_id)
         dag_run = dag.test(run_conf=conf or None)
-        states = {_key(ti): ti.state for ti in dag_run.get_task_instances()}
+        instances = dag_run.get_task_instances()
+        states = {_key(ti): ti.state and str(ti.state) for ti in instances}
+        tries = {_key(ti): ti.try_number for ti in instances}
         xcoms: dict[str, Any] = {}
         with create_session() as session:
             rows = session.query(XComModel).filter_by(
@@ -80,8 +84,6 @@ def run_dag(dags_folder: Path) -> Iterator[Callable[..., DagRunResult]]:
             for row in rows:
                 name = row.task_id if row.map_index < 0 else f"{row.task_id}[{row.map_index}]"
                 xcoms[name] = XComModel.deserialize_value(row)
-        return DagRunResult(
-            state=str(dag_run.state), states={k: v and str(v) for k, v in states.items()}, xcoms=xcoms
-        )
+        return DagRunResult(state=str(dag_run.state), states=states, xcoms=xcoms, tries=tries)
 
     yield run

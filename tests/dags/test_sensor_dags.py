@@ -1,0 +1,72 @@
+"""AttioRecordSensor in DAG runs (dag.test()): timeouts, soft_fail and deferral, against the emulator."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import requests
+
+from airflow_provider_attio.testing import AttioEmulator
+from tests.conftest import TOKEN
+
+MISSING = "891dcbfc-9141-415d-9b2a-2238a6cc012d"
+
+
+def test_timeouts_and_soft_fail_poke_and_deferred(attio: AttioEmulator, run_dag: Callable[..., Any]) -> None:
+    result = run_dag("attio_test_sensor_timeouts", record_id=MISSING)
+    assert result.states == {
+        "poke": "failed",
+        "poke_soft_fail": "skipped",
+        "deferred": "failed",
+        "deferred_soft_fail": "skipped",
+    }
+    # Each sensor kept polling until its 2 s timeout: several GETs each, deferred ones included.
+    assert attio.count(method="GET", path=f"/v2/objects/people/records/{MISSING}") >= 4 * 3
+
+
+def test_sensors_wait_through_a_merge_until_the_record_is_readable(
+    attio: AttioEmulator, run_dag: Callable[..., Any]
+) -> None:
+    record = attio.create_record("people", {"name": "Grace Hopper"})
+    record_id = record["id"]["record_id"]
+    attio.set_merging("people", record_id)
+    # The merge ends after a while; meanwhile both sensors must keep waiting.
+    timer = threading.Timer(1.5, attio.set_merging, args=("people", record_id, False))
+    timer.start()
+    try:
+        result = run_dag("attio_test_sensor_appears", record_id=record_id)
+    finally:
+        timer.cancel()
+    assert result.states == {"poke": "success", "deferred": "success"}
+    for task_id in ("poke", "deferred"):
+        assert result.xcoms[task_id]["record_id"] == record_id
+        assert result.xcoms[task_id]["web_url"] == record["web_url"]
+    merging = attio.count(method="GET", path=f"/v2/objects/people/records/{record_id}", status=404)
+    assert merging >= 2
+
+
+def test_example_wait_until_deleted_runs_its_trigger(
+    attio: AttioEmulator, run_dag: Callable[..., Any]
+) -> None:
+    keep = attio.create_record("people", {"name": "Keep Me"})["id"]["record_id"]
+    record_id = attio.create_record("people", {"name": "Ada Lovelace"})["id"]["record_id"]
+
+    def someone_deletes_it() -> None:
+        url = f"{attio.base_url}/v2/objects/people/records/{record_id}"
+        requests.delete(url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=5)
+
+    timer = threading.Timer(2.0, someone_deletes_it)
+    timer.start()
+    try:
+        result = run_dag("example_attio_wait_until_deleted", record_id=record_id)
+    finally:
+        timer.cancel()
+    assert result.state == "success"
+    assert result.states == {"wait_until_deleted": "success", "continue_pipeline": "success"}
+    assert result.xcoms["continue_pipeline"] == record_id
+    # The inline check saw the record; the trigger saw it again, then saw it gone.
+    statuses = [r.status for r in attio.requests if r.method == "GET" and r.path.endswith(record_id)]
+    assert statuses[0] == 200 and statuses[-1] == 404 and len(statuses) >= 2
+    assert attio.record_ids("people") == [keep]
