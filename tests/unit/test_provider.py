@@ -1,0 +1,84 @@
+"""The provider as Airflow sees it: registration, metadata, the connection form, clean imports."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+import airflow
+from airflow_provider_attio.get_provider_info import CONN_FIELDS, get_provider_info
+from airflow_provider_attio.hooks.attio import AttioHook, ConnectionSettings
+
+AIRFLOW = str(Path(sys.executable).parent / "airflow")
+
+
+def test_provider_info_validates_against_airflows_schema() -> None:
+    schema = json.loads((Path(airflow.__file__).parent / "provider_info.schema.json").read_text())
+    info = get_provider_info()
+    jsonschema.validate(info, schema)
+    assert info["package-name"] == "airflow-provider-attio"
+    (conn_type,) = info["connection-types"]
+    assert conn_type["connection-type"] == AttioHook.conn_type == "attio"
+    assert conn_type["hook-class-name"] == f"{AttioHook.__module__}.{AttioHook.__qualname__}"
+
+
+def test_conn_fields_are_exactly_the_hook_settings() -> None:
+    # The form can't offer a field the hook would refuse, nor miss one it reads.
+    assert set(CONN_FIELDS) == set(ConnectionSettings.__dataclass_fields__)
+    for name, spec in CONN_FIELDS.items():
+        assert spec["schema"]["default"] == getattr(ConnectionSettings(), name)
+
+
+def test_ui_field_behaviour_for_older_airflow() -> None:
+    behaviour = AttioHook.get_ui_field_behaviour()
+    assert behaviour["relabeling"]["password"] == "Attio API token"
+    assert behaviour["placeholders"]["host"] == "https://api.attio.com"
+    assert {"login", "schema", "port", "extra"} <= set(behaviour["hidden_fields"])
+
+
+def test_connection_form_widgets_for_older_airflow() -> None:
+    pytest.importorskip("flask_appbuilder", reason="the pre-3.2 form needs Airflow's FAB UI")
+    widgets = AttioHook.get_connection_form_widgets()
+    assert set(widgets) == set(CONN_FIELDS)
+
+
+@pytest.mark.parametrize(("command", "expected"), [("list", "airflow-provider-attio"), ("hooks", "attio")])
+def test_airflow_cli_lists_the_provider(command: str, expected: str) -> None:
+    out = subprocess.run(
+        [AIRFLOW, "providers", command, "--output", "json"],
+        check=True,
+        capture_output=True,
+        text=True,
+        env=os.environ.copy(),
+    ).stdout
+    rows = json.loads(out[out.index("[{") :])  # past any log lines
+    if command == "list":
+        assert any(row["package_name"] == expected for row in rows)
+    else:
+        (row,) = [row for row in rows if row["connection_type"] == expected]
+        assert row["class"] == "airflow_provider_attio.hooks.attio.AttioHook"
+
+
+def test_importing_the_provider_emits_no_deprecation_warning() -> None:
+    code = (
+        "import warnings; warnings.simplefilter('error');"
+        "import airflow_provider_attio.operators.records, airflow_provider_attio.sensors.records,"
+        " airflow_provider_attio.triggers.records, airflow_provider_attio.hooks.attio;"
+        "from airflow.sdk.providers_manager_runtime import ProvidersManagerTaskRuntime as PM;"
+        "assert PM().hooks['attio'].hook_class_name.endswith('AttioHook');"
+        "print('clean')"
+    )
+    result = subprocess.run(
+        [sys.executable, "-W", "error::DeprecationWarning", "-c", code],
+        capture_output=True,
+        text=True,
+        env=os.environ.copy(),
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "clean" in result.stdout
