@@ -1,0 +1,148 @@
+"""``make demo``: run the example DAGs against a local Attio emulator and show what they deleted.
+
+It starts the emulator with seeded people, companies and deals, points ``AIRFLOW_CONN_ATTIO_DEFAULT`` at it,
+runs each example DAG with ``airflow dags test`` in a throwaway ``AIRFLOW_HOME`` (``.demo/``), and prints
+what was there before and what is left. The full Airflow logs of each run are in ``.demo/logs/``.
+
+The same DAGs run against a real Attio workspace: set the ``attio_default`` connection to your token.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from airflow_provider_attio.testing import AttioEmulator
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO = ROOT / ".demo"
+AIRFLOW = str(Path(sys.executable).parent / "airflow")
+OBJECTS = ("people", "companies", "deals")
+# Log lines worth showing from each DAG run (the rest is in .demo/logs/).
+HIGHLIGHTS = (
+    "Deleted Attio record",
+    "was not found",
+    "records to remove",
+    "still exists",
+    "does not exist",
+    "Deferring",
+)
+
+
+def _name(record: dict[str, Any]) -> str:
+    values = record.get("values", {})
+    for slug in ("name",):
+        for value in values.get(slug, []):
+            return str(value.get("full_name") or value.get("value") or "?")
+    return "?"
+
+
+def _show_counts(emu: AttioEmulator, title: str) -> dict[str, int]:
+    counts = {obj: len(emu.record_ids(obj)) for obj in OBJECTS}
+    print(f"\n{title}: " + ", ".join(f"{n} {obj}" for obj, n in counts.items()))
+    return counts
+
+
+def _airflow_env(emu: AttioEmulator) -> dict[str, str]:
+    env = os.environ.copy()
+    env.update(
+        {
+            "AIRFLOW_HOME": str(DEMO / "airflow"),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "example_dags"),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
+            "AIRFLOW_CONN_ATTIO_DEFAULT": emu.connection_uri(),
+        }
+    )
+    return env
+
+
+def _run_dag(env: dict[str, str], dag_id: str, conf: dict[str, Any] | None = None) -> bool:
+    log = DEMO / "logs" / f"{dag_id}.log"
+    command = [AIRFLOW, "dags", "test", dag_id]
+    if conf:
+        command += ["--conf", json.dumps(conf)]
+    print(f"\n$ airflow dags test {dag_id}" + (f" --conf '{json.dumps(conf)}'" if conf else ""))
+    started = time.monotonic()
+    with log.open("w") as out:
+        result = subprocess.run(command, env=env, stdout=out, stderr=subprocess.STDOUT, check=False)
+    text = log.read_text()
+    failed = result.returncode != 0 or "state=failed" in text or "DagRunState.FAILED" in text
+    outcome = "FAILED" if failed else "ok"
+    print(f"  {outcome} in {time.monotonic() - started:.1f}s (log: {log.relative_to(ROOT)})")
+    for line in text.splitlines():
+        if any(marker in line for marker in HIGHLIGHTS):
+            message = line.split("] ", 1)[-1].split(" [airflow", 1)[0].split(" [airflow_provider", 1)[0]
+            print("  | " + message[:150])
+    return not failed
+
+
+def _delete_once_watched(emu: AttioEmulator, record_id: str, delay: float) -> None:
+    """Play "someone else": delete the record ``delay`` seconds after the sensor first asked for it."""
+    deadline = time.monotonic() + 300
+    while not emu.count(method="GET", path=f"*/{record_id}") and time.monotonic() < deadline:
+        time.sleep(0.2)
+    time.sleep(delay)
+    url = f"{emu.base_url}/v2/objects/people/records/{record_id}"
+    requests.delete(url, headers={"Authorization": f"Bearer {emu.token}"}, timeout=10)
+
+
+def main() -> int:
+    shutil.rmtree(DEMO, ignore_errors=True)
+    (DEMO / "logs").mkdir(parents=True)
+    with AttioEmulator(seed={"people": 40, "companies": 12, "deals": 6}) as emu:
+        print(f"Attio emulator at {emu.base_url} (token {emu.token[:4]}…)")
+        fixtures = [
+            emu.create_record("people", {"name": f"Sync Fixture {n}", "job_title": "Sync fixture"})
+            for n in range(5)
+        ]
+        target = emu.seed("people", 1)[0]
+        watched = emu.seed("people", 1)[0]
+        before = _show_counts(emu, "Before")
+
+        env = _airflow_env(emu)
+        print("\nPreparing a throwaway Airflow home in .demo/airflow (airflow db migrate)...")
+        subprocess.run([AIRFLOW, "db", "migrate"], env=env, check=True, capture_output=True)
+
+        ok = True
+        target_id = target["id"]["record_id"]
+        print(f"\n1. Delete one record: {_name(target)} ({target_id})")
+        ok &= _run_dag(env, "example_attio_delete_record", {"record_id": target_id})
+
+        print(f"\n2. Sync teardown: remove the {len(fixtures)} people whose job title is 'Sync fixture'")
+        ok &= _run_dag(env, "example_attio_sync_teardown")
+
+        watched_id = watched["id"]["record_id"]
+        print(
+            f"\n3. Wait (deferred) until {_name(watched)} ({watched_id}) is gone; "
+            "someone else deletes it 15 s after the sensor first looks"
+        )
+        someone = threading.Thread(target=_delete_once_watched, args=(emu, watched_id, 15.0), daemon=True)
+        someone.start()
+        ok &= _run_dag(env, "example_attio_wait_until_deleted", {"record_id": watched_id})
+
+        after = _show_counts(emu, "After")
+        gone = {obj: before[obj] - after[obj] for obj in OBJECTS}
+        print("Deleted: " + ", ".join(f"{n} {obj}" for obj, n in gone.items()))
+        deleted_ids = {target_id, watched_id, *(f["id"]["record_id"] for f in fixtures)}
+        still_there = deleted_ids & set(emu.record_ids("people"))
+        expected_gone = len(deleted_ids)
+        ok &= not still_there and gone == {"people": expected_gone, "companies": 0, "deals": 0}
+        deletes = emu.count(method="DELETE")
+        limited = emu.count(status=429)
+        print(f"Attio calls: {len(emu.requests)} in all, {deletes} DELETEs, {limited} rate-limited.")
+    print("\nDemo " + ("succeeded." if ok else "FAILED: see the logs above."))
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
