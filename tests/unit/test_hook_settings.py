@@ -84,10 +84,18 @@ def test_base_url(monkeypatch: pytest.MonkeyPatch, conn: dict[str, Any], url: st
     assert AttioHook().base_url == url
 
 
-def test_uri_form_connection(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("AIRFLOW_CONN_ATTIO_DEFAULT", f"attio://:{TOKEN}@127.0.0.1:8765/http?timeout=7")
+@pytest.mark.parametrize(
+    ("uri", "url"),
+    [
+        (f"attio://:{TOKEN}@api.attio.com?timeout=7", "https://api.attio.com"),
+        (f"attio://:{TOKEN}@127.0.0.1:8765/http?timeout=7", "http://127.0.0.1:8765"),
+        (f"attio://:{TOKEN}@http%3A%2F%2F127.0.0.1:8765?timeout=7", "http://127.0.0.1:8765"),
+    ],
+)
+def test_uri_form_connection(monkeypatch: pytest.MonkeyPatch, uri: str, url: str) -> None:
+    monkeypatch.setenv("AIRFLOW_CONN_ATTIO_DEFAULT", uri)
     hook = AttioHook()
-    assert hook.base_url == "http://127.0.0.1:8765"
+    assert hook.base_url == url
     assert hook.settings.timeout == 7
 
 
