@@ -8,6 +8,14 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import BaseOperator
 
+from airflow_provider_attio.bulk import (
+    ATTIO_WRITES_PER_SECOND,
+    DEFAULT_MAX_CONCURRENCY,
+    DEFAULT_MAX_RECORDS,
+    BulkDeleteSummary,
+    check_arguments,
+)
+from airflow_provider_attio.exceptions import AttioValidationError
 from airflow_provider_attio.hooks.attio import AttioHook, validate_object, validate_record_id
 from airflow_provider_attio.policy import (
     apply_if_not_found,
@@ -76,3 +84,160 @@ class AttioDeleteRecordOperator(BaseOperator):
         else:
             self.log.info("Deleted Attio record %s of %r.", record_id, object)
         return {"object": object, "record_id": record_id, "outcome": outcome}
+
+
+def _resolved_later(value: Any) -> bool:
+    """Whether a value is only known at execute time: it holds a Jinja template or an XComArg."""
+    from airflow.providers.common.compat.sdk import XComArg
+
+    if isinstance(value, str):
+        return "{{" in value or "{%" in value
+    if isinstance(value, dict):
+        return any(_resolved_later(k) or _resolved_later(v) for k, v in value.items())
+    if isinstance(value, (list, tuple, set)):
+        return any(_resolved_later(item) for item in value)
+    return isinstance(value, XComArg) or hasattr(value, "resolve")
+
+
+class AttioDeleteRecordsOperator(BaseOperator):
+    """Delete many Attio records in one task: by id list or by filter, paced under Attio's rate limit.
+
+    Attio has no bulk endpoint, so this sends one ``DELETE`` per record, with a few concurrent workers
+    sharing one rate limiter at ``writes_per_second`` (Attio's budget is 25 writes/s per workspace).
+    Safe by default:
+
+    * the whole target set is resolved before the first delete, and more than ``max_records`` fails
+      the task before anything is deleted; ``filter={}`` (everything) needs ``allow_delete_all=True``;
+    * ``dry_run=True`` reports how many records would go (and logs a sample), deleting nothing;
+    * ``archive_to`` saves every record's full JSON durably *before* its DELETE, and lets a retried task
+      skip what it already deleted;
+    * one record's failure doesn't stop the others; the task fails at the end naming the failed ids, so
+      an Airflow retry finishes the job. Permanent errors (bad token, missing scope, missing object, bad
+      input) fail at once, without retries;
+    * the log shows progress (done/total, rate, ETA) on long runs.
+
+    .. code-block:: python
+
+        AttioDeleteRecordsOperator(
+            task_id="teardown_test_people",
+            object="people",
+            filter={"email_addresses": {"email_domain": "example.com"}},
+            archive_to="s3://my-bucket/attio-archive/{{ run_id }}",
+            max_records=5_000,
+        )
+
+    **Scale.** Attio's limits belong to the workspace, not the task. When several tasks delete at once
+    (mapped tasks, parallel DAGs, several Celery/Kubernetes workers), put every Attio-writing task in one
+    Airflow pool and give each ``writes_per_second = 25 / pool slots`` (e.g. a pool of 4 slots and
+    ``writes_per_second=6``): the pool bounds concurrent writers, the pace keeps their sum under the
+    budget, and 429 answers (waited out by the hook, pausing all workers) remain the backstop. With several
+    workers, keep the archive on shared storage (``s3://...``) so a retry on another machine finds it.
+
+    :param object: the object's api slug (``people``, ``companies``, ``deals``, a custom slug) or UUID.
+        Templated.
+    :param record_ids: the records to delete: a list of record UUIDs (or of records as Attio returns
+        them), typically an upstream task's output (``record_ids=find_ids()``). Duplicates are removed;
+        every id is checked before any request, and a bad one fails the task naming it. Templated (a
+        rendered string holding a JSON or Python list is parsed). Give this or ``filter``, not both.
+    :param filter: delete every record matching this Attio query filter, e.g.
+        ``{"email_addresses": {"email_domain": "example.com"}}``. Templated (``"{{ params.filter }}"``
+        works: a rendered dict is parsed).
+    :param allow_delete_all: allow ``filter={}``, every record of the object. ``max_records`` still applies.
+    :param max_records: safety cap (default 10,000): more targets fail the task before anything is
+        deleted, with a message saying how many matched. Raise it deliberately for bigger jobs.
+    :param dry_run: count and log what would be deleted (the first 10 ids), delete nothing.
+    :param writes_per_second: this task's pace (default 25, Attio's whole workspace budget). Lower it
+        when other Attio writers run at the same time: the workspace budget divided by the pool's slots.
+    :param max_concurrency: concurrent requests (default 8, at most 32): enough to reach the pace over a
+        real network; more does not go faster than ``writes_per_second``.
+    :param archive_to: archive every record before deleting it (one extra read per record): a local
+        path or ``file://`` URI (one JSON Lines file, fsync'd before each DELETE), or an object storage
+        URI such as ``s3://bucket/attio/{{ run_id }}`` (a folder of JSON Lines segments; needs the
+        matching Airflow provider and connection). Each line holds the record exactly as Attio's ``GET``
+        returned it, then its outcome. Templated; use one archive per run.
+    :param if_not_found: records that don't exist: ``"succeed"`` (log a warning, the default: reruns
+        stay idempotent), ``"fail"`` (after processing all the others, fail without retries naming
+        them) or ``"skip"`` (after processing all the others, mark the task skipped).
+    :param attio_conn_id: the Airflow connection to Attio. Templated.
+
+    Returns (as XCom) a small summary, never the ids: ``{"object", "requested", "deleted",
+    "not_found", "failed", "skipped_already_deleted", "dry_run", "archive"}``.
+    """
+
+    template_fields: Sequence[str] = ("object", "record_ids", "filter", "archive_to", "attio_conn_id")
+    template_fields_renderers = {"filter": "json", "record_ids": "json"}
+    ui_color = "#f4d9d9"
+
+    def __init__(
+        self,
+        *,
+        object: str,
+        record_ids: list[str] | str | None = None,
+        filter: dict[str, Any] | str | None = None,
+        allow_delete_all: bool = False,
+        max_records: int = DEFAULT_MAX_RECORDS,
+        dry_run: bool = False,
+        writes_per_second: float | None = ATTIO_WRITES_PER_SECOND,
+        max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
+        archive_to: str | None = None,
+        if_not_found: str = "succeed",
+        attio_conn_id: str = AttioHook.default_conn_name,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.object = object
+        self.record_ids = record_ids
+        self.filter = filter
+        self.allow_delete_all = allow_delete_all
+        self.max_records = max_records
+        # Not ``self.dry_run``: BaseOperator has a ``dry_run()`` method.
+        self.is_dry_run = dry_run
+        self.writes_per_second = writes_per_second
+        self.max_concurrency = max_concurrency
+        self.archive_to = archive_to
+        self.if_not_found = validate_if_not_found(if_not_found)
+        self.attio_conn_id = attio_conn_id
+        # Catch at parse time what is already known then; templates and XComArgs wait for execute.
+        known = {
+            name: value
+            for name, value in (("object", object), ("record_ids", record_ids), ("filter", filter))
+            if not _resolved_later(value)
+        }
+        if len(known) == 3:
+            check_arguments(
+                object,
+                record_ids=record_ids,
+                filter=filter,
+                allow_delete_all=allow_delete_all,
+                max_records=max_records,
+                dry_run=dry_run,
+                writes_per_second=writes_per_second,
+                max_concurrency=max_concurrency,
+                archive_to=archive_to if not _resolved_later(archive_to) else None,
+                if_not_found=if_not_found,
+            )
+        elif record_ids is not None and filter is not None:
+            raise AttioValidationError(
+                "Give exactly one of record_ids or filter to AttioDeleteRecordsOperator, not both."
+            )
+
+    @cached_property
+    def hook(self) -> AttioHook:
+        """The hook, built on first use (never in ``__init__``: no network at DAG parse time)."""
+        return AttioHook(attio_conn_id=self.attio_conn_id)
+
+    def execute(self, context: Context) -> BulkDeleteSummary:
+        with fail_fast_on_permanent_errors():
+            return self.hook.delete_records(
+                self.object,
+                record_ids=self.record_ids,
+                filter=self.filter,
+                allow_delete_all=self.allow_delete_all,
+                max_records=self.max_records,
+                dry_run=self.is_dry_run,
+                writes_per_second=self.writes_per_second,
+                max_concurrency=self.max_concurrency,
+                archive_to=self.archive_to,
+                if_not_found=self.if_not_found,
+                log=self.log,
+            )

@@ -1,0 +1,1057 @@
+"""The bulk delete engine: delete hundreds or thousands of Attio records safely, at Attio's pace.
+
+Attio has no bulk delete endpoint: deleting N records is N ``DELETE`` calls, and every app and token of
+a workspace shares one budget of 25 writes per second. :func:`delete_records` (also
+:meth:`AttioHook.delete_records <airflow_provider_attio.hooks.attio.AttioHook.delete_records>` and the
+``AttioDeleteRecordsOperator``) does it the safe way:
+
+1. checks every argument, then that the object exists, before anything is deleted;
+2. resolves the *whole* target set first (explicit ids, or every record matching a filter), and refuses
+   to start when it exceeds ``max_records`` or when an empty filter would delete everything;
+3. optionally archives each record's full JSON (exactly what ``GET`` returned) to a JSON Lines archive,
+   durably, *before* its ``DELETE`` is sent; a retried run reads the archive and skips what it deleted;
+4. deletes with a few concurrent workers sharing one rate limiter at ``writes_per_second``, pausing all
+   of them when Attio answers 429 (the hook retries that call after ``Retry-After``);
+5. records an outcome per record (deleted, not found, failed); one failure doesn't stop the others,
+   the run fails at the end naming the failed ids, so a retry finishes the job idempotently. Permanent
+   errors that doom every record (401/403, a missing object, an unwritable archive) stop it early.
+
+The result is a small :class:`BulkDeleteSummary` (counts, never ids), safe to push as an XCom.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import logging
+import os
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, TypedDict
+
+from airflow.providers.common.compat.sdk import AirflowException
+
+from airflow_provider_attio.exceptions import (
+    AttioAuthError,
+    AttioError,
+    AttioNotFoundError,
+    AttioObjectNotFoundError,
+    AttioPermanentError,
+    AttioTransientError,
+    AttioValidationError,
+)
+from airflow_provider_attio.hooks.attio import (
+    _shorten,
+    retry_after_seconds,
+    validate_filter,
+    validate_object,
+    validate_record_id,
+)
+from airflow_provider_attio.policy import IfNotFound, apply_if_not_found, validate_if_not_found
+
+if TYPE_CHECKING:
+    import requests
+
+    from airflow_provider_attio.hooks.attio import AttioHook
+
+try:  # POSIX advisory locks keep appends of several processes to one local archive whole.
+    import fcntl
+except ImportError:  # pragma: no cover - Windows (Airflow does not run there)
+    fcntl = None  # type: ignore[assignment]
+
+#: Attio's write budget per workspace (requests per second), the default pace.
+ATTIO_WRITES_PER_SECOND = 25.0
+#: The default safety cap on how many records one run may delete.
+DEFAULT_MAX_RECORDS = 10_000
+#: The default number of concurrent workers (the hook's connection pool holds 32).
+DEFAULT_MAX_CONCURRENCY = 8
+MAX_CONCURRENCY_LIMIT = 32
+#: How many record ids a dry run logs.
+DRY_RUN_SAMPLE = 10
+#: How many failed (or missing) ids an error message names.
+NAMED_IN_ERRORS = 5
+#: Stop the run when this many records in a row failed transiently (Attio looks down): a retry later
+#: is better than spending the hook's retry budget on every remaining record.
+TRANSIENT_FAILURES_TO_STOP = 20
+#: Counting matches past ``max_records`` stops at this multiple of it (the error then says "more than").
+COUNT_PAST_CAP_FACTOR = 10
+PROGRESS_EVERY_SECONDS = 5.0
+
+Outcome = Literal["deleted", "not_found", "failed"]
+
+_module_log = logging.getLogger(__name__)
+
+
+class BulkDeleteSummary(TypedDict):
+    """What a bulk delete did: small and JSON-safe, fit for XCom (it never holds record ids).
+
+    ``requested`` counts the unique target records; ``deleted + not_found + failed +
+    skipped_already_deleted == requested`` once a run completes.
+    """
+
+    #: The object's api slug or UUID, as given.
+    object: str
+    #: Unique records targeted (after removing duplicates, or matched by the filter).
+    requested: int
+    #: Records this run deleted (including records an interrupted earlier run deleted without
+    #: recording it, found gone on the retry).
+    deleted: int
+    #: Records that did not exist.
+    not_found: int
+    #: Records whose deletion failed (the run then raises, naming them).
+    failed: int
+    #: Records the archive showed an earlier attempt had already deleted: no request was sent for them.
+    skipped_already_deleted: int
+    #: ``True`` when nothing was deleted on purpose.
+    dry_run: bool
+    #: Where the archive is (a path or URI), or ``None`` without an archive (and in a dry run).
+    archive: str | None
+
+
+class AttioBulkDeleteError(AttioError):
+    """Some records of a bulk delete failed; the others were processed.
+
+    :ivar summary: the run's :class:`BulkDeleteSummary`.
+    :ivar failures: up to a handful of ``(record_id, error message)`` pairs.
+    """
+
+    summary: BulkDeleteSummary
+    failures: list[tuple[str, str]]
+
+
+class AttioBulkDeleteRetryableError(AttioBulkDeleteError, AttioTransientError):
+    """Some records failed with transient errors (rate limits, 5xx, timeouts): a retry may finish."""
+
+
+class AttioBulkDeletePermanentError(AttioBulkDeleteError, AttioPermanentError):
+    """Every failure was permanent (e.g. 400 for those records): retrying the task cannot help."""
+
+
+# -- argument checks ---------------------------------------------------------------------------------
+
+
+def parse_structured(value: Any, field_name: str) -> Any:
+    """Turn a string that holds a JSON (or Python literal) list or dict into that value.
+
+    Templated fields render to strings unless the DAG sets ``render_template_as_native_obj=True``; a
+    rendered ``{{ params.filter }}`` is a Python ``repr``, a rendered XCom may be JSON. Other values pass
+    through unchanged.
+    """
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    if not text or text[0] not in "[{(":
+        return value
+    try:
+        return json.loads(text)
+    except ValueError:
+        pass
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        raise AttioValidationError(
+            f"{field_name} looks like a list or dict but is neither valid JSON nor a Python literal: "
+            f"{_shorten(value)}."
+        ) from None
+
+
+def normalize_record_ids(record_ids: Any, field_name: str = "record_ids") -> list[str]:
+    """Validate record ids and remove duplicates, keeping the first occurrence's order.
+
+    Each item is a record UUID, or a record as Attio returns it (``{"id": {"record_id": ...}}``).
+
+    :raises AttioValidationError: naming the first bad item and its position.
+    """
+    record_ids = parse_structured(record_ids, field_name)
+    if isinstance(record_ids, (str, bytes, Mapping)):
+        raise AttioValidationError(
+            f"{field_name} must be a list of Attio record ids (UUIDs); got {_shorten(record_ids)}. "
+            "A templated value renders to a string: pass the XComArg itself (e.g. "
+            "record_ids=find_ids.output) or set render_template_as_native_obj=True on the DAG."
+        )
+    if not isinstance(record_ids, Iterable):
+        raise AttioValidationError(
+            f"{field_name} must be a list of Attio record ids (UUIDs); got {_shorten(record_ids)}."
+        )
+    seen: dict[str, None] = {}
+    for index, item in enumerate(record_ids):
+        if isinstance(item, Mapping) and isinstance(item.get("id"), Mapping):
+            item = item["id"].get("record_id")
+        seen.setdefault(validate_record_id(item, f"{field_name}[{index}]"), None)
+    return list(seen)
+
+
+def _check_positive_int(value: Any, name: str, upper: int | None = None) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise AttioValidationError(f"{name} must be a positive integer; got {_shorten(value)}.")
+    if upper is not None and value > upper:
+        raise AttioValidationError(f"{name} must be at most {upper}; got {value}.")
+    return value
+
+
+def _check_rate(value: Any) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+        raise AttioValidationError(
+            f"writes_per_second must be a positive number (Attio allows {ATTIO_WRITES_PER_SECOND:g} "
+            f"writes/s per workspace) or None for no pacing; got {_shorten(value)}."
+        )
+    return float(value)
+
+
+def _check_bool(value: Any, name: str) -> bool:
+    if not isinstance(value, bool):
+        raise AttioValidationError(f"{name} must be True or False; got {_shorten(value)}.")
+    return value
+
+
+@dataclass(frozen=True)
+class BulkDeleteArgs:
+    """The checked arguments of a bulk delete (see :func:`delete_records`)."""
+
+    object: str
+    record_ids: list[str] | None
+    filter: dict[str, Any] | None
+    allow_delete_all: bool
+    max_records: int
+    dry_run: bool
+    writes_per_second: float | None
+    max_concurrency: int
+    archive_to: Any
+    if_not_found: IfNotFound
+
+
+def check_arguments(
+    object: Any,
+    *,
+    record_ids: Any = None,
+    filter: Any = None,
+    allow_delete_all: Any = False,
+    max_records: Any = DEFAULT_MAX_RECORDS,
+    dry_run: Any = False,
+    writes_per_second: Any = ATTIO_WRITES_PER_SECOND,
+    max_concurrency: Any = DEFAULT_MAX_CONCURRENCY,
+    archive_to: Any = None,
+    if_not_found: Any = "succeed",
+) -> BulkDeleteArgs:
+    """Check every argument of a bulk delete without sending anything; raise on the first bad one.
+
+    :raises AttioValidationError: a message naming the argument (and the bad value or its position).
+    """
+    object = validate_object(object)
+    record_ids = parse_structured(record_ids, "record_ids")
+    filter = parse_structured(filter, "filter")
+    if (record_ids is None) == (filter is None):
+        raise AttioValidationError(
+            "Give exactly one of record_ids (a list of record UUIDs) or filter (an Attio query filter); "
+            f"got {'both' if record_ids is not None else 'neither'}."
+        )
+    ids = normalize_record_ids(record_ids) if record_ids is not None else None
+    allow_delete_all = _check_bool(allow_delete_all, "allow_delete_all")
+    if filter is not None:
+        validate_filter(filter)
+        filter = dict(filter)
+        if not filter and not allow_delete_all:
+            raise AttioValidationError(
+                f"filter={{}} matches every record of {object!r}. To delete them all, also pass "
+                "allow_delete_all=True (max_records still applies)."
+            )
+    try:
+        policy = validate_if_not_found(if_not_found)
+    except ValueError as err:
+        raise AttioValidationError(str(err)) from None
+    if archive_to is not None:
+        archive_to = _archive_location(archive_to)
+    return BulkDeleteArgs(
+        object=object,
+        record_ids=ids,
+        filter=filter,
+        allow_delete_all=allow_delete_all,
+        max_records=_check_positive_int(max_records, "max_records"),
+        dry_run=_check_bool(dry_run, "dry_run"),
+        writes_per_second=_check_rate(writes_per_second),
+        max_concurrency=_check_positive_int(max_concurrency, "max_concurrency", MAX_CONCURRENCY_LIMIT),
+        archive_to=archive_to,
+        if_not_found=policy,
+    )
+
+
+# -- pacing --------------------------------------------------------------------------------------------
+
+
+class RateLimiter:
+    """Spaces calls evenly at ``rate`` per second across threads (no bursts), and can pause everyone.
+
+    :param rate: calls per second, or ``None`` for no pacing.
+    :param clock: a monotonic clock (for tests).
+    """
+
+    def __init__(self, rate: float | None, clock: Callable[[], float] = time.monotonic) -> None:
+        self._interval = 1.0 / rate if rate else 0.0
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._next = clock()
+
+    def acquire(self, stop: threading.Event) -> bool:
+        """Wait for this caller's slot; ``False`` if ``stop`` was set meanwhile."""
+        with self._lock:
+            now = self._clock()
+            slot = max(self._next, now)
+            self._next = slot + self._interval
+        delay = slot - now
+        if delay > 0:
+            return not stop.wait(delay)
+        return not stop.is_set()
+
+    def pause(self, seconds: float) -> None:
+        """Hold every slot back until ``seconds`` from now (Attio said 429: its budget is spent)."""
+        with self._lock:
+            self._next = max(self._next, self._clock() + seconds)
+
+
+# -- progress ------------------------------------------------------------------------------------------
+
+
+class _Progress:
+    """Counts outcomes and logs done/total, rate and ETA every few seconds or every 10 %."""
+
+    def __init__(self, total: int, log: Any, object: str) -> None:
+        self.total = total
+        self.log = log
+        self.object = object
+        self.counts: dict[str, int] = {"deleted": 0, "not_found": 0, "failed": 0}
+        self.failures: list[tuple[str, str]] = []
+        self.not_found_sample: list[str] = []
+        self.transient_only = True
+        self.transient_streak = 0
+        self.started = time.monotonic()
+        self._last_log = self.started
+        self._last_step = 0
+        self._lock = threading.Lock()
+
+    @property
+    def done(self) -> int:
+        return sum(self.counts.values())
+
+    def record(self, record_id: str, outcome: Outcome, error: BaseException | None = None) -> int:
+        """Count one outcome; return the current streak of transient failures."""
+        with self._lock:
+            self.counts[outcome] += 1
+            if outcome == "failed":
+                if len(self.failures) < NAMED_IN_ERRORS:
+                    self.failures.append((record_id, str(error)))
+                transient = isinstance(error, AttioTransientError)
+                self.transient_only = self.transient_only and transient
+                self.transient_streak = self.transient_streak + 1 if transient else 0
+            else:
+                self.transient_streak = 0
+                if outcome == "not_found" and len(self.not_found_sample) < NAMED_IN_ERRORS:
+                    self.not_found_sample.append(record_id)
+            streak = self.transient_streak
+            self._maybe_log()
+        return streak
+
+    def _maybe_log(self) -> None:
+        now = time.monotonic()
+        done = self.done
+        step = done * 10 // self.total if self.total >= 50 else 0
+        if done == self.total or (now - self._last_log < PROGRESS_EVERY_SECONDS and step == self._last_step):
+            return
+        self._last_log, self._last_step = now, step
+        rate = done / max(now - self.started, 1e-9)
+        eta = (self.total - done) / rate if rate > 0 else float("inf")
+        self.log.info(
+            "Progress: %d/%d records of %r (%d%%) at %.1f records/s, ETA %s (%d deleted, %d not found, "
+            "%d failed).",
+            done,
+            self.total,
+            self.object,
+            done * 100 // self.total,
+            rate,
+            _duration(eta),
+            self.counts["deleted"],
+            self.counts["not_found"],
+            self.counts["failed"],
+        )
+
+
+def _duration(seconds: float) -> str:
+    if seconds == float("inf"):
+        return "unknown"
+    seconds = round(seconds)
+    if seconds < 60:
+        return f"{seconds}s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes}m{seconds:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m"
+
+
+# -- the archive ---------------------------------------------------------------------------------------
+
+
+def _archive_location(value: Any) -> Any:
+    """Check ``archive_to`` (a path, a URI string or an ObjectStoragePath) and return it normalized."""
+    if isinstance(value, str):
+        if not value.strip():
+            raise AttioValidationError("archive_to must be a file path or a URI; got an empty string.")
+        return value.strip()
+    if isinstance(value, os.PathLike) or hasattr(value, "protocol"):
+        return value
+    raise AttioValidationError(
+        "archive_to must be a local file path, a URI such as 's3://bucket/attio/teardown.jsonl' or an "
+        f"ObjectStoragePath; got {_shorten(value)}."
+    )
+
+
+@dataclass
+class ArchiveState:
+    """What an existing archive says about one object's records."""
+
+    #: Records with a ``deleted`` outcome: never send their DELETE again.
+    deleted: set[str] = field(default_factory=set)
+    #: Records whose JSON was archived (their DELETE may or may not have been applied).
+    archived: set[str] = field(default_factory=set)
+    #: Lines that were not valid JSON (a write cut short by a killed process).
+    unreadable_lines: int = 0
+
+
+def _now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _line(entry: dict[str, Any]) -> bytes:
+    return (json.dumps(entry, separators=(",", ":"), ensure_ascii=False) + "\n").encode()
+
+
+class Archive:
+    """A JSON Lines archive of deleted records, durable before each DELETE.
+
+    Two kinds of line, each with ``object`` and ``record_id``:
+    ``{"type": "record", "archived_at", "record": <exactly what GET returned>}`` and, after the DELETE,
+    ``{"type": "outcome", "at", "outcome": "deleted" | "not_found" | "failed", "error"?}``.
+
+    Writers from many threads share a group commit: whoever finds no write in progress writes every
+    pending line at once (a single append + fsync locally, one new object on object storage) while the
+    others wait for it, so durability costs one write per batch, not per record.
+    """
+
+    def __init__(self, location: str) -> None:
+        self.location = location
+        self._cond = threading.Condition()
+        self._pending: list[bytes] = []
+        self._committing = False
+        self._started = 0
+        self._finished = 0
+        self._errors: dict[int, BaseException] = {}
+
+    # subclasses implement these two
+    def _commit(self, data: bytes) -> None:
+        raise NotImplementedError
+
+    def _read_lines(self) -> Iterator[bytes]:
+        raise NotImplementedError
+
+    def read_state(self, object: str) -> ArchiveState:
+        """Read what earlier runs archived and deleted for ``object``."""
+        state = ArchiveState()
+        for raw in self._read_lines():
+            if not raw.strip():
+                continue
+            try:
+                entry = json.loads(raw)
+            except ValueError:
+                state.unreadable_lines += 1
+                continue
+            if not isinstance(entry, dict) or entry.get("object") != object:
+                continue
+            record_id = entry.get("record_id")
+            if not isinstance(record_id, str):
+                continue
+            if entry.get("type") == "record":
+                state.archived.add(record_id)
+            elif entry.get("type") == "outcome" and entry.get("outcome") == "deleted":
+                state.deleted.add(record_id)
+        return state
+
+    def save_record(self, object: str, record_id: str, record: Mapping[str, Any]) -> None:
+        """Archive a record; returns once it is durable (written, flushed, fsync'd or uploaded)."""
+        entry = {
+            "type": "record",
+            "object": object,
+            "record_id": record_id,
+            "archived_at": _now_iso(),
+            "record": record,
+        }
+        self._write(_line(entry), wait=True)
+
+    def save_outcome(
+        self, object: str, record_id: str, outcome: Outcome, error: BaseException | None = None
+    ) -> None:
+        """Note a record's outcome; written with the next commit (or at :meth:`close`)."""
+        entry: dict[str, Any] = {
+            "type": "outcome",
+            "object": object,
+            "record_id": record_id,
+            "at": _now_iso(),
+            "outcome": outcome,
+        }
+        if error is not None:
+            entry["error"] = str(error)[:500]
+        self._write(_line(entry), wait=False)
+
+    def close(self) -> None:
+        """Write the lines still pending."""
+        self._write(b"", wait=True)
+
+    def _write(self, line: bytes, *, wait: bool) -> None:
+        with self._cond:
+            if line:
+                self._pending.append(line)
+            if not wait:
+                return
+            # This line goes out with the next commit to start; wait for that one to finish.
+            target = self._started + 1
+            while self._finished < target:
+                if self._committing:
+                    self._cond.wait()
+                    continue
+                batch, self._pending = self._pending, []
+                self._committing = True
+                self._started += 1
+                number = self._started
+                self._cond.release()
+                error: BaseException | None = None
+                try:
+                    if batch:
+                        self._commit(b"".join(batch))
+                except BaseException as err:
+                    error = err
+                finally:
+                    self._cond.acquire()
+                    self._committing = False
+                    self._finished = number
+                    if error is not None:
+                        self._errors[number] = error
+                    self._cond.notify_all()
+            if target in self._errors:
+                raise ArchiveWriteError(
+                    f"Could not write the archive {self.location}: {self._errors[target]}"
+                ) from self._errors[target]
+
+
+class ArchiveWriteError(AirflowException):
+    """The archive could not be written: the run stops before deleting anything it could not archive."""
+
+
+class LocalArchive(Archive):
+    """One local JSON Lines file, appended to with ``O_APPEND`` under an exclusive ``flock``, then fsync'd.
+
+    Several processes (tasks on one machine) may append to the same file: each commit is one locked
+    append, so lines never interleave.
+    """
+
+    def __init__(self, path: Path, location: str) -> None:
+        super().__init__(location)
+        self.path = path
+        if path.is_dir():
+            raise AttioValidationError(
+                f"archive_to {location!r} is a directory; give a file path such as "
+                f"{str(path / 'teardown.jsonl')!r}."
+            )
+        self._fd: int | None = None
+
+    def open(self) -> None:
+        """Create the file (and its folder) if needed, mode 0600: it holds CRM data."""
+        created = not self.path.exists()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
+        if created:
+            self._fsync_dir()
+
+    def _fsync_dir(self) -> None:
+        try:
+            dir_fd = os.open(self.path.parent, os.O_RDONLY)
+        except OSError:  # pragma: no cover - platforms without directory fds
+            return
+        try:
+            os.fsync(dir_fd)
+        except OSError:  # pragma: no cover
+            pass
+        finally:
+            os.close(dir_fd)
+
+    @contextmanager
+    def _locked(self, fd: int) -> Iterator[None]:
+        if fcntl is None:  # pragma: no cover
+            yield
+            return
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+
+    def _commit(self, data: bytes) -> None:
+        if self._fd is None:
+            self.open()
+        fd = self._fd
+        assert fd is not None
+        with self._locked(fd):
+            # A process killed mid-write leaves a partial last line: start ours on a fresh line.
+            size = os.fstat(fd).st_size
+            if size and os.pread(fd, 1, size - 1) != b"\n":
+                data = b"\n" + data
+            view = memoryview(data)
+            while view:
+                written = os.write(fd, view)
+                view = view[written:]
+            os.fsync(fd)
+
+    def _read_lines(self) -> Iterator[bytes]:
+        if not self.path.exists():
+            return
+        with self.path.open("rb") as file:
+            yield from file
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            if self._fd is not None:
+                os.close(self._fd)
+                self._fd = None
+
+
+class ObjectStorageArchive(Archive):
+    """An archive on object storage (s3://, gs://, ...), which cannot append: a folder of segments.
+
+    ``archive_to`` names a folder; each commit writes one new JSON Lines object in it, named
+    ``<UTC time of the run>-<run token>-<sequence>.jsonl`` so names sort in time order and concurrent
+    runs (on any machine) never write the same object. Reading the archive reads every segment.
+    """
+
+    def __init__(self, folder: Any, location: str) -> None:
+        super().__init__(location)
+        self.folder = folder
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+        self._prefix = f"{stamp}-{uuid.uuid4().hex[:8]}"
+        self._sequence = 0
+
+    def open(self) -> None:
+        """Nothing to create: object stores have no folders."""
+
+    def _commit(self, data: bytes) -> None:
+        # Only one commit runs at a time (the group commit), so the sequence needs no lock.
+        self._sequence += 1
+        target = self.folder / f"{self._prefix}-{self._sequence:06d}.jsonl"
+        with target.open("wb") as file:  # the object exists, whole, once closed
+            file.write(data)
+
+    def _read_lines(self) -> Iterator[bytes]:
+        try:
+            segments = sorted(self.folder.glob("*.jsonl"), key=lambda p: p.name)
+        except FileNotFoundError:
+            return
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            for data in pool.map(lambda p: p.read_bytes(), segments):
+                yield from data.splitlines()
+
+
+def open_archive(location: Any) -> LocalArchive | ObjectStorageArchive:
+    """Build the archive for ``archive_to``: a local file, or a folder on object storage.
+
+    A plain path or a ``file://`` URI is one local JSON Lines file; any other URI (``s3://...``) or an
+    ``ObjectStoragePath`` on object storage is a folder of JSON Lines segments.
+    """
+    location = _archive_location(location)
+    if isinstance(location, str) and "://" not in location:
+        return LocalArchive(Path(location).expanduser(), location)
+    if isinstance(location, os.PathLike) and not hasattr(location, "protocol"):
+        return LocalArchive(Path(location).expanduser(), str(location))
+    from airflow.providers.common.compat.sdk import ObjectStoragePath
+
+    path = location if isinstance(location, ObjectStoragePath) else ObjectStoragePath(str(location))
+    text = str(location)
+    if path.protocol in ("file", "local"):
+        return LocalArchive(Path(path.path), text)
+    return ObjectStorageArchive(path, text)
+
+
+# -- the engine ----------------------------------------------------------------------------------------
+
+
+def _resolve_by_filter(hook: AttioHook, args: BulkDeleteArgs, log: Any) -> list[str]:
+    assert args.filter is not None
+    ids: dict[str, None] = {}
+    counted = 0
+    limit = args.max_records * COUNT_PAST_CAP_FACTOR
+    for record in hook.iter_records(args.object, filter=args.filter):
+        ident = record.get("id") if isinstance(record, Mapping) else None
+        record_id = ident.get("record_id") if isinstance(ident, Mapping) else None
+        counted += 1
+        if counted > args.max_records:
+            if counted >= limit:
+                _raise_over_cap(args, f"more than {limit:,}")
+            continue
+        ids.setdefault(validate_record_id(record_id, "a queried record's id"), None)
+    if counted > args.max_records:
+        _raise_over_cap(args, f"{counted:,}")
+    log.info(
+        "Resolved %d record(s) of %r matching filter %s.",
+        len(ids),
+        args.object,
+        _shorten(json.dumps(args.filter), 300),
+    )
+    return list(ids)
+
+
+def _raise_over_cap(args: BulkDeleteArgs, matched: str) -> None:
+    what = "The filter matched" if args.filter is not None else "record_ids holds"
+    raise AttioValidationError(
+        f"{what} {matched} records of {args.object!r}, more than max_records={args.max_records:,}. "
+        "Nothing was deleted. If that many is intended, raise max_records (e.g. "
+        f"max_records={args.max_records * COUNT_PAST_CAP_FACTOR:,}); otherwise narrow the filter."
+    )
+
+
+class _Run:
+    """One bulk delete in progress: the workers' shared state."""
+
+    def __init__(
+        self,
+        hook: AttioHook,
+        args: BulkDeleteArgs,
+        log: Any,
+        archive: Archive | None,
+        state: ArchiveState,
+        total: int,
+    ) -> None:
+        self.hook = hook
+        self.args = args
+        self.log = log
+        self.archive = archive
+        self.state = state
+        self.limiter = RateLimiter(args.writes_per_second)
+        self.stop = threading.Event()
+        self.stop_error: BaseException | None = None
+        self.progress = _Progress(total, log, args.object)
+        self.rate_limited = 0
+        self._lock = threading.Lock()
+
+    def halt(self, error: BaseException) -> None:
+        with self._lock:
+            if self.stop_error is None:
+                self.stop_error = error
+                self.log.error("Stopping the bulk delete: %s", error)
+        self.stop.set()
+
+    def on_response(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        """A requests response hook: count 429s, and pause every writer when a DELETE gets one."""
+        if response.status_code != 429:
+            return
+        with self._lock:
+            self.rate_limited += 1
+        if response.request is not None and response.request.method == "DELETE":
+            wait = retry_after_seconds(response.headers.get("Retry-After"))
+            self.limiter.pause(1.0 if wait is None else min(wait, 30.0))
+
+    def worker(self, queue: Iterator[str], queue_lock: threading.Lock) -> None:
+        while not self.stop.is_set():
+            with queue_lock:
+                record_id = next(queue, None)
+            if record_id is None:
+                return
+            self.one(record_id)
+
+    def one(self, record_id: str) -> None:
+        try:
+            outcome = self._delete_one(record_id)
+        except (AttioAuthError, AttioObjectNotFoundError, ArchiveWriteError) as err:
+            self.halt(err)  # every other record would fail the same way
+            return
+        except AttioError as err:
+            if self._outcome(record_id, "failed", err) >= TRANSIENT_FAILURES_TO_STOP:
+                self.halt(
+                    AttioTransientError(
+                        f"{TRANSIENT_FAILURES_TO_STOP} records in a row failed with transient errors; "
+                        f"Attio looks unavailable, stopping so a later retry can finish. Last: {err}"
+                    )
+                )
+            return
+        except Exception as err:  # a bug, or something the hook did not expect: don't carry on blindly
+            self.halt(err)
+            return
+        if outcome is not None:
+            self._outcome(record_id, outcome)
+
+    def _outcome(self, record_id: str, outcome: Outcome, error: BaseException | None = None) -> int:
+        if outcome == "failed":
+            self.log.warning("Could not delete record %s: %s", record_id, error)
+        if self.archive is not None:
+            self.archive.save_outcome(self.args.object, record_id, outcome, error)
+        return self.progress.record(record_id, outcome, error)
+
+    def _delete_one(self, record_id: str) -> Outcome | None:
+        """Archive (if asked) then delete one record; ``None`` when stopped before sending."""
+        object = self.args.object
+        if self.archive is not None:
+            try:
+                record = self.hook.get_record(object, record_id)
+            except AttioObjectNotFoundError:
+                raise
+            except AttioNotFoundError:
+                if record_id in self.state.archived:
+                    self.log.info("Record %s is archived and gone: an earlier attempt deleted it.", record_id)
+                    return "deleted"
+                return "not_found"
+            if self.stop.is_set():
+                return None
+            self.archive.save_record(object, record_id, record)
+        if not self.limiter.acquire(self.stop):
+            return None
+        return self.hook.delete_record(object, record_id)
+
+
+def delete_records(
+    hook: AttioHook,
+    object: str,
+    *,
+    record_ids: Iterable[str] | None = None,
+    filter: Mapping[str, Any] | None = None,
+    allow_delete_all: bool = False,
+    max_records: int = DEFAULT_MAX_RECORDS,
+    dry_run: bool = False,
+    writes_per_second: float | None = ATTIO_WRITES_PER_SECOND,
+    max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
+    archive_to: Any = None,
+    if_not_found: str = "succeed",
+    log: Any = None,
+) -> BulkDeleteSummary:
+    """Delete many records of one Attio object at Attio's pace, optionally archiving each one first.
+
+    Give exactly one of ``record_ids`` or ``filter``. Everything is checked, the object's existence
+    confirmed and the whole target set resolved before the first ``DELETE``.
+
+    :param hook: the :class:`~airflow_provider_attio.hooks.attio.AttioHook` to send requests with.
+    :param object: the object's api slug (``people``, ``companies``, ``deals``, a custom slug) or UUID.
+    :param record_ids: the records to delete: record UUIDs (or records as Attio returns them), typically
+        an upstream task's XCom. Duplicates are removed, keeping the order; every id is checked before
+        anything is sent, and a bad one fails the run naming its position and value.
+    :param filter: delete every record matching this Attio query filter, e.g.
+        ``{"email_addresses": {"email_domain": "example.com"}}``. The matches are all collected (paging
+        through the query, which costs reads, not writes) before anything is deleted.
+    :param allow_delete_all: allow ``filter={}``, which matches every record of the object. Refused
+        without it.
+    :param max_records: safety cap: when more records are targeted the run fails before deleting
+        anything, saying how many matched. Raise it deliberately for bigger jobs.
+    :param dry_run: resolve and count the targets, log the first few ids, delete nothing (the cap and
+        the empty-filter guard still apply).
+    :param writes_per_second: the pace of DELETEs, shared by all workers. Attio allows 25 writes/s per
+        *workspace*, shared by every app and token: when several tasks delete at once, give each a
+        share (workspace budget / number of concurrent Attio writers, e.g. an Airflow pool's slots).
+        Attio's 429 remains the backstop: the hook waits until ``Retry-After`` and the engine pauses all
+        workers. ``None`` disables pacing.
+    :param max_concurrency: concurrent requests (1 to 32). A few are enough to reach 25/s over a
+        network's latency; more do not raise the ceiling, which is ``writes_per_second``.
+    :param archive_to: where to archive every record (its full JSON, exactly as ``GET`` returned it)
+        *before* deleting it: a local file path, a ``file://`` URI (one JSON Lines file, fsync'd before
+        each DELETE), or an object storage URI / ``ObjectStoragePath`` such as
+        ``s3://bucket/attio/teardown-2024-06-01`` (a folder of JSON Lines segments, each written whole
+        before its records' DELETEs). A retried run reads it and skips records it marks deleted. With
+        several Airflow workers put it on shared storage, so a retry on another machine finds it.
+        Costs one extra read per record. Use one archive per run (e.g. template it with ``run_id``).
+    :param if_not_found: records that do not exist: ``"succeed"`` (log a warning), ``"fail"`` (after
+        processing every other record, fail the task without retries, naming them) or ``"skip"`` (after
+        processing every other record, mark the task skipped).
+    :param log: the logger for progress and outcomes (an operator passes its own); the hook's by default.
+    :return: a :class:`BulkDeleteSummary`.
+    :raises AttioValidationError: a bad argument, the cap exceeded, or an empty filter without
+        ``allow_delete_all`` (nothing was deleted).
+    :raises AttioObjectNotFoundError: the object does not exist (nothing was deleted).
+    :raises AttioAuthError: 401/403; the run stops at once.
+    :raises AttioBulkDeleteError: some records failed (the others were processed): the retryable
+        subclass when any failure was transient, the permanent one otherwise.
+    """
+    log = log or getattr(hook, "log", None) or _module_log
+    args = check_arguments(
+        object,
+        record_ids=record_ids,
+        filter=filter,
+        allow_delete_all=allow_delete_all,
+        max_records=max_records,
+        dry_run=dry_run,
+        writes_per_second=writes_per_second,
+        max_concurrency=max_concurrency,
+        archive_to=archive_to,
+        if_not_found=if_not_found,
+    )
+    archive = open_archive(args.archive_to) if args.archive_to is not None and not args.dry_run else None
+
+    # 1. The object must exist: checked once, rather than learning it from 1,000 doomed DELETEs.
+    if not hook.object_exists(args.object):
+        raise AttioObjectNotFoundError(
+            f"The Attio object {args.object!r} does not exist in this workspace (check the slug or UUID). "
+            "Nothing was deleted.",
+            status=404,
+            code="not_found",
+            method="GET",
+            path=f"/v2/objects/{args.object}",
+        )
+
+    # 2. The whole target set, before anything is deleted.
+    if args.record_ids is not None:
+        targets = args.record_ids
+        if len(targets) > args.max_records:
+            _raise_over_cap(args, f"{len(targets):,}")
+    else:
+        targets = _resolve_by_filter(hook, args, log)
+
+    if args.dry_run:
+        log.info(
+            "Dry run: would delete %d record(s) of %r. First %d: %s",
+            len(targets),
+            args.object,
+            min(DRY_RUN_SAMPLE, len(targets)),
+            ", ".join(targets[:DRY_RUN_SAMPLE]) or "(none)",
+        )
+        return _summary(args, len(targets), {}, 0, archive=None)
+
+    # 3. What an earlier attempt already did.
+    state = ArchiveState()
+    if archive is not None:
+        state = archive.read_state(args.object)
+        if state.unreadable_lines:
+            log.warning(
+                "The archive %s has %d unreadable line(s) (a write cut short); they were ignored.",
+                archive.location,
+                state.unreadable_lines,
+            )
+        unfinished = state.archived - state.deleted
+        if args.filter is not None:
+            # Archived by an interrupted attempt but no longer matching (because it is gone): check them.
+            known = set(targets)
+            extra = [rid for rid in sorted(unfinished) if rid not in known]
+            if extra:
+                log.info(
+                    "The archive holds %d record(s) an earlier attempt archived without recording an "
+                    "outcome; checking them too.",
+                    len(extra),
+                )
+                targets = targets + extra
+    already = [rid for rid in targets if rid in state.deleted]
+    todo = [rid for rid in targets if rid not in state.deleted]
+    if already:
+        log.info(
+            "Skipping %d record(s) the archive shows an earlier attempt deleted (no request sent).",
+            len(already),
+        )
+    if not targets:
+        log.info("Nothing to delete in %r.", args.object)
+        return _summary(args, 0, {}, 0, archive=archive.location if archive else None)
+
+    log.info(
+        "Deleting %d record(s) of %r at up to %s writes/s with %d worker(s)%s.",
+        len(todo),
+        args.object,
+        f"{args.writes_per_second:g}" if args.writes_per_second else "unlimited",
+        min(args.max_concurrency, max(1, len(todo))),
+        f", archiving each to {archive.location} first" if archive else "",
+    )
+
+    # 4. Delete, paced, with bounded concurrency over the hook's one session.
+    run = _Run(hook, args, log, archive, state, max(1, len(todo)))
+    session = hook.get_conn()
+    response_hooks = session.hooks.setdefault("response", [])
+    response_hooks.append(run.on_response)
+    queue, queue_lock = iter(todo), threading.Lock()
+    try:
+        workers = min(args.max_concurrency, max(1, len(todo)))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="attio-delete") as pool:
+            futures = [pool.submit(run.worker, queue, queue_lock) for _ in range(workers)]
+            for future in futures:
+                future.result()
+    finally:
+        response_hooks.remove(run.on_response)
+        if archive is not None:
+            try:
+                archive.close()
+            except ArchiveWriteError as err:
+                log.warning("Could not write the archive's last outcome lines: %s", err)
+
+    progress = run.progress
+    summary = _summary(
+        args, len(targets), progress.counts, len(already), archive.location if archive else None
+    )
+    elapsed = time.monotonic() - progress.started
+    log.info(
+        "Bulk delete of %r: %d requested, %d deleted, %d not found, %d failed, %d skipped (already "
+        "deleted per the archive), in %.1fs (%.1f records/s); %d rate-limited answer(s) (429) absorbed.",
+        args.object,
+        summary["requested"],
+        summary["deleted"],
+        summary["not_found"],
+        summary["failed"],
+        summary["skipped_already_deleted"],
+        elapsed,
+        progress.done / max(elapsed, 1e-9),
+        run.rate_limited,
+    )
+
+    # 5. Outcomes: a stop, then failures, then the not-found policy.
+    if run.stop_error is not None:
+        raise run.stop_error
+    if progress.failures:
+        named = "; ".join(f"{rid}: {message}" for rid, message in progress.failures)
+        more = summary["failed"] - len(progress.failures)
+        error_cls = (
+            AttioBulkDeleteRetryableError if progress.transient_only else AttioBulkDeletePermanentError
+        )
+        hint = (
+            "A retry of the task deletes what is left."
+            if progress.transient_only
+            else "Retrying will not fix them."
+        )
+        error = error_cls(
+            f"{summary['failed']} of {summary['requested']} record(s) of {args.object!r} could not be "
+            f"deleted ({summary['deleted']} deleted). {hint} Failed: {named}"
+            + (f" (and {more} more)." if more > 0 else "."),
+            method="DELETE",
+        )
+        error.summary = summary
+        error.failures = list(progress.failures)
+        raise error
+    if progress.counts["not_found"]:
+        sample = ", ".join(progress.not_found_sample)
+        more = progress.counts["not_found"] - len(progress.not_found_sample)
+        apply_if_not_found(
+            args.if_not_found,
+            f"{progress.counts['not_found']} record(s) of {args.object!r} ({sample}"
+            + (f" and {more} more)" if more > 0 else ")"),
+            log,
+        )
+    return summary
+
+
+def _summary(
+    args: BulkDeleteArgs, requested: int, counts: Mapping[str, int], skipped: int, archive: str | None
+) -> BulkDeleteSummary:
+    return BulkDeleteSummary(
+        object=args.object,
+        requested=requested,
+        deleted=counts.get("deleted", 0),
+        not_found=counts.get("not_found", 0),
+        failed=counts.get("failed", 0),
+        skipped_already_deleted=skipped,
+        dry_run=args.dry_run,
+        archive=archive,
+    )

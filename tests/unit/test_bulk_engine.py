@@ -1,0 +1,182 @@
+"""The bulk engine's parts that need no Attio: argument checks, the archive's group commit, the pacing."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from airflow_provider_attio.bulk import (
+    LocalArchive,
+    ObjectStorageArchive,
+    RateLimiter,
+    check_arguments,
+    normalize_record_ids,
+    open_archive,
+    parse_structured,
+)
+from airflow_provider_attio.exceptions import AttioValidationError
+
+A = "11111111-1111-4111-8111-111111111111"
+B = "22222222-2222-4222-8222-222222222222"
+
+
+def test_record_ids_are_deduplicated_in_order_and_lower_cased() -> None:
+    assert normalize_record_ids([B, A, B.upper(), {"id": {"record_id": A}}]) == [B, A]
+
+
+def test_bad_record_id_is_named_with_its_position() -> None:
+    with pytest.raises(AttioValidationError, match=r"record_ids\[2\] must be an Attio record id.*got 'x'"):
+        normalize_record_ids([A, B, "x"])
+
+
+def test_rendered_templates_are_parsed() -> None:
+    assert parse_structured("{'name': 'Ada', 'ok': True}", "filter") == {"name": "Ada", "ok": True}
+    assert parse_structured(json.dumps([A]), "record_ids") == [A]
+    assert parse_structured("plain", "filter") == "plain"
+    with pytest.raises(AttioValidationError, match="neither valid JSON nor a Python literal"):
+        parse_structured("{oops", "filter")
+
+
+def test_check_arguments_accepts_a_good_call() -> None:
+    args = check_arguments("people", filter="{'job_title': 'Temp'}", archive_to="/tmp/a.jsonl")
+    assert args.filter == {"job_title": "Temp"} and args.record_ids is None
+    assert args.max_records == 10_000 and args.writes_per_second == 25.0 and args.max_concurrency == 8
+
+
+@pytest.mark.parametrize(
+    ("location", "kind"),
+    [
+        ("relative/archive.jsonl", LocalArchive),
+        ("/tmp/archive.jsonl", LocalArchive),
+        ("file:///tmp/archive.jsonl", LocalArchive),
+        (Path("/tmp/archive.jsonl"), LocalArchive),
+    ],
+)
+def test_local_locations_are_one_file(location: object, kind: type) -> None:
+    archive = open_archive(location)
+    assert isinstance(archive, kind)
+    assert str(archive.path).endswith("archive.jsonl")  # type: ignore[union-attr]
+
+
+def test_object_storage_location_is_a_folder(monkeypatch: pytest.MonkeyPatch) -> None:
+    from airflow.providers.common.compat.sdk import ObjectStoragePath
+
+    archive = open_archive(ObjectStoragePath("s3://bucket/attio/run-1"))
+    assert isinstance(archive, ObjectStorageArchive) and archive.location == "s3://bucket/attio/run-1"
+
+
+def test_group_commit_writes_every_line_whole_from_many_threads(tmp_path: Path) -> None:
+    archive = open_archive(tmp_path / "a.jsonl")
+    commits: list[int] = []
+    commit = archive._commit
+
+    def counting_commit(data: bytes) -> None:
+        commits.append(data.count(b"\n"))
+        time.sleep(0.002)  # a slow disk: writers pile up and share commits
+        commit(data)
+
+    archive._commit = counting_commit  # type: ignore[method-assign]
+
+    def writer(n: int) -> None:
+        for i in range(25):
+            record_id = f"{n:08d}-0000-4000-8000-{i:012d}"
+            archive.save_record("people", record_id, {"values": {"n": [n], "pad": "x" * 5000}})
+            archive.save_outcome("people", record_id, "deleted")
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    archive.close()
+    lines = [json.loads(line) for line in (tmp_path / "a.jsonl").read_text().splitlines()]
+    assert len(lines) == 400 and sum(commits) == 400
+    assert len(commits) < 200, "concurrent writers should share commits"
+    state = archive.read_state("people")
+    assert len(state.archived) == len(state.deleted) == 200
+
+
+def test_an_outcome_line_is_never_written_before_its_record(tmp_path: Path) -> None:
+    archive = open_archive(tmp_path / "a.jsonl")
+    archive.save_record("people", A, {"x": 1})
+    archive.save_outcome("people", A, "deleted")
+    archive.close()
+    types = [json.loads(line)["type"] for line in (tmp_path / "a.jsonl").read_text().splitlines()]
+    assert types == ["record", "outcome"]
+
+
+def test_read_state_is_scoped_to_the_object(tmp_path: Path) -> None:
+    archive = open_archive(tmp_path / "a.jsonl")
+    archive.save_record("companies", A, {})
+    archive.save_outcome("companies", A, "deleted")
+    archive.save_record("people", B, {})
+    archive.save_outcome("people", B, "failed", RuntimeError("boom"))
+    archive.close()
+    people = archive.read_state("people")
+    assert people.archived == {B} and people.deleted == set()
+    assert archive.read_state("companies").deleted == {A}
+
+
+class _FakeTime(threading.Event):
+    """A clock that only moves when a caller waits on it: the limiter's waits, without wall-clock time."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.now = 1000.0
+        self.waits: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def wait(self, timeout: float | None = None) -> bool:
+        assert timeout is not None
+        self.waits.append(round(timeout, 6))
+        self.now += timeout
+        return False
+
+
+def test_rate_limiter_spaces_calls_evenly() -> None:
+    fake = _FakeTime()
+    limiter = RateLimiter(25.0, clock=fake.clock)
+    for _ in range(5):
+        assert limiter.acquire(fake)
+    # The first call goes at once, each next one 40 ms after the previous: 25 per second, no burst.
+    assert fake.waits == [0.04] * 4
+
+
+def test_rate_limiter_does_not_bank_idle_time() -> None:
+    fake = _FakeTime()
+    limiter = RateLimiter(25.0, clock=fake.clock)
+    limiter.acquire(fake)
+    fake.now += 10  # idle for 10 s: no burst of 250 calls afterwards
+    limiter.acquire(fake)
+    limiter.acquire(fake)
+    assert fake.waits == [0.04]
+
+
+def test_rate_limiter_pause_holds_every_caller_back() -> None:
+    fake = _FakeTime()
+    limiter = RateLimiter(25.0, clock=fake.clock)
+    limiter.acquire(fake)
+    limiter.pause(1.0)  # a 429 said: come back in a second
+    limiter.acquire(fake)
+    limiter.acquire(fake)
+    assert fake.waits == [1.0, 0.04]
+
+
+def test_rate_limiter_wait_ends_when_stopped() -> None:
+    limiter = RateLimiter(0.01)  # one call per 100 s
+    stop = threading.Event()
+    assert limiter.acquire(stop)
+    stop.set()
+    assert limiter.acquire(stop) is False
+
+
+def test_unlimited_rate_limiter_never_waits() -> None:
+    limiter = RateLimiter(None)
+    stop = threading.Event()
+    assert all(limiter.acquire(stop) for _ in range(1000))
