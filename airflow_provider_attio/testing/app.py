@@ -64,7 +64,7 @@ class _Route:
 @dataclass
 class _Answer:
     status: int
-    body: Any
+    body: Any  # JSON-able, or bytes already encoded
     headers: Headers = field(default_factory=list)
     applied: bool = False  # the handler ran: the call's effect, if any, happened
 
@@ -244,17 +244,20 @@ class EmulatorApp:
         return {"data": self.workspace.get_object(params["object"])}
 
     def _query(self, params: dict[str, str], body: Any, token: Token) -> Any:
-        return {"data": self.workspace.query_records(params["object"], body)}
+        records = self.workspace.query_records(params["object"], body)
+        return b'{"data":[' + b",".join(r.encoded for r in records) + b"]}"
 
     def _create(self, params: dict[str, str], body: Any, token: Token) -> Any:
         data = body.get("data") if isinstance(body, dict) else None
         if not isinstance(data, dict) or not isinstance(data.get("values"), dict):
             raise validation_error('Body payload validation error: expected {"data": {"values": {...}}}.')
         actor = {"type": "api-token", "id": token.actor_id}
-        return {"data": self.workspace.create_record(params["object"], data["values"], actor)}
+        return (
+            b'{"data":' + self.workspace.create_record(params["object"], data["values"], actor).encoded + b"}"
+        )
 
     def _get_record(self, params: dict[str, str], body: Any, token: Token) -> Any:
-        return {"data": self.workspace.get_record(params["object"], params["record_id"])}
+        return b'{"data":' + self.workspace.get_record(params["object"], params["record_id"]).encoded + b"}"
 
     def _delete_record(self, params: dict[str, str], body: Any, token: Token) -> Any:
         self.workspace.delete_record(params["object"], params["record_id"])
@@ -287,7 +290,9 @@ def _parse_json(raw: bytes) -> Any:
 
 
 async def _send_json(send: Send, answer: _Answer) -> None:
-    data = json.dumps(answer.body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    # Records come encoded already (see StoredRecord): bytes are sent as they are.
+    body = answer.body
+    data = body if isinstance(body, bytes) else json.dumps(body, separators=(",", ":")).encode("utf-8")
     headers = [
         (b"content-type", b"application/json; charset=utf-8"),
         (b"content-length", str(len(data)).encode("latin-1")),

@@ -25,6 +25,12 @@ from airflow_provider_attio.testing.state import Workspace
 _SYSTEM_ACTOR: dict[str, Any] = {"type": "system", "id": None}
 
 
+def _decoded(encoded: bytes) -> dict[str, Any]:
+    """Return a fresh copy of a stored record's JSON, which the caller may change at will."""
+    data: dict[str, Any] = json.loads(encoded)
+    return data
+
+
 def _http_protocol_class() -> type[asyncio.Protocol]:
     """Return uvicorn's fastest available HTTP/1.1 protocol class (httptools, else h11)."""
     try:
@@ -280,7 +286,7 @@ class AttioEmulator:
         :raises ValueError: for a missing object or a value Attio would refuse.
         """
         record = self._app.workspace.create_record(object, values, _SYSTEM_ACTOR, add_missing_attributes=True)
-        return copy.deepcopy(record)
+        return _decoded(record.encoded)
 
     def seed(self, object: str, count: int) -> list[dict[str, Any]]:
         """Create ``count`` realistic records (names, emails, domains...), the same ones on every run.
@@ -311,7 +317,7 @@ class AttioEmulator:
         :raises ValueError: for a missing object.
         """
         record = self._app.workspace.peek_record(object, record_id)
-        return copy.deepcopy(record) if record is not None else None
+        return _decoded(record.encoded) if record is not None else None
 
     def set_merging(self, object: str, record_id: str, merging: bool = True) -> None:
         """Mark a record as being merged: ``GET`` and ``DELETE`` on it answer 404 ``merge_in_progress``.

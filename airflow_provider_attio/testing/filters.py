@@ -26,8 +26,8 @@ from airflow_provider_attio.testing.errors import filter_error
 if TYPE_CHECKING:
     from airflow_provider_attio.testing.state import Attribute
 
-Record = dict[str, Any]
-Predicate = Callable[[Record], bool]
+Values = Mapping[str, list[dict[str, Any]]]  # a record's "values": attribute slug -> value objects
+Predicate = Callable[[Values], bool]
 
 #: Attribute types the emulator understands, with the field a filter or sort uses by default.
 PRIMARY_FIELD: dict[str, str] = {
@@ -79,7 +79,7 @@ _OPERATORS_BY_KIND: dict[str, frozenset[str]] = {
 
 
 def compile_filter(spec: Any, attributes: Mapping[str, Attribute]) -> Predicate:
-    """Compile an Attio filter into a predicate on record JSON, or raise a ``filter_error``.
+    """Compile an Attio filter into a predicate on a record's ``values``, or raise a ``filter_error``.
 
     :param spec: the ``filter`` of the query body; ``{}`` matches every record.
     :param attributes: the queried object's attributes, by slug.
@@ -151,8 +151,8 @@ def _compile_operators(attribute: Attribute, field: str, operators: dict[str, An
     kind = _kind(attribute, field)
     caseless = attribute.type in _CASELESS_TYPES
 
-    def values(record: Record) -> list[Any]:
-        return [v.get(field) for v in record["values"].get(slug, ()) if v.get(field) is not None]
+    def values(record: Values) -> list[Any]:
+        return [v.get(field) for v in record.get(slug, ()) if v.get(field) is not None]
 
     def operand(operator: str, value: Any) -> Any:
         """Check an operand's type against the field and normalize it for comparison."""
@@ -206,15 +206,19 @@ _TESTS: dict[str, Callable[[Any, Any], bool]] = {
 }
 
 
-def compile_sorts(sorts: Any, attributes: Mapping[str, Attribute]) -> Callable[[list[Record]], list[Record]]:
-    """Compile Attio's ``sorts`` into a function that orders records.
+def compile_sorts(
+    sorts: Any, attributes: Mapping[str, Attribute]
+) -> Callable[[list[Values]], list[int]] | None:
+    """Compile Attio's ``sorts`` into a function that orders records; None when there are none.
+
+    The function takes the records' ``values`` and returns their positions in sorted order.
 
     Each sort is ``{"attribute": slug, "direction": "asc" | "desc", "field"?: name}``; later sorts
     break ties of earlier ones, creation order breaks the rest, and records without a value come last.
     A sort the emulator can't apply is refused with the same 400 ``filter_error`` as a bad filter.
     """
-    if sorts is None:
-        return lambda records: records
+    if sorts is None or sorts == []:
+        return None
     if not isinstance(sorts, list):
         raise filter_error('"sorts" must be a list of {"attribute", "direction"} objects.')
     keys: list[tuple[str, str, bool]] = []
@@ -232,18 +236,19 @@ def compile_sorts(sorts: Any, attributes: Mapping[str, Attribute]) -> Callable[[
             raise filter_error(f'Attribute "{slug}" ({attribute.type}) has no field "{field}" to sort by.')
         keys.append((slug, field, sort["direction"] == "desc"))
 
-    def order(records: list[Record]) -> list[Record]:
+    def order(records: list[Values]) -> list[int]:
+        positions = list(range(len(records)))
         # Python's sort is stable: sorting by the last key first leaves earlier keys in charge.
         for slug, field, descending in reversed(keys):
 
-            def first(record: Record, slug: str = slug, field: str = field) -> Any:
-                values = record["values"].get(slug) or [{}]
+            def first(position: int, slug: str = slug, field: str = field) -> Any:
+                values = records[position].get(slug) or [{}]
                 return values[0].get(field)
 
-            present = [r for r in records if first(r) is not None]
-            absent = [r for r in records if first(r) is None]
+            present = [p for p in positions if first(p) is not None]
+            absent = [p for p in positions if first(p) is None]
             present.sort(key=first, reverse=descending)
-            records = present + absent
-        return records
+            positions = present + absent
+        return positions
 
     return order

@@ -8,6 +8,7 @@ replaces the dict), so a reader may serialize a record it got from here without 
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 import time
@@ -15,6 +16,7 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
+from itertools import islice
 from typing import Any
 
 from airflow_provider_attio.testing.errors import ApiError, not_found, validation_error
@@ -78,6 +80,19 @@ class Attribute:
     multiselect: bool = False
 
 
+@dataclass(frozen=True)
+class StoredRecord:
+    """A record's JSON, as data (for filters and sorts) and encoded once (to answer reads quickly)."""
+
+    data: dict[str, Any]
+    encoded: bytes
+
+    @classmethod
+    def of(cls, data: dict[str, Any]) -> StoredRecord:
+        """Store ``data``, which must not be changed afterwards."""
+        return cls(data, json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
+
+
 @dataclass
 class ObjectState:
     """An object (people, companies...) with its attributes and records."""
@@ -88,8 +103,8 @@ class ObjectState:
     plural_noun: str
     created_at: str
     attributes: dict[str, Attribute]
-    # record_id -> record JSON, in creation order (dicts keep insertion order).
-    records: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # record_id -> record, in creation order (dicts keep insertion order).
+    records: dict[str, StoredRecord] = field(default_factory=dict)
     merging: set[str] = field(default_factory=set)
 
     def body(self) -> dict[str, Any]:
@@ -274,9 +289,10 @@ class Workspace:
     @staticmethod
     def _add_attribute(obj: ObjectState, attribute: Attribute) -> None:
         obj.attributes[attribute.api_slug] = attribute
-        # Copy on write: someone may be serializing the old record dicts right now.
+        # Copy on write: someone may be reading the old records right now.
         for record_id, record in obj.records.items():
-            obj.records[record_id] = {**record, "values": {**record["values"], attribute.api_slug: []}}
+            values = {**record.data["values"], attribute.api_slug: []}
+            obj.records[record_id] = StoredRecord.of({**record.data, "values": values})
 
     def _object(self, object_ref: str) -> ObjectState:
         """Find an object by api slug or UUID; the caller holds the lock."""
@@ -300,8 +316,8 @@ class Workspace:
         actor: Mapping[str, Any],
         *,
         add_missing_attributes: bool = False,
-    ) -> dict[str, Any]:
-        """Create a record from ``values`` (simple or Attio form) and return its JSON.
+    ) -> StoredRecord:
+        """Create a record from ``values`` (simple or Attio form) and return it.
 
         :param add_missing_attributes: define attributes the object lacks, typed from the values
             (the Python helper's convenience); the HTTP API refuses them as Attio does.
@@ -316,12 +332,14 @@ class Workspace:
                         self._add_attribute(obj, _infer_attribute(slug, raw))
             now = time.time()
             record_id = str(uuid.uuid4())
-            record = {
-                "id": {"workspace_id": WORKSPACE_ID, "object_id": obj.object_id, "record_id": record_id},
-                "created_at": attio_timestamp(now),
-                "web_url": f"https://app.attio.com/{self.slug}/{obj.api_slug}/{record_id}/overview",
-                "values": render_values(obj.attributes, values, attio_timestamp(now), dict(actor)),
-            }
+            record = StoredRecord.of(
+                {
+                    "id": {"workspace_id": WORKSPACE_ID, "object_id": obj.object_id, "record_id": record_id},
+                    "created_at": attio_timestamp(now),
+                    "web_url": f"https://app.attio.com/{self.slug}/{obj.api_slug}/{record_id}/overview",
+                    "values": render_values(obj.attributes, values, attio_timestamp(now), dict(actor)),
+                }
+            )
             obj.records[record_id] = record
             return record
 
@@ -337,8 +355,8 @@ class Workspace:
             )
         return canonical
 
-    def get_record(self, object_ref: str, record_id: str) -> dict[str, Any]:
-        """Return a record's JSON, or raise Attio's 404 (object, record or ``merge_in_progress``)."""
+    def get_record(self, object_ref: str, record_id: str) -> StoredRecord:
+        """Return a record, or raise Attio's 404 (object, record or ``merge_in_progress``)."""
         with self._lock:
             obj = self._object(object_ref)
             return obj.records[self._record(obj, record_id)]
@@ -354,8 +372,8 @@ class Workspace:
                     for entry_id in [e for e, v in lst.entries.items() if v["parent_record_id"] == canonical]:
                         del lst.entries[entry_id]
 
-    def peek_record(self, object_ref: str, record_id: str) -> dict[str, Any] | None:
-        """Return a record's JSON even while it is being merged, or None when it doesn't exist."""
+    def peek_record(self, object_ref: str, record_id: str) -> StoredRecord | None:
+        """Return a record even while it is being merged, or None when it doesn't exist."""
         with self._lock:
             obj = self._object(object_ref)
             return obj.records.get(normalize_uuid(record_id) or "")
@@ -382,7 +400,7 @@ class Workspace:
             else:
                 obj.merging.discard(canonical)
 
-    def query_records(self, object_ref: str, body: Any) -> list[dict[str, Any]]:
+    def query_records(self, object_ref: str, body: Any) -> list[StoredRecord]:
         """Answer ``POST .../records/query``: filter, sort, then page by ``limit``/``offset``."""
         if body is None:
             body = {}
@@ -395,10 +413,18 @@ class Workspace:
             attributes = dict(obj.attributes)
             records = list(obj.records.values())
         # Records are immutable, so the (possibly slow) filtering runs without the lock.
-        matches = compile_filter(body.get("filter") or {}, attributes)
+        spec = body.get("filter")
+        matches = None if spec is None or spec == {} else compile_filter(spec, attributes)
         order = compile_sorts(body.get("sorts"), attributes)
-        selected = order([r for r in records if matches(r)])
-        return selected[offset : offset + limit]
+        selected: Iterable[StoredRecord] = (
+            records if matches is None else (r for r in records if matches(r.data["values"]))
+        )
+        if order is None:
+            # Creation order: stop at the page's end instead of filtering every record.
+            return list(islice(selected, offset, offset + limit))
+        candidates = list(selected)
+        positions = order([r.data["values"] for r in candidates])
+        return [candidates[p] for p in positions[offset : offset + limit]]
 
     # -- lists ----------------------------------------------------------------------------------
 
