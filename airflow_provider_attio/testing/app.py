@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,8 +27,6 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 Headers = list[tuple[bytes, bytes]]
 Handler = Callable[[dict[str, str], Any, Token], Any]
-
-log = logging.getLogger(__name__)
 
 _INVALID_JSON = object()  # a body was sent but it isn't JSON
 
@@ -175,10 +172,8 @@ class EmulatorApp:
             token = self._token(headers)
         except ApiError as error:
             return _error(error)
-        if route.pattern == "/v2/self":
-            # An inactive token may still ask who it is: Attio answers 200 {"active": false}.
-            return self._limited(route) or _Answer(200, self._identify(params, body, token), applied=True)
-        if not token.active:
+        if not token.active and route.handler != self._identify:
+            # Only /v2/self serves an inactive token: it answers 200 {"active": false}.
             return _error(_unauthorized("The access token is invalid, expired or revoked."))
         missing = [s for s in route.scopes if not token.has_scope(s)]
         if missing:

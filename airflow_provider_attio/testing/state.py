@@ -2,8 +2,8 @@
 
 Everything here is plain in-memory state behind one lock, with no HTTP in sight: the ASGI app
 (``app.py``) and the Python helpers of :class:`~airflow_provider_attio.testing.AttioEmulator` both
-call it. Record JSON is built once, when the record is created, and never mutated afterwards (a change
-replaces the dict), so a reader may serialize a record it got from here without holding the lock.
+call it. A record is built and encoded once, when it is created, and never mutated afterwards (a change
+replaces it), so a reader may use a record it got from here without holding the lock.
 """
 
 from __future__ import annotations
