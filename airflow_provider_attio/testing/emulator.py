@@ -165,6 +165,7 @@ class AttioEmulator:
             self._app,
             http=_tracking_protocol(_http_protocol_class(), self._app.transports),
             lifespan="off",
+            log_config=None,  # leave the host process's logging alone; uvicorn's errors go to the root logger
             log_level="warning",
             access_log=False,
             proxy_headers=False,
