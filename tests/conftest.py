@@ -10,6 +10,7 @@ import json
 import logging
 import os
 import tempfile
+from importlib.metadata import version
 from pathlib import Path
 
 # Airflow reads its configuration when first imported, so the throwaway AIRFLOW_HOME must be set before
@@ -20,6 +21,9 @@ os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(_AIRFLOW_HOME / "dags")
 os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 os.environ["AIRFLOW__CORE__UNIT_TEST_MODE"] = "True"
 os.environ.pop("AIRFLOW_CONN_ATTIO_DEFAULT", None)
+if version("apache-airflow").startswith("2."):
+    # Airflow 2 refuses sqlite with its default LocalExecutor in sensor checks; Airflow 3 has no Sequential.
+    os.environ["AIRFLOW__CORE__EXECUTOR"] = "SequentialExecutor"
 from collections.abc import Callable, Iterator
 from typing import Any
 

@@ -90,11 +90,15 @@ def test_unauthorized_calls_use_no_budget(limited: AttioEmulator) -> None:
 
 def test_a_burst_within_the_budget_passes(api: Api, emu: AttioEmulator) -> None:
     emu.set_rate_limits(reads_per_second=20, writes_per_second=None)
+    started = time.monotonic()
     statuses = [api.get("/v2/objects/people").status_code for _ in range(50)]
-    # A budget of 20 per second: the first 20 pass at once, then 429s until it refills (a token
-    # every 50 ms, far slower than loopback calls).
+    elapsed = time.monotonic() - started
+    # A budget of 20 per second: the first 20 pass at once; after that only what refilled meanwhile
+    # (a token every 50 ms) passes, however slow a loaded machine makes the calls.
     assert statuses[:20] == [200] * 20
-    assert 429 in statuses[20:]
+    assert statuses.count(200) <= 20 + int(elapsed * 20) + 1
+    if elapsed < 1.0:
+        assert 429 in statuses[20:]
 
 
 def test_set_rate_limits_none_removes_them(limited: AttioEmulator) -> None:
