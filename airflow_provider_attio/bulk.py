@@ -330,7 +330,7 @@ class _Progress:
         self.counts: dict[str, int] = {"deleted": 0, "not_found": 0, "failed": 0}
         self.failures: list[tuple[str, str]] = []
         self.not_found_sample: list[str] = []
-        self.transient_only = True
+        self.any_transient = False
         self.transient_streak = 0
         self.started = time.monotonic()
         self._last_log = self.started
@@ -349,7 +349,7 @@ class _Progress:
                 if len(self.failures) < NAMED_IN_ERRORS:
                     self.failures.append((record_id, str(error)))
                 transient = isinstance(error, AttioTransientError)
-                self.transient_only = self.transient_only and transient
+                self.any_transient = self.any_transient or transient
                 self.transient_streak = self.transient_streak + 1 if transient else 0
             else:
                 self.transient_streak = 0
@@ -454,6 +454,9 @@ class Archive:
         self._finished = 0
         self._errors: dict[int, BaseException] = {}
 
+    def check(self) -> None:
+        """Raise :class:`AttioValidationError` if the location cannot be used (before any request)."""
+
     # subclasses implement these two
     def _commit(self, data: bytes) -> None:
         raise NotImplementedError
@@ -550,7 +553,7 @@ class Archive:
 
 
 class ArchiveWriteError(AirflowException):
-    """The archive could not be written: the run stops before deleting anything it could not archive."""
+    """The archive could not be read or written: nothing is deleted that could not be archived first."""
 
 
 class LocalArchive(Archive):
@@ -650,6 +653,15 @@ class ObjectStorageArchive(Archive):
     def open(self) -> None:
         """Nothing to create: object stores have no folders."""
 
+    def check(self) -> None:
+        try:
+            self.folder.fs  # noqa: B018 - resolves the filesystem: fails if no provider registers it
+        except Exception as err:
+            raise AttioValidationError(
+                f"archive_to {self.location!r} cannot be used: {err}. Install the Airflow provider of that "
+                "storage (e.g. apache-airflow-providers-amazon for s3://) and check its connection."
+            ) from None
+
     def _commit(self, data: bytes) -> None:
         # Only one commit runs at a time (the group commit), so the sequence needs no lock.
         self._sequence += 1
@@ -680,8 +692,11 @@ def open_archive(location: Any) -> LocalArchive | ObjectStorageArchive:
         return LocalArchive(Path(location).expanduser(), str(location))
     from airflow.providers.common.compat.sdk import ObjectStoragePath
 
-    path = location if isinstance(location, ObjectStoragePath) else ObjectStoragePath(str(location))
     text = str(location)
+    try:
+        path = location if isinstance(location, ObjectStoragePath) else ObjectStoragePath(text)
+    except Exception as err:
+        raise AttioValidationError(f"archive_to {text!r} cannot be used: {err}.") from None
     if path.protocol in ("file", "local"):
         return LocalArchive(Path(path.path), text)
     return ObjectStorageArchive(path, text)
@@ -880,7 +895,9 @@ def delete_records(
     :raises AttioObjectNotFoundError: the object does not exist (nothing was deleted).
     :raises AttioAuthError: 401/403; the run stops at once.
     :raises AttioBulkDeleteError: some records failed (the others were processed): the retryable
-        subclass when any failure was transient, the permanent one otherwise.
+        subclass when any failure was transient (a retry makes progress), the permanent one when all
+        were permanent (e.g. 400 for those records).
+    :raises ArchiveWriteError: the archive could not be read or written; no record is deleted unarchived.
     """
     log = log or getattr(hook, "log", None) or _module_log
     args = check_arguments(
@@ -896,6 +913,8 @@ def delete_records(
         if_not_found=if_not_found,
     )
     archive = open_archive(args.archive_to) if args.archive_to is not None and not args.dry_run else None
+    if archive is not None:
+        archive.check()
 
     # 1. The object must exist: checked once, rather than learning it from 1,000 doomed DELETEs.
     if not hook.object_exists(args.object):
@@ -929,7 +948,12 @@ def delete_records(
     # 3. What an earlier attempt already did.
     state = ArchiveState()
     if archive is not None:
-        state = archive.read_state(args.object)
+        try:
+            state = archive.read_state(args.object)
+        except (OSError, ValueError) as err:
+            raise ArchiveWriteError(
+                f"Could not read the archive {archive.location} (nothing was deleted): {err}"
+            ) from err
         if state.unreadable_lines:
             log.warning(
                 "The archive %s has %d unreadable line(s) (a write cut short); they were ignored.",
@@ -1013,12 +1037,10 @@ def delete_records(
     if progress.failures:
         named = "; ".join(f"{rid}: {message}" for rid, message in progress.failures)
         more = summary["failed"] - len(progress.failures)
-        error_cls = (
-            AttioBulkDeleteRetryableError if progress.transient_only else AttioBulkDeletePermanentError
-        )
+        error_cls = AttioBulkDeleteRetryableError if progress.any_transient else AttioBulkDeletePermanentError
         hint = (
             "A retry of the task deletes what is left."
-            if progress.transient_only
+            if progress.any_transient
             else "Retrying will not fix them."
         )
         error = error_cls(

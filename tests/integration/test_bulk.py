@@ -6,6 +6,7 @@ with what answer).
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import logging
 import os
@@ -294,6 +295,15 @@ def test_unwritable_archive_stops_before_any_delete(attio: AttioEmulator, tmp_pa
     assert len(attio.record_ids("people")) == 5
 
 
+@pytest.mark.parametrize("uri", ["nosuchfs://bucket/a", "s3://bucket/attio-archive/run-1"])
+def test_storage_without_a_provider_is_rejected_before_any_request(attio: AttioEmulator, uri: str) -> None:
+    if uri.startswith("s3") and importlib.util.find_spec("airflow.providers.amazon"):
+        pytest.skip("the Amazon provider is installed: s3:// is usable")
+    with pytest.raises(AttioValidationError, match=f"archive_to '{uri}' cannot be used"):
+        AttioHook().delete_records("people", record_ids=[MISSING_ID], archive_to=uri)
+    assert attio.requests == []
+
+
 def test_object_storage_archive_is_a_folder_of_segments(attio: AttioEmulator) -> None:
     # memory:// stands in for s3:// (same ObjectStoragePath code path, no network). Airflow knows only
     # file:// by itself; providers register the rest (s3:// by the Amazon provider), as we do here.
@@ -438,6 +448,19 @@ def test_transient_failures_fail_the_run_retryably_and_a_retry_finishes(
     summary = AttioHook().delete_records("people", record_ids=targets)  # the Airflow retry
     assert (summary["deleted"], summary["not_found"], summary["failed"]) == (1, 9, 0)
     assert attio.record_ids("people") == []
+
+
+def test_mixed_failures_are_retryable_so_a_retry_makes_progress(
+    attio: AttioEmulator, use_connection: Callable[..., None]
+) -> None:
+    use_connection(attio.base_url, max_retries=0)
+    targets = _fixtures(attio, 6)
+    attio.fail_next(5, 400, method="DELETE", path=RECORD_PATH.format(targets[1]))
+    attio.fail_next(5, 503, method="DELETE", path=RECORD_PATH.format(targets[4]))
+    with pytest.raises(AttioBulkDeleteRetryableError) as info:
+        AttioHook().delete_records("people", record_ids=targets)
+    assert targets[1] in str(info.value) and targets[4] in str(info.value)
+    assert sorted(attio.record_ids("people")) == sorted([targets[1], targets[4]])
 
 
 def test_attio_down_stops_the_run_early(attio: AttioEmulator, use_connection: Callable[..., None]) -> None:
