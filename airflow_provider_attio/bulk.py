@@ -665,17 +665,20 @@ class ObjectStorageArchive(Archive):
     def _commit(self, data: bytes) -> None:
         # Only one commit runs at a time (the group commit), so the sequence needs no lock.
         self._sequence += 1
-        target = self.folder / f"{self._prefix}-{self._sequence:06d}.jsonl"
-        with target.open("wb") as file:  # the object exists, whole, once closed
+        target = f"{str(self.folder.path).rstrip('/')}/{self._prefix}-{self._sequence:06d}.jsonl"
+        with self.folder.fs.open(target, "wb") as file:  # the object exists, whole, once closed
             file.write(data)
 
     def _read_lines(self) -> Iterator[bytes]:
+        # The fsspec filesystem itself: its glob and cat_file behave the same under every UPath version.
+        fs = self.folder.fs
+        root = str(self.folder.path).rstrip("/")
         try:
-            segments = sorted(self.folder.glob("*.jsonl"), key=lambda p: p.name)
+            segments = sorted(fs.glob(f"{root}/*.jsonl"), key=lambda name: name.rsplit("/", 1)[-1])
         except FileNotFoundError:
             return
         with ThreadPoolExecutor(max_workers=8) as pool:
-            for data in pool.map(lambda p: p.read_bytes(), segments):
+            for data in pool.map(fs.cat_file, segments):
                 yield from data.splitlines()
 
 

@@ -327,9 +327,10 @@ def test_object_storage_archive_is_a_folder_of_segments(attio: AttioEmulator) ->
     summary = AttioHook().delete_records("people", record_ids=targets, archive_to=location)
     assert summary["skipped_already_deleted"] == 19 and summary["deleted"] == 1
     assert _deleted_paths(attio) == [RECORD_PATH.format(targets[0])]
-    segments = sorted(ObjectStoragePath(location).glob("*.jsonl"), key=lambda p: p.name)
+    folder = ObjectStoragePath(location)
+    segments = sorted(folder.fs.glob(f"{folder.path}/*.jsonl"))
     assert len(segments) >= 2
-    lines = [json.loads(line) for p in segments for line in p.read_text().splitlines()]
+    lines = [json.loads(line) for p in segments for line in folder.fs.cat_file(p).splitlines()]
     assert {line["record_id"]: line["record"] for line in lines if line["type"] == "record"} == before
 
 
