@@ -1001,13 +1001,19 @@ def delete_records(
     response_hooks = session.hooks.setdefault("response", [])
     response_hooks.append(run.on_response)
     queue, queue_lock = iter(todo), threading.Lock()
+    workers = min(args.max_concurrency, max(1, len(todo)))
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="attio-delete")
     try:
-        workers = min(args.max_concurrency, max(1, len(todo)))
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="attio-delete") as pool:
-            futures = [pool.submit(run.worker, queue, queue_lock) for _ in range(workers)]
-            for future in futures:
-                future.result()
+        futures = [pool.submit(run.worker, queue, queue_lock) for _ in range(workers)]
+        for future in futures:
+            future.result()
+    except BaseException:
+        # The task is being stopped (SIGTERM, execution_timeout, Ctrl+C): the workers finish the record
+        # in hand and take no other, instead of deleting everything left while the task "stops".
+        run.stop.set()
+        raise
     finally:
+        pool.shutdown(wait=True)
         response_hooks.remove(run.on_response)
         if archive is not None:
             try:

@@ -492,6 +492,30 @@ def test_forbidden_mid_run_stops_the_run(attio: AttioEmulator) -> None:
     assert len(attio.record_ids("people")) > 50
 
 
+def test_a_task_being_stopped_stops_the_workers(attio: AttioEmulator) -> None:
+    # Airflow stops a task (SIGTERM, execution_timeout) by raising in its main thread: the workers must
+    # not go on deleting every remaining record meanwhile.
+    targets = _fixtures(attio, 100)
+
+    class Stopped(Exception):
+        pass
+
+    def stop_task(signum: int, frame: object) -> None:
+        raise Stopped
+
+    previous = signal.signal(signal.SIGALRM, stop_task)
+    signal.setitimer(signal.ITIMER_REAL, 0.5)
+    try:
+        with pytest.raises(Stopped):
+            AttioHook().delete_records("people", record_ids=targets, writes_per_second=10)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    deleted = attio.count(method="DELETE")
+    assert 0 < deleted < 30
+    assert len(attio.record_ids("people")) == 100 - deleted
+
+
 def test_missing_object_fails_before_any_delete(attio: AttioEmulator) -> None:
     with pytest.raises(AttioObjectNotFoundError, match="'widgets' does not exist"):
         AttioHook().delete_records("widgets", record_ids=[MISSING_ID])
