@@ -229,6 +229,22 @@ class BulkDeleteArgs:
     if_not_found: IfNotFound
 
 
+def check_options(
+    *,
+    allow_delete_all: Any = False,
+    max_records: Any = DEFAULT_MAX_RECORDS,
+    dry_run: Any = False,
+    writes_per_second: Any = ATTIO_WRITES_PER_SECOND,
+    max_concurrency: Any = DEFAULT_MAX_CONCURRENCY,
+) -> None:
+    """Check the options that are never templated (an operator checks them at DAG parse time)."""
+    _check_bool(allow_delete_all, "allow_delete_all")
+    _check_positive_int(max_records, "max_records")
+    _check_bool(dry_run, "dry_run")
+    _check_rate(writes_per_second)
+    _check_positive_int(max_concurrency, "max_concurrency", MAX_CONCURRENCY_LIMIT)
+
+
 def check_arguments(
     object: Any,
     *,

@@ -14,6 +14,7 @@ from airflow_provider_attio.bulk import (
     DEFAULT_MAX_RECORDS,
     BulkDeleteSummary,
     check_arguments,
+    check_options,
 )
 from airflow_provider_attio.exceptions import AttioValidationError
 from airflow_provider_attio.hooks.attio import AttioHook, validate_object, validate_record_id
@@ -216,10 +217,18 @@ class AttioDeleteRecordsOperator(BaseOperator):
                 archive_to=archive_to if not _resolved_later(archive_to) else None,
                 if_not_found=if_not_found,
             )
-        elif record_ids is not None and filter is not None:
-            raise AttioValidationError(
-                "Give exactly one of record_ids or filter to AttioDeleteRecordsOperator, not both."
+        else:
+            check_options(
+                allow_delete_all=allow_delete_all,
+                max_records=max_records,
+                dry_run=dry_run,
+                writes_per_second=writes_per_second,
+                max_concurrency=max_concurrency,
             )
+            if record_ids is not None and filter is not None:
+                raise AttioValidationError(
+                    "Give exactly one of record_ids or filter to AttioDeleteRecordsOperator, not both."
+                )
 
     @cached_property
     def hook(self) -> AttioHook:

@@ -597,6 +597,8 @@ def test_operator_fails_permanent_errors_without_retries(attio: AttioEmulator) -
         ({"filter": {}}, "allow_delete_all"),
         ({"filter": {"name": "x"}, "max_records": -1}, "max_records"),
         ({"object": "People!", "filter": {"name": "x"}}, "object must be"),
+        ({"filter": "{{ params.filter }}", "max_concurrency": 0}, "max_concurrency"),
+        ({"record_ids": "{{ ids }}", "writes_per_second": -1}, "writes_per_second"),
     ],
 )
 def test_operator_rejects_what_is_known_at_parse_time(kwargs: dict[str, Any], words: str) -> None:
