@@ -21,11 +21,8 @@ from typing import Any
 import pytest
 from airflow.providers.common.compat.sdk import AirflowFailException, AirflowSkipException
 
-from airflow_provider_attio.bulk import (
-    ArchiveWriteError,
-    AttioBulkDeletePermanentError,
-    AttioBulkDeleteRetryableError,
-)
+from airflow_provider_attio.archive import ArchiveWriteError
+from airflow_provider_attio.bulk import AttioBulkDeletePermanentError, AttioBulkDeleteRetryableError
 from airflow_provider_attio.exceptions import (
     AttioAuthError,
     AttioObjectNotFoundError,

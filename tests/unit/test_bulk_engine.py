@@ -9,15 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from airflow_provider_attio.bulk import (
-    LocalArchive,
-    ObjectStorageArchive,
-    RateLimiter,
-    check_arguments,
-    normalize_record_ids,
-    open_archive,
-    parse_structured,
-)
+from airflow_provider_attio.archive import LocalArchive, ObjectStorageArchive, open_archive
+from airflow_provider_attio.bulk import RateLimiter, check_arguments, normalize_record_ids, parse_structured
 from airflow_provider_attio.exceptions import AttioValidationError
 
 A = "11111111-1111-4111-8111-111111111111"

@@ -8,10 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import airflow
 import jsonschema
 import pytest
 
-import airflow
 from airflow_provider_attio.get_provider_info import CONN_FIELDS, get_provider_info
 from airflow_provider_attio.hooks.attio import AttioHook, ConnectionSettings
 

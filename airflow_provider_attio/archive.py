@@ -1,0 +1,340 @@
+"""The bulk delete's archive: each record's full JSON, written durably before its DELETE is sent.
+
+A JSON Lines archive is both the safety net of a teardown (a mistaken filter loses nothing: every deleted
+record is in it, exactly as ``GET`` returned it) and its resume log (a retried run reads it and sends no
+DELETE for a record it marks deleted). A local path or ``file://`` URI is one append-only file; any other
+``ObjectStoragePath`` URI (``s3://...``) is a folder of segments, because object stores can't append.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import uuid
+from collections.abc import Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Literal
+
+from airflow.providers.common.compat.sdk import AirflowException
+
+from airflow_provider_attio.exceptions import AttioValidationError
+from airflow_provider_attio.hooks.attio import _shorten
+
+try:  # POSIX advisory locks keep appends of several processes to one local archive whole.
+    import fcntl
+except ImportError:  # pragma: no cover - Windows (Airflow does not run there)
+    fcntl = None  # type: ignore[assignment]
+
+#: What happened to one record of a bulk delete.
+Outcome = Literal["deleted", "not_found", "failed"]
+
+
+def check_archive_location(value: Any) -> Any:
+    """Check ``archive_to`` (a path, a URI string or an ObjectStoragePath) and return it normalized."""
+    if isinstance(value, str):
+        if not value.strip():
+            raise AttioValidationError("archive_to must be a file path or a URI; got an empty string.")
+        return value.strip()
+    if isinstance(value, os.PathLike) or hasattr(value, "protocol"):
+        return value
+    raise AttioValidationError(
+        "archive_to must be a local file path, a URI such as 's3://bucket/attio/teardown.jsonl' or an "
+        f"ObjectStoragePath; got {_shorten(value)}."
+    )
+
+
+@dataclass
+class ArchiveState:
+    """What an existing archive says about one object's records."""
+
+    #: Records with a ``deleted`` outcome: never send their DELETE again.
+    deleted: set[str] = field(default_factory=set)
+    #: Records whose JSON was archived (their DELETE may or may not have been applied).
+    archived: set[str] = field(default_factory=set)
+    #: Lines that were not valid JSON (a write cut short by a killed process).
+    unreadable_lines: int = 0
+
+
+def _now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _line(entry: dict[str, Any]) -> bytes:
+    return (json.dumps(entry, separators=(",", ":"), ensure_ascii=False) + "\n").encode()
+
+
+class Archive:
+    """A JSON Lines archive of deleted records, durable before each DELETE.
+
+    Two kinds of line, each with ``object`` and ``record_id``:
+    ``{"type": "record", "archived_at", "record": <exactly what GET returned>}`` and, after the DELETE,
+    ``{"type": "outcome", "at", "outcome": "deleted" | "not_found" | "failed", "error"?}``.
+
+    Writers from many threads share a group commit: whoever finds no write in progress writes every
+    pending line at once (a single append + fsync locally, one new object on object storage) while the
+    others wait for it, so durability costs one write per batch, not per record.
+    """
+
+    def __init__(self, location: str) -> None:
+        self.location = location
+        self._cond = threading.Condition()
+        self._pending: list[bytes] = []
+        self._committing = False
+        self._started = 0
+        self._finished = 0
+        self._errors: dict[int, BaseException] = {}
+
+    def check(self) -> None:
+        """Raise :class:`AttioValidationError` if the location cannot be used (before any request)."""
+
+    # subclasses implement these two
+    def _commit(self, data: bytes) -> None:
+        raise NotImplementedError
+
+    def _read_lines(self) -> Iterator[bytes]:
+        raise NotImplementedError
+
+    def read_state(self, object: str) -> ArchiveState:
+        """Read what earlier runs archived and deleted for ``object``."""
+        state = ArchiveState()
+        for raw in self._read_lines():
+            if not raw.strip():
+                continue
+            try:
+                entry = json.loads(raw)
+            except ValueError:
+                state.unreadable_lines += 1
+                continue
+            if not isinstance(entry, dict) or entry.get("object") != object:
+                continue
+            record_id = entry.get("record_id")
+            if not isinstance(record_id, str):
+                continue
+            if entry.get("type") == "record":
+                state.archived.add(record_id)
+            elif entry.get("type") == "outcome" and entry.get("outcome") == "deleted":
+                state.deleted.add(record_id)
+        return state
+
+    def save_record(self, object: str, record_id: str, record: Mapping[str, Any]) -> None:
+        """Archive a record; returns once it is durable (written, flushed, fsync'd or uploaded)."""
+        entry = {
+            "type": "record",
+            "object": object,
+            "record_id": record_id,
+            "archived_at": _now_iso(),
+            "record": record,
+        }
+        self._write(_line(entry), wait=True)
+
+    def save_outcome(
+        self, object: str, record_id: str, outcome: Outcome, error: BaseException | None = None
+    ) -> None:
+        """Note a record's outcome; written with the next commit (or at :meth:`close`)."""
+        entry: dict[str, Any] = {
+            "type": "outcome",
+            "object": object,
+            "record_id": record_id,
+            "at": _now_iso(),
+            "outcome": outcome,
+        }
+        if error is not None:
+            entry["error"] = str(error)[:500]
+        self._write(_line(entry), wait=False)
+
+    def close(self) -> None:
+        """Write the lines still pending."""
+        self._write(b"", wait=True)
+
+    def _write(self, line: bytes, *, wait: bool) -> None:
+        with self._cond:
+            if line:
+                self._pending.append(line)
+            if not wait:
+                return
+            # This line goes out with the next commit to start; wait for that one to finish.
+            target = self._started + 1
+            while self._finished < target:
+                if self._committing:
+                    self._cond.wait()
+                    continue
+                batch, self._pending = self._pending, []
+                self._committing = True
+                self._started += 1
+                number = self._started
+                self._cond.release()
+                error: BaseException | None = None
+                try:
+                    if batch:
+                        self._commit(b"".join(batch))
+                except BaseException as err:
+                    error = err
+                finally:
+                    self._cond.acquire()
+                    self._committing = False
+                    self._finished = number
+                    if error is not None:
+                        self._errors[number] = error
+                    self._cond.notify_all()
+            if target in self._errors:
+                raise ArchiveWriteError(
+                    f"Could not write the archive {self.location}: {self._errors[target]}"
+                ) from self._errors[target]
+
+
+class ArchiveWriteError(AirflowException):
+    """The archive could not be read or written: nothing is deleted that could not be archived first."""
+
+
+class LocalArchive(Archive):
+    """One local JSON Lines file, appended to with ``O_APPEND`` under an exclusive ``flock``, then fsync'd.
+
+    Several processes (tasks on one machine) may append to the same file: each commit is one locked
+    append, so lines never interleave.
+    """
+
+    def __init__(self, path: Path, location: str) -> None:
+        super().__init__(location)
+        self.path = path
+        if path.is_dir():
+            raise AttioValidationError(
+                f"archive_to {location!r} is a directory; give a file path such as "
+                f"{str(path / 'teardown.jsonl')!r}."
+            )
+        self._fd: int | None = None
+
+    def open(self) -> None:
+        """Create the file (and its folder) if needed, mode 0600: it holds CRM data."""
+        created = not self.path.exists()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
+        if created:
+            self._fsync_dir()
+
+    def _fsync_dir(self) -> None:
+        try:
+            dir_fd = os.open(self.path.parent, os.O_RDONLY)
+        except OSError:  # pragma: no cover - platforms without directory fds
+            return
+        try:
+            os.fsync(dir_fd)
+        except OSError:  # pragma: no cover
+            pass
+        finally:
+            os.close(dir_fd)
+
+    @contextmanager
+    def _locked(self, fd: int) -> Iterator[None]:
+        if fcntl is None:  # pragma: no cover
+            yield
+            return
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+
+    def _commit(self, data: bytes) -> None:
+        if self._fd is None:
+            self.open()
+        fd = self._fd
+        assert fd is not None
+        with self._locked(fd):
+            # A process killed mid-write leaves a partial last line: start ours on a fresh line.
+            size = os.fstat(fd).st_size
+            if size and os.pread(fd, 1, size - 1) != b"\n":
+                data = b"\n" + data
+            view = memoryview(data)
+            while view:
+                written = os.write(fd, view)
+                view = view[written:]
+            os.fsync(fd)
+
+    def _read_lines(self) -> Iterator[bytes]:
+        if not self.path.exists():
+            return
+        with self.path.open("rb") as file:
+            yield from file
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            if self._fd is not None:
+                os.close(self._fd)
+                self._fd = None
+
+
+class ObjectStorageArchive(Archive):
+    """An archive on object storage (s3://, gs://, ...), which cannot append: a folder of segments.
+
+    ``archive_to`` names a folder; each commit writes one new JSON Lines object in it, named
+    ``<UTC time of the run>-<run token>-<sequence>.jsonl`` so names sort in time order and concurrent
+    runs (on any machine) never write the same object. Reading the archive reads every segment.
+    """
+
+    def __init__(self, folder: Any, location: str) -> None:
+        super().__init__(location)
+        self.folder = folder
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+        self._prefix = f"{stamp}-{uuid.uuid4().hex[:8]}"
+        self._sequence = 0
+
+    def open(self) -> None:
+        """Nothing to create: object stores have no folders."""
+
+    def check(self) -> None:
+        try:
+            self.folder.fs  # noqa: B018 - resolves the filesystem: fails if no provider registers it
+        except Exception as err:
+            raise AttioValidationError(
+                f"archive_to {self.location!r} cannot be used: {err}. Install the Airflow provider of that "
+                "storage (e.g. apache-airflow-providers-amazon for s3://) and check its connection."
+            ) from None
+
+    def _commit(self, data: bytes) -> None:
+        # Only one commit runs at a time (the group commit), so the sequence needs no lock.
+        self._sequence += 1
+        target = f"{str(self.folder.path).rstrip('/')}/{self._prefix}-{self._sequence:06d}.jsonl"
+        with self.folder.fs.open(target, "wb") as file:  # the object exists, whole, once closed
+            file.write(data)
+
+    def _read_lines(self) -> Iterator[bytes]:
+        # The fsspec filesystem itself: its glob and cat_file behave the same under every UPath version.
+        fs = self.folder.fs
+        root = str(self.folder.path).rstrip("/")
+        try:
+            segments = sorted(fs.glob(f"{root}/*.jsonl"), key=lambda name: name.rsplit("/", 1)[-1])
+        except FileNotFoundError:
+            return
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            for data in pool.map(fs.cat_file, segments):
+                yield from data.splitlines()
+
+
+def open_archive(location: Any) -> LocalArchive | ObjectStorageArchive:
+    """Build the archive for ``archive_to``: a local file, or a folder on object storage.
+
+    A plain path or a ``file://`` URI is one local JSON Lines file; any other URI (``s3://...``) or an
+    ``ObjectStoragePath`` on object storage is a folder of JSON Lines segments.
+    """
+    location = check_archive_location(location)
+    if isinstance(location, str) and "://" not in location:
+        return LocalArchive(Path(location).expanduser(), location)
+    if isinstance(location, os.PathLike) and not hasattr(location, "protocol"):
+        return LocalArchive(Path(location).expanduser(), str(location))
+    from airflow.providers.common.compat.sdk import ObjectStoragePath
+
+    text = str(location)
+    try:
+        path = location if isinstance(location, ObjectStoragePath) else ObjectStoragePath(text)
+    except Exception as err:
+        raise AttioValidationError(f"archive_to {text!r} cannot be used: {err}.") from None
+    if path.protocol in ("file", "local"):
+        return LocalArchive(Path(path.path), text)
+    return ObjectStorageArchive(path, text)
