@@ -34,8 +34,11 @@ HIGHLIGHTS = (
     "records to remove",
     "still exists",
     "does not exist",
-    "Deferring",
+    "Dry run: would delete",
+    "Progress:",
+    "Bulk delete of",
 )
+LOAD_TEST_DOMAIN = "loadtest.example.com"
 
 
 def _name(record: dict[str, Any]) -> str:
@@ -105,6 +108,13 @@ def main() -> int:
             emu.create_record("people", {"name": f"Sync Fixture {n}", "job_title": "Sync fixture"})
             for n in range(5)
         ]
+        load_test = [
+            emu.create_record(
+                "people",
+                {"name": f"Load Tester {n}", "email_addresses": f"tester{n}@{LOAD_TEST_DOMAIN}"},
+            )
+            for n in range(150)
+        ]
         target = emu.seed("people", 1)[0]
         watched = emu.seed("people", 1)[0]
         before = _show_counts(emu, "Before")
@@ -130,10 +140,33 @@ def main() -> int:
         someone.start()
         ok &= _run_dag(env, "example_attio_wait_until_deleted", {"record_id": watched_id})
 
+        print(
+            f"\n4. Bulk teardown: preview, then archive and delete the {len(load_test)} people "
+            f"with an @{LOAD_TEST_DOMAIN} email, at Attio's 25 writes/s (the emulator enforces it)"
+        )
+        emu.set_rate_limits(reads_per_second=100, writes_per_second=25)
+        archive = DEMO / "archive"
+        bulk_conf = {
+            "filter": {"email_addresses": {"email_domain": LOAD_TEST_DOMAIN}},
+            "archive_to": str(archive),
+        }
+        ok &= _run_dag(env, "example_attio_bulk_teardown", bulk_conf)
+        archived = [
+            json.loads(line) for path in archive.rglob("*.jsonl") for line in path.read_text().splitlines()
+        ]
+        saved = sum(entry["type"] == "record" for entry in archived)
+        print(f"  Archive: {saved} records saved before their DELETE, in {archive.relative_to(ROOT)}/")
+        ok &= saved == len(load_test)
+
         after = _show_counts(emu, "After")
         gone = {obj: before[obj] - after[obj] for obj in OBJECTS}
         print("Deleted: " + ", ".join(f"{n} {obj}" for obj, n in gone.items()))
-        deleted_ids = {target_id, watched_id, *(f["id"]["record_id"] for f in fixtures)}
+        deleted_ids = {
+            target_id,
+            watched_id,
+            *(f["id"]["record_id"] for f in fixtures),
+            *(r["id"]["record_id"] for r in load_test),
+        }
         still_there = deleted_ids & set(emu.record_ids("people"))
         expected_gone = len(deleted_ids)
         ok &= not still_there and gone == {"people": expected_gone, "companies": 0, "deals": 0}
