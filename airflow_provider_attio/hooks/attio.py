@@ -14,7 +14,7 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any, Literal
@@ -650,17 +650,46 @@ class AttioHook(BaseHook):
         }
         return RecordPoll(True, "present", f"Record {record_id} of {object!r} exists.", xcom)
 
-    def delete_records(self, object: str, **kwargs: Any) -> BulkDeleteSummary:
+    def delete_records(
+        self,
+        object: str,
+        *,
+        record_ids: Iterable[str] | str | None = None,
+        filter: Mapping[str, Any] | str | None = None,
+        allow_delete_all: bool = False,
+        max_records: int = 10_000,
+        dry_run: bool = False,
+        writes_per_second: float | None = 25.0,
+        max_concurrency: int = 8,
+        archive_to: Any = None,
+        if_not_found: str = "succeed",
+        log: Any = None,
+    ) -> BulkDeleteSummary:
         """Delete many records at Attio's pace: the bulk engine behind ``AttioDeleteRecordsOperator``.
 
-        See :func:`airflow_provider_attio.bulk.delete_records` for the arguments.
+        Give exactly one of ``record_ids`` or ``filter``; the whole target set is resolved before the
+        first DELETE. Returns the operator's small summary (counts, never ids), so a ``@task`` can use
+        the engine directly. :func:`airflow_provider_attio.bulk.delete_records` documents every argument.
         """
         from airflow_provider_attio.bulk import delete_records
 
-        return delete_records(self, object, **kwargs)
+        return delete_records(
+            self,
+            object,
+            record_ids=record_ids,
+            filter=filter,
+            allow_delete_all=allow_delete_all,
+            max_records=max_records,
+            dry_run=dry_run,
+            writes_per_second=writes_per_second,
+            max_concurrency=max_concurrency,
+            archive_to=archive_to,
+            if_not_found=if_not_found,
+            log=log,
+        )
 
     def test_connection(self) -> tuple[bool, str]:
-        """Check the token with ``GET /v2/self``: active? which workspace? the scopes needed?."""
+        """Check the token with ``GET /v2/self``: is it active, which workspace, which scopes are missing."""
         try:
             body = self._call("GET", "/v2/self").body
         except AttioError as err:
