@@ -24,13 +24,14 @@ with DAG("attio_test_sensor_timeouts", schedule=None, start_date=START, params={
             )
 
 with DAG("attio_test_sensor_appears", schedule=None, start_date=START, params={"record_id": ""}) as appears:
-    for deferrable in (False, True):
+    for mode, deferrable in (("poke", False), ("reschedule", False), ("poke", True)):
         AttioRecordSensor(
-            task_id="deferred" if deferrable else "poke",
+            task_id="deferred" if deferrable else mode,
             object="people",
             record_id="{{ params.record_id }}",
             wait_for="present",
             deferrable=deferrable,
+            mode=mode,
             poke_interval=0.3,
             timeout=60,
         )
