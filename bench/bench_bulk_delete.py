@@ -21,9 +21,6 @@ import argparse
 import json
 import logging
 import os
-import re
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -31,10 +28,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import requests
+from _emulator import TOKEN, record_ids, served_emulator  # bench/ is the script's folder, on sys.path
 
 from airflow_provider_attio.hooks.attio import retry_after_seconds
 
-TOKEN = "bench-token-7d1f"
 ATTIO_WRITE_LIMIT = 25.0
 
 
@@ -53,49 +50,14 @@ class Result:
 
 @contextmanager
 def emulator(records: int, latency_ms: int) -> Iterator[str]:
-    """Serve a fresh emulator (limits full, ``records`` people seeded) and yield its base URL."""
-    command = [
-        sys.executable,
-        "-m",
-        "airflow_provider_attio.testing",
-        "serve",
-        "--port",
-        "0",
-        "--token",
-        TOKEN,
-        "--seed",
-        f"people={records}",
-        "--writes-per-second",
-        str(ATTIO_WRITE_LIMIT),
-        "--reads-per-second",
-        "100",
-        "--latency",
-        str(latency_ms / 1000),
-    ]
-    server = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
-    try:
-        assert server.stdout is not None
-        line = server.stdout.readline()
-        match = re.search(r"serving at (\S+)", line)
-        if not match:
-            raise RuntimeError(f"the emulator did not start: {line!r}")
-        yield match.group(1)
-    finally:
-        server.terminate()
-        server.communicate(timeout=30)
-
-
-def _record_ids(base_url: str) -> list[str]:
-    session = requests.Session()
-    session.headers["Authorization"] = f"Bearer {TOKEN}"
-    ids: list[str] = []
-    while True:
-        body = {"limit": 500, "offset": len(ids)}
-        page = session.post(f"{base_url}/v2/objects/people/records/query", json=body, timeout=30)
-        page.raise_for_status()
-        ids += [r["id"]["record_id"] for r in page.json()["data"]]
-        if len(page.json()["data"]) < 500:
-            return ids
+    """A fresh emulator subprocess enforcing Attio's write limit, with ``records`` people seeded."""
+    with served_emulator(
+        {"people": records},
+        writes_per_second=ATTIO_WRITE_LIMIT,
+        reads_per_second=100,
+        latency=latency_ms / 1000,
+    ) as base_url:
+        yield base_url
 
 
 def naive(base_url: str, ids: list[str], latency_ms: int) -> Result:
@@ -167,7 +129,7 @@ def main() -> None:
         results = []
         for contender in (naive, engine):
             with emulator(args.records, latency_ms) as base_url:
-                ids = _record_ids(base_url)[: args.records]
+                ids = record_ids(base_url)[: args.records]
                 results.append(contender(base_url, ids, latency_ms))
         baseline = results[0].rate
         for result in results:
