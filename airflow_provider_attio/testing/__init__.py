@@ -8,8 +8,9 @@
         os.environ["AIRFLOW_CONN_ATTIO_DEFAULT"] = emu.connection_uri()
         ...
 
-It needs ``uvicorn`` (the ``testing`` extra; Airflow 3 already has it). See also the pytest fixture
-in ``airflow_provider_attio.testing.pytest_plugin`` and ``python -m airflow_provider_attio.testing serve``.
+It needs Starlette and uvicorn (the ``testing`` extra; Airflow 3 already has them). See also the pytest
+fixture in ``airflow_provider_attio.testing.pytest_plugin`` and ``python -m airflow_provider_attio.testing
+serve``.
 """
 
 from __future__ import annotations

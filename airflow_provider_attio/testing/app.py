@@ -1,73 +1,74 @@
-"""The HTTP face of the emulator: a small ASGI app with Attio's routes, auth, rate limits and faults.
+"""The HTTP face of the emulator: a Starlette app with Attio's routes, auth, rate limits and faults.
 
-It is a bare ASGI callable rather than a framework app: seven routes don't need a router library, the
-emulator must never be a benchmark's bottleneck, and dropping a connection after applying a call needs
-the transport underneath anyway. Each request goes through, in order:
+Starlette matches Attio's path templates, reads requests and renders answers. One pipeline serves every
+request, routed or not (Starlette's 404 and 405 come back through it, in Attio's format), in this order:
 
 latency → injected failure → route → token (401) → scopes (403) → rate limit (429) → handler → drop?
 
-so that a faulted, unauthorized or rate-limited call changes no state, as on Attio.
+so that a faulted, unauthorized or rate-limited call changes no state, as on Attio. Starlette matches
+the route before the pipeline starts, but matching has no effect: only its outcome is used in turn, so a
+faulted call to an unknown path still gets its fault. Dropping a connection after applying a call needs
+the transport underneath, which ASGI doesn't give: the server's protocol class records it (emulator.py).
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
-from collections.abc import Awaitable, Callable, MutableMapping
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
+
+from starlette.applications import Starlette
+from starlette.datastructures import Headers
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from airflow_provider_attio.testing.errors import ApiError, fault_error, rate_limited, validation_error
 from airflow_provider_attio.testing.faults import FaultPlan, RateLimiter, retry_after_date
 from airflow_provider_attio.testing.requestlog import RequestLog
 from airflow_provider_attio.testing.state import Token, Workspace
 
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-Headers = list[tuple[bytes, bytes]]
 Handler = Callable[[dict[str, str], Any, Token], Any]
 
 _INVALID_JSON = object()  # a body was sent but it isn't JSON
 
 
 @dataclass(frozen=True)
-class _Route:
+class _Endpoint:
     method: str
-    pattern: str  # Attio's path template, e.g. "/v2/objects/{object}"
+    path: str  # Attio's path template, e.g. "/v2/objects/{object}"
     scopes: tuple[str, ...]
     kind: str  # which rate limit applies: "read" or "write"
     action: str  # for the 403 message: "You do not have the necessary permissions to <action>."
     handler: Handler
-    segments: tuple[str, ...] = field(init=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "segments", tuple(self.pattern.split("/")))
-
-    def match(self, segments: list[str]) -> dict[str, str] | None:
-        if len(segments) != len(self.segments):
-            return None
-        params: dict[str, str] = {}
-        for expected, actual in zip(self.segments, segments, strict=True):
-            if expected.startswith("{"):
-                if not actual:
-                    return None
-                params[expected[1:-1]] = actual
-            elif expected != actual:
-                return None
-        return params
 
 
-@dataclass
-class _Answer:
-    status: int
-    body: Any  # JSON-able, or bytes already encoded
-    headers: Headers = field(default_factory=list)
-    applied: bool = False  # the handler ran: the call's effect, if any, happened
+class _JSON(JSONResponse):
+    media_type = "application/json; charset=utf-8"  # Starlette names the charset of text/* types only
+
+    def render(self, content: Any) -> bytes:
+        # Records come encoded already (see StoredRecord): bytes are sent as they are.
+        return content if isinstance(content, bytes) else super().render(content)
 
 
-def _error(error: ApiError, headers: Headers | None = None) -> _Answer:
-    return _Answer(error.status, error.body(), headers or [])
+class _Drop(Response):
+    """Not an answer: the connection is cut without a byte, though the call was applied."""
+
+    def __init__(self, transport: asyncio.Transport) -> None:
+        super().__init__()
+        self.transport = transport
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        self.transport.abort()
+        # Wait until the server has seen the connection go, or it would answer 500 on our behalf.
+        await asyncio.wait_for(receive(), timeout=5)
+
+
+def _error(error: ApiError, headers: dict[str, str] | None = None) -> Response:
+    return _JSON(error.body(), error.status, headers)
 
 
 def _unauthorized(message: str) -> ApiError:
@@ -75,8 +76,18 @@ def _unauthorized(message: str) -> ApiError:
     return ApiError(401, "auth_error", "unauthorized", message)
 
 
-class EmulatorApp:
-    """The ASGI app serving one :class:`~airflow_provider_attio.testing.state.Workspace`.
+def _routing_error(request: Request, status: int) -> ApiError:
+    """Build Attio's answer to an unknown path (404) or a known path with the wrong method (405)."""
+    method, path = request.method, request.scope["path"]
+    if status == 405:
+        return ApiError(
+            405, "invalid_request_error", "method_not_allowed", f"{method} is not allowed on {path}."
+        )
+    return ApiError(404, "invalid_request_error", "not_found", f"No route for {method} {path}.")
+
+
+class EmulatorApp(Starlette):
+    """The Starlette app serving one :class:`~airflow_provider_attio.testing.state.Workspace`.
 
     :param workspace: the state to serve.
     :param faults: the fault rules to apply.
@@ -96,139 +107,126 @@ class EmulatorApp:
         self.transports: dict[tuple[str, int], asyncio.Transport] = {}
         read_records = ("record_permission:read", "object_configuration:read")
         write_records = ("record_permission:read-write", "object_configuration:read")
-        self._routes = (
-            _Route("GET", "/v2/self", (), "read", "identify this token", self._identify),
-            _Route(
+        endpoints = (
+            _Endpoint("GET", "/v2/self", (), "read", "identify this token", self._identify),
+            _Endpoint(
                 "GET", "/v2/objects/{object}", ("object_configuration:read",), "read", "view this object",
                 self._get_object,
             ),
-            _Route(
+            _Endpoint(
                 "POST", "/v2/objects/{object}/records/query", read_records, "read", "list these records",
                 self._query,
             ),
-            _Route(
+            _Endpoint(
                 "POST", "/v2/objects/{object}/records", write_records, "write", "create records",
                 self._create,
             ),
-            _Route(
+            _Endpoint(
                 "GET", "/v2/objects/{object}/records/{record_id}", read_records, "read", "view this record",
                 self._get_record,
             ),
-            _Route(
+            _Endpoint(
                 "DELETE", "/v2/objects/{object}/records/{record_id}", write_records, "write",
                 "delete this record", self._delete_record,
             ),
-            _Route(
+            _Endpoint(
                 "DELETE", "/v2/lists/{list}/entries/{entry_id}",
                 ("list_entry:read-write", "list_configuration:read"), "write", "delete this list entry",
                 self._delete_entry,
             ),
         )  # fmt: skip
+        super().__init__(
+            routes=[Route(e.path, self._endpoint(e), methods=[e.method]) for e in endpoints],
+            # Starlette's own 404 and 405 are plain text: answer them in Attio's format instead.
+            exception_handlers={404: self._serve_unrouted, 405: self._serve_unrouted},
+        )
+        # "/v2/self/" is an unknown path on Attio too, not a redirect to "/v2/self".
+        self.router.redirect_slashes = False
 
-    # -- ASGI --------------------------------------------------------------------------------------
+    # -- the pipeline -------------------------------------------------------------------------------
 
-    async def __call__(self, scope: Message, receive: Receive, send: Send) -> None:
-        """Serve one ASGI connection scope (HTTP only; the server runs without lifespan)."""
-        if scope["type"] != "http":
-            return
-        method: str = scope["method"]
-        path: str = scope["path"]
-        raw = await _read_body(receive)
-        body = _parse_json(raw)
+    def _endpoint(self, endpoint: _Endpoint) -> Callable[[Request], Awaitable[Response]]:
+        async def serve(request: Request) -> Response:
+            # Starlette also routes HEAD to a GET route; Attio's API has no HEAD.
+            if request.method != endpoint.method:
+                return await self._serve(request, _routing_error(request, 405))
+            return await self._serve(request, endpoint)
+
+        return serve
+
+    async def _serve_unrouted(self, request: Request, exc: Exception) -> Response:
+        """Serve what Starlette's router refused (HTTPException 404 or 405) through the pipeline."""
+        status = exc.status_code if isinstance(exc, HTTPException) else 404
+        return await self._serve(request, _routing_error(request, status))
+
+    async def _serve(self, request: Request, endpoint: _Endpoint | ApiError) -> Response:
+        """Answer one request routed to ``endpoint``, or to a routing error (404, 405)."""
+        method: str = request.method
+        path: str = request.scope["path"]
+        body = await _json_body(request)
         delay = self.faults.take_latency(method, path)
         if delay:
             await asyncio.sleep(delay)  # never time.sleep: other requests keep being served
-        answer = self._answer(method, path, scope["headers"], body)
+        response, applied = self._answer(request, endpoint, body)
         logged_body = None if body is _INVALID_JSON else body
-        if answer.applied and 200 <= answer.status < 300 and self.faults.take_drop(method, path):
+        if applied and 200 <= response.status_code < 300 and self.faults.take_drop(method, path):
             self.requests.record(method, path, None, logged_body)
-            await self._drop(scope, receive)
-            return
-        # Log before answering, so a client that has its answer finds the call in the log.
-        self.requests.record(method, path, answer.status, logged_body)
-        await _send_json(send, answer)
+            return _Drop(self._transport(request))
+        # Logged before the answer is sent, so a client that has its answer finds the call in the log.
+        self.requests.record(method, path, response.status_code, logged_body)
+        return response
 
-    async def _drop(self, scope: Message, receive: Receive) -> None:
-        client = scope.get("client")
-        transport = self.transports.get((client[0], client[1])) if client else None
+    def _transport(self, request: Request) -> asyncio.Transport:
+        client = request.client
+        transport = self.transports.get((client.host, client.port)) if client else None
         if transport is None:
             raise RuntimeError("cannot drop the connection: its transport is unknown")
-        transport.abort()
-        # Wait until the server has seen the connection go, or it would answer 500 on our behalf.
-        await asyncio.wait_for(receive(), timeout=5)
+        return transport
 
-    # -- the answer ----------------------------------------------------------------------------------
-
-    def _answer(self, method: str, path: str, headers: Headers, body: Any) -> _Answer:
-        failure = self.faults.take_failure(method, path)
+    def _answer(self, request: Request, endpoint: _Endpoint | ApiError, body: Any) -> tuple[Response, bool]:
+        """Return the answer, and whether the handler ran (the call's effect, if any, happened)."""
+        failure = self.faults.take_failure(request.method, request.scope["path"])
         if failure is not None:
-            extra: Headers = []
+            extra: dict[str, str] = {}
             if failure.status == 429 or failure.retry_after:
-                extra.append((b"retry-after", (failure.retry_after or retry_after_date()).encode("latin-1")))
-            return _error(fault_error(failure.status, failure.code), extra)
-
+                extra["retry-after"] = failure.retry_after or retry_after_date()
+            return _error(fault_error(failure.status, failure.code), extra), False
+        if isinstance(endpoint, ApiError):
+            return _error(endpoint), False
         try:
-            route, params = self._route(method, path)
-            token = self._token(headers)
+            token = self._token(request.headers)
         except ApiError as error:
-            return _error(error)
-        if not token.active and route.handler != self._identify:
+            return _error(error), False
+        if not token.active and endpoint.handler != self._identify:
             # Only /v2/self serves an inactive token: it answers 200 {"active": false}.
-            return _error(_unauthorized("The access token is invalid, expired or revoked."))
-        missing = [s for s in route.scopes if not token.has_scope(s)]
-        if missing:
-            return _error(
-                ApiError(
-                    403,
-                    "auth_error",
-                    "unauthorized",
-                    f"You do not have the necessary permissions to {route.action}. "
-                    f"Required scopes: {', '.join(route.scopes)}.",
-                )
+            return _error(_unauthorized("The access token is invalid, expired or revoked.")), False
+        if not all(token.has_scope(s) for s in endpoint.scopes):
+            message = (
+                f"You do not have the necessary permissions to {endpoint.action}. "
+                f"Required scopes: {', '.join(endpoint.scopes)}."
             )
-        limited = self._limited(route)
-        if limited:
-            return limited
+            return _error(ApiError(403, "auth_error", "unauthorized", message)), False
+        wait = self.limits.acquire(endpoint.kind)
+        if wait is not None:
+            return _error(rate_limited(), {"retry-after": retry_after_date(wait)}), False
         if body is _INVALID_JSON:
-            return _error(validation_error("The request body is not valid JSON."))
+            return _error(validation_error("The request body is not valid JSON.")), False
         try:
-            return _Answer(200, route.handler(params, body, token), applied=True)
+            return _JSON(endpoint.handler(request.path_params, body, token)), True
         except ApiError as error:
-            return _Answer(error.status, error.body(), applied=True)
-
-    def _route(self, method: str, path: str) -> tuple[_Route, dict[str, str]]:
-        """Find the route and its path parameters, or raise 404 (unknown path) or 405 (wrong method)."""
-        segments = path.split("/")
-        path_known = False
-        for route in self._routes:
-            params = route.match(segments)
-            if params is not None:
-                if route.method == method:
-                    return route, params
-                path_known = True
-        if path_known:
-            raise ApiError(
-                405, "invalid_request_error", "method_not_allowed", f"{method} is not allowed on {path}."
-            )
-        raise ApiError(404, "invalid_request_error", "not_found", f"No route for {method} {path}.")
+            return _error(error), True
 
     def _token(self, headers: Headers) -> Token:
         """Return the request's known token (active or not), or raise 401."""
-        for name, value in headers:
-            if name == b"authorization":
-                scheme, _, credentials = value.decode("latin-1").partition(" ")
-                token = self.workspace.token(credentials.strip()) if scheme.lower() == "bearer" else None
-                if token is None:
-                    # Never echo the credentials back: they are a secret.
-                    raise _unauthorized("The access token is invalid, expired or revoked.")
-                return token
-        raise _unauthorized('No access token: send the header "Authorization: Bearer <token>".')
-
-    def _limited(self, route: _Route) -> _Answer | None:
-        wait = self.limits.acquire(route.kind)
-        if wait is None:
-            return None
-        return _error(rate_limited(), [(b"retry-after", retry_after_date(wait).encode("latin-1"))])
+        authorization = headers.get("authorization")
+        if authorization is None:
+            raise _unauthorized('No access token: send the header "Authorization: Bearer <token>".')
+        scheme, _, credentials = authorization.partition(" ")
+        token = self.workspace.token(credentials.strip()) if scheme.lower() == "bearer" else None
+        if token is None:
+            # Never echo the credentials back: they are a secret.
+            raise _unauthorized("The access token is invalid, expired or revoked.")
+        return token
 
     # -- handlers (params, body, token) -> payload ------------------------------------------------------
 
@@ -263,35 +261,11 @@ class EmulatorApp:
         return {}
 
 
-async def _read_body(receive: Receive) -> bytes:
-    chunks = []
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            break
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            break
-    return b"".join(chunks)
-
-
-def _parse_json(raw: bytes) -> Any:
-    if not raw.strip():
+async def _json_body(request: Request) -> Any:
+    """Return the parsed JSON body, None when there is none, or ``_INVALID_JSON``."""
+    if not (await request.body()).strip():
         return None
     try:
-        return json.loads(raw)
+        return await request.json()
     except ValueError:
         return _INVALID_JSON
-
-
-async def _send_json(send: Send, answer: _Answer) -> None:
-    # Records come encoded already (see StoredRecord): bytes are sent as they are.
-    body = answer.body
-    data = body if isinstance(body, bytes) else json.dumps(body, separators=(",", ":")).encode("utf-8")
-    headers = [
-        (b"content-type", b"application/json; charset=utf-8"),
-        (b"content-length", str(len(data)).encode("latin-1")),
-        *answer.headers,
-    ]
-    await send({"type": "http.response.start", "status": answer.status, "headers": headers})
-    await send({"type": "http.response.body", "body": data})
