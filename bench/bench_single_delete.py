@@ -6,7 +6,7 @@ emulator runs as a ``serve`` subprocess with no rate limit, so only client-side 
 count. Each contender deletes its own share of the seeded records, sequentially, interleaved in rounds
 so machine noise hits all of them alike. Prints ms per delete and the ratio to raw ``requests``.
 
-    python bench/bench_single_delete.py [--records 300] [--rounds 3]
+    python bench/bench_single_delete.py [--records 150] [--rounds 8]
 """
 
 from __future__ import annotations
@@ -62,8 +62,8 @@ CONTENDERS: dict[str, Contender] = {
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--records", type=int, default=300, help="deletes per contender per round")
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--records", type=int, default=150, help="deletes per contender per round")
+    parser.add_argument("--rounds", type=int, default=8, help="more, shorter rounds: steadier medians")
     args = parser.parse_args()
     per_round = args.records * len(CONTENDERS)
     timings: dict[str, list[float]] = {name: [] for name in CONTENDERS}
