@@ -303,12 +303,19 @@ class AttioHook(BaseHook):
         """Extra fields of the ``attio`` connection form on Airflow before 3.2."""
         from flask_appbuilder.fieldwidgets import BS3TextFieldWidget
         from flask_babel import lazy_gettext
-        from wtforms import StringField
+        from wtforms import IntegerField, StringField
 
         from airflow_provider_attio.get_provider_info import CONN_FIELDS
 
+        # Airflow accepts only Integer/String/Password/Boolean fields: seconds (floats) are strings,
+        # which ConnectionSettings parses and checks.
         return {
-            name: StringField(lazy_gettext(spec["label"]), widget=BS3TextFieldWidget())
+            name: (IntegerField if "integer" in spec["schema"]["type"] else StringField)(
+                lazy_gettext(spec["label"]),
+                widget=BS3TextFieldWidget(),
+                description=spec["description"],
+                default=spec["schema"]["default"],
+            )
             for name, spec in CONN_FIELDS.items()
         }
 

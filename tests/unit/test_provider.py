@@ -44,8 +44,15 @@ def test_ui_field_behaviour_for_older_airflow() -> None:
 
 def test_connection_form_widgets_for_older_airflow() -> None:
     pytest.importorskip("flask_appbuilder", reason="the pre-3.2 form needs Airflow's FAB UI")
+    from wtforms import IntegerField, StringField
+
     widgets = AttioHook.get_connection_form_widgets()
     assert set(widgets) == set(CONN_FIELDS)
+    assert widgets["max_retries"].field_class is IntegerField
+    assert widgets["timeout"].field_class is StringField
+    # What the form stores must be what the hook reads: its defaults, as the form would save them.
+    saved = {name: str(widget.kwargs["default"]) for name, widget in widgets.items()}
+    assert ConnectionSettings.from_extras(saved) == ConnectionSettings()
 
 
 @pytest.mark.parametrize(("command", "expected"), [("list", "airflow-provider-attio"), ("hooks", "attio")])
@@ -83,3 +90,15 @@ def test_importing_the_provider_emits_no_deprecation_warning() -> None:
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "clean" in result.stdout
+
+
+def test_airflow_builds_the_attio_connection_form() -> None:
+    # Airflow 3.2+ builds it from conn-fields, older releases from the hook's methods: same fields.
+    from airflow.providers_manager import ProvidersManager
+
+    manager = ProvidersManager()
+    widgets = {name for name in manager.connection_form_widgets if name.startswith("extra__attio__")}
+    assert widgets == {f"extra__attio__{name}" for name in CONN_FIELDS}
+    behaviour = manager.field_behaviours["attio"]
+    assert behaviour["relabeling"]["password"] == "Attio API token"
+    assert "login" in behaviour["hidden_fields"]
