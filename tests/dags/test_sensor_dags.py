@@ -59,20 +59,23 @@ def test_example_wait_until_deleted_runs_its_trigger(
     keep = attio.create_record("people", {"name": "Keep Me"})["id"]["record_id"]
     record_id = attio.create_record("people", {"name": "Ada Lovelace"})["id"]["record_id"]
 
-    def someone_deletes_it() -> None:
-        url = f"{attio.base_url}/v2/objects/people/records/{record_id}"
-        requests.delete(url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=5)
+    path = f"/v2/objects/people/records/{record_id}"
 
-    timer = threading.Timer(2.0, someone_deletes_it)
-    timer.start()
-    try:
-        result = run_dag("example_attio_wait_until_deleted", record_id=record_id)
-    finally:
-        timer.cancel()
+    def someone_deletes_it_once_the_trigger_has_looked() -> None:
+        # The sensor's inline check is the first GET, the trigger's first poll the second.
+        deadline = time.monotonic() + 120
+        while attio.count(method="GET", path=path) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        requests.delete(attio.base_url + path, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=5)
+
+    someone = threading.Thread(target=someone_deletes_it_once_the_trigger_has_looked, daemon=True)
+    someone.start()
+    result = run_dag("example_attio_wait_until_deleted", record_id=record_id)
+    someone.join()
     assert result.state == "success"
     assert result.states == {"wait_until_deleted": "success", "continue_pipeline": "success"}
     assert result.xcoms["continue_pipeline"] == record_id
     # The inline check saw the record; the trigger saw it again, then saw it gone.
-    statuses = [r.status for r in attio.requests if r.method == "GET" and r.path.endswith(record_id)]
-    assert statuses[0] == 200 and statuses[-1] == 404 and len(statuses) >= 2
+    statuses = [r.status for r in attio.requests if r.method == "GET" and r.path == path]
+    assert statuses[:2] == [200, 200] and statuses[-1] == 404
     assert attio.record_ids("people") == [keep]
