@@ -173,3 +173,17 @@ def test_unlimited_rate_limiter_never_waits() -> None:
     limiter = RateLimiter(None)
     stop = threading.Event()
     assert all(limiter.acquire(stop) for _ in range(1000))
+
+
+def test_hook_delete_records_has_the_engines_defaults() -> None:
+    # AttioHook.delete_records restates the engine's signature for its users; the two must not drift.
+    import inspect
+
+    from airflow_provider_attio.bulk import delete_records
+    from airflow_provider_attio.hooks.attio import AttioHook
+
+    engine = inspect.signature(delete_records).parameters
+    hook = inspect.signature(AttioHook.delete_records).parameters
+    assert list(hook)[1:] == list(engine)[1:]  # the hook's self stands where the engine takes the hook
+    for name in list(engine)[1:]:
+        assert hook[name].default == engine[name].default, name
