@@ -26,8 +26,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
+from airflow_provider_attio.testing.clock import SYSTEM_CLOCK, Clock
 from airflow_provider_attio.testing.errors import ApiError, fault_error, rate_limited, validation_error
-from airflow_provider_attio.testing.faults import FaultPlan, RateLimiter, retry_after_date
+from airflow_provider_attio.testing.faults import FaultPlan, http_date, retry_after_date
+from airflow_provider_attio.testing.ratelimits import RateLimiter
 from airflow_provider_attio.testing.requestlog import RequestLog
 from airflow_provider_attio.testing.state import Token, Workspace
 
@@ -93,11 +95,18 @@ class EmulatorApp(Starlette):
     :param faults: the fault rules to apply.
     :param limits: the read and write budgets.
     :param requests: where each request is logged.
+    :param clock: the clock of an injected 429's ``Retry-After`` (the limits have their own).
     """
 
     def __init__(
-        self, workspace: Workspace, faults: FaultPlan, limits: RateLimiter, requests: RequestLog
+        self,
+        workspace: Workspace,
+        faults: FaultPlan,
+        limits: RateLimiter,
+        requests: RequestLog,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
+        self.clock = clock
         self.workspace = workspace
         self.faults = faults
         self.limits = limits
@@ -189,7 +198,7 @@ class EmulatorApp(Starlette):
         if failure is not None:
             extra: dict[str, str] = {}
             if failure.status == 429 or failure.retry_after:
-                extra["retry-after"] = failure.retry_after or retry_after_date()
+                extra["retry-after"] = failure.retry_after or retry_after_date(self.clock)
             return _error(fault_error(failure.status, failure.code), extra), False
         if isinstance(endpoint, ApiError):
             return _error(endpoint), False
@@ -206,9 +215,9 @@ class EmulatorApp(Starlette):
                 f"Required scopes: {', '.join(endpoint.scopes)}."
             )
             return _error(ApiError(403, "auth_error", "unauthorized", message)), False
-        wait = self.limits.acquire(endpoint.kind)
-        if wait is not None:
-            return _error(rate_limited(), {"retry-after": retry_after_date(wait)}), False
+        retry_at = self.limits.acquire(endpoint.kind)
+        if retry_at is not None:
+            return _error(rate_limited(), {"retry-after": http_date(retry_at)}), False
         if body is _INVALID_JSON:
             return _error(validation_error("The request body is not valid JSON.")), False
         try:

@@ -16,7 +16,9 @@ from typing import Any
 import uvicorn
 
 from airflow_provider_attio.testing.app import EmulatorApp
-from airflow_provider_attio.testing.faults import FaultPlan, RateLimiter
+from airflow_provider_attio.testing.clock import SYSTEM_CLOCK, Clock
+from airflow_provider_attio.testing.faults import FaultPlan
+from airflow_provider_attio.testing.ratelimits import RateLimiter, check_rate_limits
 from airflow_provider_attio.testing.requestlog import RequestLog, RequestLogEntry
 from airflow_provider_attio.testing.seed import FakeData
 from airflow_provider_attio.testing.state import Workspace
@@ -92,6 +94,8 @@ class AttioEmulator:
     :param port: the port to listen on; 0 picks a free one.
     :param workspace_name: the workspace name that ``GET /v2/self`` reports.
     :param max_log_entries: how many requests the log keeps (the latest); None keeps all.
+    :param clock: where the rate limits and ``Retry-After`` dates read the time, e.g. a
+        :class:`~airflow_provider_attio.testing.FakeClock`; the real clocks by default.
     """
 
     def __init__(
@@ -105,26 +109,30 @@ class AttioEmulator:
         port: int = 0,
         workspace_name: str = "Emulated Workspace",
         max_log_entries: int | None = None,
+        clock: Clock | None = None,
     ) -> None:
+        check_rate_limits(reads_per_second, writes_per_second)
         self.token = token
         self.host = host
         self._requested_port = port
         self._port: int | None = None
         self._scopes = None if scopes is None else list(scopes)
         self._rates = (reads_per_second, writes_per_second)
+        self._clock = clock or SYSTEM_CLOCK
         self._seed_counts = dict(seed or {})
         self._workspace_name = workspace_name
         self._max_log_entries = max_log_entries
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
-        self._app = EmulatorApp(*self._fresh_state())
+        self._app = EmulatorApp(*self._fresh_state(), clock=self._clock)
         self._seed_defaults()
 
     def _fresh_state(self) -> tuple[Workspace, FaultPlan, RateLimiter, RequestLog]:
         workspace = Workspace(self._workspace_name)
         workspace.add_token(self.token, self._scopes, active=True)
         self._fake = FakeData(random_seed=0)
-        return workspace, FaultPlan(), RateLimiter(*self._rates), RequestLog(self._max_log_entries)
+        limits = RateLimiter(*self._rates, clock=self._clock)
+        return workspace, FaultPlan(), limits, RequestLog(self._max_log_entries)
 
     def _seed_defaults(self) -> None:
         for object_slug, count in self._seed_counts.items():
@@ -135,6 +143,7 @@ class AttioEmulator:
 
         Records, custom objects, lists, added tokens, faults, rate-limit changes and the log are
         forgotten; the constructor's token, limits and seed apply again (the same seeded records).
+        The clock stays: a fake one is not set back.
         Meant for between tests, when one emulator serves a whole session.
         """
         # The running server keeps its app; only the state the app serves is replaced.

@@ -1,4 +1,4 @@
-"""Injected faults and rate limits: the ways the emulator misbehaves, on purpose or as Attio does.
+"""Injected faults: the ways the emulator misbehaves on purpose (its rate limits are in ``ratelimits.py``).
 
 Rules match a request by method and by a glob on its URL path (``fnmatch``: ``*`` also matches
 ``/``), and are thread-safe: tests set them from their own thread while the server consults them.
@@ -9,11 +9,12 @@ from __future__ import annotations
 import math
 import random
 import threading
-import time
 from dataclasses import dataclass
 from email.utils import formatdate
 from fnmatch import fnmatchcase
 from typing import TypeVar
+
+from airflow_provider_attio.testing.clock import SYSTEM_CLOCK, Clock
 
 
 @dataclass
@@ -176,66 +177,17 @@ class FaultPlan:
         return False
 
 
-def retry_after_date(wait: float = 0.0) -> str:
-    """Return ``Retry-After`` as Attio sends it: an HTTP date, at least the next whole second.
+def retry_after_date(clock: Clock = SYSTEM_CLOCK) -> str:
+    """Return an injected 429's ``Retry-After`` as Attio sends it: the HTTP date of the next second.
 
-    HTTP dates have whole seconds, so round up: a client that waits until the date finds the budget
-    refilled.
+    :param clock: where the time comes from.
     """
-    now = time.time()
-    return formatdate(max(math.floor(now) + 1, math.ceil(now + wait)), usegmt=True)
+    return http_date(math.floor(clock.time()) + 1)
 
 
-class _Bucket:
-    """A token bucket holding up to one second's worth of requests."""
+def http_date(epoch_second: int) -> str:
+    """Format a whole epoch second as an HTTP date (``Tue, 23 May 2023 14:42:01 GMT``).
 
-    def __init__(self, rate: float) -> None:
-        self.rate = rate
-        self.capacity = max(rate, 1.0)
-        self.tokens = self.capacity
-        self.updated = time.monotonic()
-
-    def take(self) -> float | None:
-        """Spend a token and return None, or return the seconds until one is available."""
-        now = time.monotonic()
-        self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
-        self.updated = now
-        if self.tokens >= 1:
-            self.tokens -= 1
-            return None
-        return (1 - self.tokens) / self.rate
-
-
-class RateLimiter:
-    """Separate read and write budgets, as Attio has (100 reads/s and 25 writes/s by default there).
-
-    :param reads_per_second: the read budget, or None for no limit.
-    :param writes_per_second: the write budget, or None for no limit.
+    :param epoch_second: seconds since the epoch.
     """
-
-    def __init__(self, reads_per_second: float | None, writes_per_second: float | None) -> None:
-        self._lock = threading.Lock()
-        self._buckets: dict[str, _Bucket | None] = {}
-        self.set(reads_per_second, writes_per_second)
-
-    def set(self, reads_per_second: float | None, writes_per_second: float | None) -> None:
-        """Replace both budgets (full buckets)."""
-        for rate in (reads_per_second, writes_per_second):
-            if rate is not None and rate <= 0:
-                raise ValueError("a rate limit must be positive, or None for no limit")
-        with self._lock:
-            self._buckets = {
-                "read": _Bucket(reads_per_second) if reads_per_second else None,
-                "write": _Bucket(writes_per_second) if writes_per_second else None,
-            }
-
-    def acquire(self, kind: str) -> float | None:
-        """Spend one request of the ``"read"`` or ``"write"`` budget.
-
-        :return: None when allowed, else the seconds until the request would be allowed.
-        """
-        bucket = self._buckets[kind]
-        if bucket is None:
-            return None
-        with self._lock:
-            return bucket.take()
+    return formatdate(epoch_second, usegmt=True)
