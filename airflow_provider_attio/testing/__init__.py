@@ -17,12 +17,14 @@ from __future__ import annotations
 
 from airflow_provider_attio.testing.clock import Clock, FakeClock
 from airflow_provider_attio.testing.emulator import AttioEmulator
+from airflow_provider_attio.testing.ratelimits import RATE_LIMIT_MODELS
 from airflow_provider_attio.testing.requestlog import RequestLogEntry
 from airflow_provider_attio.testing.state import ALL_SCOPES, DEFAULT_OBJECT_IDS, WORKSPACE_ID
 
 __all__ = [
     "ALL_SCOPES",
     "DEFAULT_OBJECT_IDS",
+    "RATE_LIMIT_MODELS",
     "WORKSPACE_ID",
     "AttioEmulator",
     "Clock",

@@ -94,6 +94,9 @@ class AttioEmulator:
     :param port: the port to listen on; 0 picks a free one.
     :param workspace_name: the workspace name that ``GET /v2/self`` reports.
     :param max_log_entries: how many requests the log keeps (the latest); None keeps all.
+    :param rate_limit_model: how the budgets count: ``"token_bucket"`` (a burst of a second's budget, then
+        a steady pace), ``"fixed_window"`` (per wall-clock second) or ``"sliding_window"`` (per any
+        one-second span); the window models take whole numbers of requests per second.
     :param clock: where the rate limits and ``Retry-After`` dates read the time, e.g. a
         :class:`~airflow_provider_attio.testing.FakeClock`; the real clocks by default.
     """
@@ -109,15 +112,17 @@ class AttioEmulator:
         port: int = 0,
         workspace_name: str = "Emulated Workspace",
         max_log_entries: int | None = None,
+        rate_limit_model: str = "token_bucket",
         clock: Clock | None = None,
     ) -> None:
-        check_rate_limits(reads_per_second, writes_per_second)
+        check_rate_limits(reads_per_second, writes_per_second, rate_limit_model)
         self.token = token
         self.host = host
         self._requested_port = port
         self._port: int | None = None
         self._scopes = None if scopes is None else list(scopes)
         self._rates = (reads_per_second, writes_per_second)
+        self._rate_limit_model = rate_limit_model
         self._clock = clock or SYSTEM_CLOCK
         self._seed_counts = dict(seed or {})
         self._workspace_name = workspace_name
@@ -131,7 +136,7 @@ class AttioEmulator:
         workspace = Workspace(self._workspace_name)
         workspace.add_token(self.token, self._scopes, active=True)
         self._fake = FakeData(random_seed=0)
-        limits = RateLimiter(*self._rates, clock=self._clock)
+        limits = RateLimiter(*self._rates, model=self._rate_limit_model, clock=self._clock)
         return workspace, FaultPlan(), limits, RequestLog(self._max_log_entries)
 
     def _seed_defaults(self) -> None:
@@ -142,8 +147,8 @@ class AttioEmulator:
         """Return to the state right after construction, keeping the server running.
 
         Records, custom objects, lists, added tokens, faults, rate-limit changes and the log are
-        forgotten; the constructor's token, limits and seed apply again (the same seeded records).
-        The clock stays: a fake one is not set back.
+        forgotten; the constructor's token, limits, rate-limit model and seed apply again (the same
+        seeded records). The clock stays: a fake one is not set back.
         Meant for between tests, when one emulator serves a whole session.
         """
         # The running server keeps its app; only the state the app serves is replaced.
@@ -368,13 +373,23 @@ class AttioEmulator:
 
     # -- limits and faults ------------------------------------------------------------------------------
 
-    def set_rate_limits(self, reads_per_second: float | None, writes_per_second: float | None) -> None:
+    def set_rate_limits(
+        self, reads_per_second: float | None, writes_per_second: float | None, model: str | None = None
+    ) -> None:
         """Replace the read and write budgets (None: no limit); both start full.
 
         :param reads_per_second: requests per second for reads (GET, record queries).
         :param writes_per_second: requests per second for writes (create, delete).
+        :param model: the rate-limit model, as in the constructor; None keeps the current one.
+        :raises ValueError: for a rate that isn't positive, an unknown model, or a window model with
+            a fractional rate.
         """
-        self._app.limits.set(reads_per_second, writes_per_second)
+        self._app.limits.set(reads_per_second, writes_per_second, model)
+
+    @property
+    def rate_limit_model(self) -> str:
+        """The rate-limit model in force: ``token_bucket``, ``fixed_window`` or ``sliding_window``."""
+        return self._app.limits.model
 
     def fail_next(
         self,
