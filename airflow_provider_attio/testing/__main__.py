@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from types import FrameType
 
 from airflow_provider_attio.testing.emulator import AttioEmulator
+from airflow_provider_attio.testing.ratelimits import RATE_LIMIT_MODELS
 
 
 def _seed(text: str) -> tuple[str, int]:
@@ -86,6 +87,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--writes-per-second", type=_positive, help="write rate limit (Attio: 25; default: none)"
     )
     serve.add_argument(
+        "--rate-limit-model",
+        choices=RATE_LIMIT_MODELS,
+        default=RATE_LIMIT_MODELS[0],
+        help="how the rate limits count: a token bucket, requests per wall-clock second, or per any "
+        "one-second span (the window models take whole numbers; default: %(default)s)",
+    )
+    serve.add_argument(
         "--fail-share",
         action="append",
         type=_share,
@@ -112,6 +120,7 @@ def serve(args: argparse.Namespace) -> int:
         scopes=args.scopes,
         reads_per_second=args.reads_per_second,
         writes_per_second=args.writes_per_second,
+        rate_limit_model=args.rate_limit_model,
         seed=dict(args.seed),
         host=args.host,
         port=args.port,
