@@ -1,12 +1,18 @@
-"""Realistic fake records from small built-in word lists, deterministic for a given random seed."""
+"""Realistic fake records from small built-in word lists, deterministic for a given random seed.
+
+Also :func:`seed_examples`: the records the example DAGs and the README's commands use.
+"""
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from airflow_provider_attio.testing.emulator import AttioEmulator
     from airflow_provider_attio.testing.state import Attribute
 
 FIRST_NAMES = (
@@ -130,3 +136,85 @@ class FakeData:
         if attribute.api_slug == "job_title":
             return rng.choice(JOB_TITLES)
         return f"{rng.choice(WORDS).title()} {rng.choice(WORDS)}"
+
+
+# -- the records the example DAGs and the README use ---------------------------------------------------
+
+#: Email domain of the load-test cohort that ``example_attio_bulk_teardown`` targets by default. ``.invalid``
+#: is reserved (RFC 2606, RFC 6761): no real address uses it, so the default can't match real data.
+LOAD_TEST_DOMAIN = "loadtest.example.invalid"
+#: Email domain of the sync fixtures that ``example_attio_sync_teardown`` targets by default.
+SYNC_FIXTURE_DOMAIN = "sync-fixtures.example.invalid"
+#: What ``--seed examples`` creates, besides the named records below.
+EXAMPLE_BACKGROUND = {"people": 40, "companies": 12, "deals": 6}
+EXAMPLE_SYNC_FIXTURES = 5
+EXAMPLE_LOAD_TESTERS = 150
+
+
+@dataclass(frozen=True)
+class ExampleRecords:
+    """The records :func:`seed_examples` created, by the example DAG that uses them (record ids)."""
+
+    #: a person to delete with ``example_attio_delete_record``
+    delete_me: str
+    #: a person for ``example_attio_wait_until_deleted`` to watch
+    watch_me: str
+    #: people matched by ``example_attio_sync_teardown``'s default filter
+    sync_fixtures: list[str]
+    #: people matched by ``example_attio_bulk_teardown``'s default filter
+    load_testers: list[str]
+    #: realistic people, companies and deals that no example touches
+    background: dict[str, list[str]] = field(default_factory=dict)
+
+    def commands(self) -> list[str]:
+        """Return ready-to-run ``airflow dags test`` commands that use these records."""
+
+        def command(dag_id: str, **params: Any) -> str:
+            return f"airflow dags test {dag_id} --conf '{json.dumps(params)}'"
+
+        return [
+            command("example_attio_delete_record", record_id=self.delete_me, confirm_delete=True),
+            command("example_attio_wait_until_deleted", record_id=self.watch_me),
+            command("example_attio_sync_teardown", confirm_delete=True),
+            command("example_attio_bulk_teardown", confirm_delete=True),
+        ]
+
+
+def seed_examples(emulator: AttioEmulator) -> ExampleRecords:
+    """Create the records the example DAGs, their documented confs and the README's commands match.
+
+    The same records (names, emails, order) on every call with a fresh emulator; record ids are new
+    UUIDs each time, so :meth:`ExampleRecords.commands` gives the commands with this run's ids.
+    ``python -m airflow_provider_attio.testing serve --seed examples`` and ``make demo`` use it.
+
+    * 40 people, 12 companies and 6 deals of realistic background data, which no example deletes;
+    * ``Delia Example`` and ``Walter Example``, one for ``example_attio_delete_record`` and one for
+      ``example_attio_wait_until_deleted`` (their ids are in the result);
+    * 5 people with a work email ``@sync-fixtures.example.invalid`` (job title ``Sync fixture``), the
+      default target of ``example_attio_sync_teardown``;
+    * 150 people with an email ``@loadtest.example.invalid``, the default target of
+      ``example_attio_bulk_teardown``.
+
+    :param emulator: the emulator to fill (running or not).
+    :return: the ids of the records created, by purpose.
+    """
+    background = {
+        object_slug: [record["id"]["record_id"] for record in emulator.seed(object_slug, count)]
+        for object_slug, count in EXAMPLE_BACKGROUND.items()
+    }
+
+    def person(name: str, email: str, job_title: str) -> str:
+        values = {"name": name, "email_addresses": [email], "job_title": job_title}
+        return str(emulator.create_record("people", values)["id"]["record_id"])
+
+    delete_me = person("Delia Example", "delia@examples.example.invalid", "Example: delete me")
+    watch_me = person("Walter Example", "walter@examples.example.invalid", "Example: watch me")
+    fixtures = [
+        person(f"Sync Fixture {n}", f"fixture{n}@{SYNC_FIXTURE_DOMAIN}", "Sync fixture")
+        for n in range(1, EXAMPLE_SYNC_FIXTURES + 1)
+    ]
+    testers = [
+        person(f"Load Tester {n}", f"tester{n}@{LOAD_TEST_DOMAIN}", "Load test user")
+        for n in range(1, EXAMPLE_LOAD_TESTERS + 1)
+    ]
+    return ExampleRecords(delete_me, watch_me, fixtures, testers, background)
