@@ -4,11 +4,24 @@ Use this shape to remove hundreds or thousands of records: a test cohort after a
 contacts of an offboarded customer, a staging import gone wrong. One task deletes them all at Attio's
 pace (25 writes/s per workspace), instead of one mapped task per record.
 
+Deletes in Attio are permanent, so by default this DAG deletes nothing:
+
+* its default ``filter`` matches nothing real: ``loadtest.example.invalid`` is a reserved domain that no
+  real email address uses (the emulator's ``serve --seed examples`` data does, so you can try it offline);
+* nothing is deleted unless the run is triggered with ``confirm_delete`` set to true. Without it, the run
+  is a preview: ``check_preview`` logs what would go and skips the teardown.
+
+Trigger it with your own filter once its preview looks right::
+
+    airflow dags trigger example_attio_bulk_teardown --conf '{"confirm_delete": true,
+        "filter": {"email_addresses": {"email_domain": "loadtest.yourcompany.com"}}}'
+
 What it shows:
 
 * ``preview`` runs ``AttioDeleteRecordsOperator`` with ``dry_run=True``: it resolves the filter, logs how
   many records would go and the first ids, and deletes nothing. Its XCom is a small summary (counts,
-  never ids), so ``check_preview`` can look at it: it skips the teardown when nothing matches.
+  never ids), so ``check_preview`` can look at it: a short-circuit step that skips the teardown when
+  nothing matches or when ``confirm_delete`` isn't true.
 * ``teardown`` deletes the matches. Before the first DELETE it collects *every* match (paging through
   Attio's query costs reads, not writes) and fails, deleting nothing, if there are more than
   ``max_records``. ``filter={}`` (everything) is refused unless you pass ``allow_delete_all=True``.
@@ -30,8 +43,8 @@ To delete a list of ids from an upstream task instead of a filter::
 
     AttioDeleteRecordsOperator(task_id="delete", object="people", record_ids=find_ids())
 
-Params: ``object``, ``filter`` (an Attio query filter; the default matches the people of the demo's
-seeded data whose work email is on a ``.dev`` domain), and ``archive_to`` (a folder or URI).
+Params: ``object``, ``filter`` (an Attio query filter; the default matches only the emulator's example
+load-test people), ``confirm_delete`` (false by default: preview only) and ``archive_to`` (a folder or URI).
 """
 
 from __future__ import annotations
@@ -42,7 +55,7 @@ from pathlib import Path
 from typing import Any
 
 import pendulum
-from airflow.providers.common.compat.sdk import DAG, AirflowSkipException, Param, task
+from airflow.providers.common.compat.sdk import DAG, Param, task
 
 from airflow_provider_attio.operators.records import AttioDeleteRecordsOperator
 
@@ -57,9 +70,15 @@ with DAG(
     params={
         "object": Param("people", type="string", description="Object api slug or UUID"),
         "filter": Param(
-            {"email_addresses": {"email_domain": {"$ends_with": ".dev"}}},
+            # A reserved domain: it matches no real person, only the emulator's example data.
+            {"email_addresses": {"email_domain": "loadtest.example.invalid"}},
             type="object",
             description="Attio query filter: the records to delete",
+        ),
+        "confirm_delete": Param(
+            False,
+            type="boolean",
+            description="Delete what the preview found. Leave it false for a preview that deletes nothing",
         ),
         "archive_to": Param(
             str(Path(tempfile.gettempdir()) / "attio-archive"),
@@ -78,15 +97,22 @@ with DAG(
         dry_run=True,
     )
 
-    @task
-    def check_preview(summary: dict[str, Any]) -> int:
-        """Skip the teardown when the filter matches nothing (the summary holds counts, never ids)."""
-        if summary["requested"] == 0:
-            raise AirflowSkipException(
-                f"No {summary['object']} record matches the filter: nothing to delete."
+    @task.short_circuit
+    def check_preview(summary: dict[str, Any], params: dict[str, Any] | None = None) -> bool:
+        """Go on to the teardown only if the preview found records and the run confirms the delete."""
+        assert params is not None  # Airflow passes the DAG run's params
+        count, object = summary["requested"], summary["object"]
+        if count == 0:
+            print(f"No {object} record matches the filter: nothing to delete.")
+            return False  # False skips the teardown
+        if params["confirm_delete"] is not True:
+            print(
+                f"Preview only: {count} {object} record(s) match the filter and would be deleted. "
+                'Nothing was deleted. To delete them, trigger again with {"confirm_delete": true}.'
             )
-        print(f"{summary['requested']} {summary['object']} record(s) will be archived, then deleted.")
-        return int(summary["requested"])
+            return False
+        print(f"{count} {object} record(s) will be archived, then deleted.")
+        return True
 
     teardown = AttioDeleteRecordsOperator(
         task_id="teardown",

@@ -1,9 +1,14 @@
 """Delete one Attio record, given as a DAG param.
 
-The smallest useful Attio DAG. Trigger it with the record to delete::
+The smallest useful Attio DAG. Trigger it with the record to delete and an explicit confirmation::
 
     airflow dags trigger example_attio_delete_record \\
-        --conf '{"record_id": "891dcbfc-9141-415d-9b2a-2238a6cc012d"}'
+        --conf '{"record_id": "891dcbfc-9141-415d-9b2a-2238a6cc012d", "confirm_delete": true}'
+
+Deletes in Attio are permanent, so by default this DAG deletes nothing: ``record_id`` is empty, and
+``check_confirmation``, a short-circuit step, skips the delete unless ``confirm_delete`` is true. Against
+the emulator (``python -m airflow_provider_attio.testing serve --seed examples``), the id of a record to
+delete is printed when it starts.
 
 What it shows:
 
@@ -20,8 +25,10 @@ What it shows:
 
 from __future__ import annotations
 
+from typing import Any
+
 import pendulum
-from airflow.providers.common.compat.sdk import DAG, Param
+from airflow.providers.common.compat.sdk import DAG, AirflowFailException, Param, task
 
 from airflow_provider_attio.operators.records import AttioDeleteRecordOperator
 
@@ -32,14 +39,33 @@ with DAG(
     catchup=False,
     params={
         "object": Param("people", type="string", description="Object api slug or UUID"),
-        "record_id": Param(
-            "00000000-0000-4000-8000-000000000000", type="string", description="UUID of the record to delete"
+        "record_id": Param("", type="string", description="UUID of the record to delete"),
+        "confirm_delete": Param(
+            False, type="boolean", description="Delete the record. False: check the params, delete nothing"
         ),
     },
     tags=["attio", "example"],
     doc_md=__doc__,
 ) as dag:
-    AttioDeleteRecordOperator(
+
+    @task.short_circuit
+    def check_confirmation(params: dict[str, Any] | None = None) -> bool:
+        """Let the delete run only when a record is given and ``confirm_delete`` is true."""
+        assert params is not None  # Airflow passes the DAG run's params
+        record_id = params["record_id"]
+        if params["confirm_delete"] is not True:
+            print(
+                f"confirm_delete is not true: nothing will be deleted (record_id={record_id!r}). "
+                'Trigger with {"record_id": "<uuid>", "confirm_delete": true}.'
+            )
+            return False  # False skips the delete
+        if not record_id:
+            raise AirflowFailException(
+                'No record to delete: trigger with {"record_id": "<uuid>", "confirm_delete": true}.'
+            )
+        return True
+
+    check_confirmation() >> AttioDeleteRecordOperator(
         task_id="delete_record",
         object="{{ params.object }}",
         record_id="{{ params.record_id }}",

@@ -4,6 +4,16 @@ A common shape for orchestrated syncs between a warehouse and Attio: a run creat
 fixtures, a staging cohort, records that churned upstream), does its work, and the teardown removes them,
 even when the work failed.
 
+Deletes in Attio are permanent, so by default this DAG deletes nothing: its default ``filter`` matches
+only people with an email on the reserved ``sync-fixtures.example.invalid`` domain (no real address uses
+it; the emulator's ``serve --seed examples`` data does), and the delete only runs when the run is
+triggered with ``confirm_delete`` set to true::
+
+    airflow dags trigger example_attio_sync_teardown --conf '{"confirm_delete": true,
+        "filter": {"job_title": "Sync fixture"}}'
+
+In your own DAG, the filter names exactly what your sync created, and the confirmation can go.
+
 What it shows:
 
 * ``find_records_to_remove`` computes the ids with :class:`~airflow_provider_attio.hooks.attio.AttioHook`
@@ -14,9 +24,12 @@ What it shows:
   25 writes/s in a single task (see ``example_attio_bulk_teardown``).
 * ``trigger_rule="all_done"`` on the delete makes it a teardown: it runs whether ``use_records``
   succeeded or failed, so a failed run doesn't leave its records behind.
+* ``check_confirmation`` is a short-circuit step: unless ``confirm_delete`` is true it skips the delete,
+  whatever the delete's trigger rule. It doesn't wait for the work, so a failed run still tears down.
 * ``if_not_found="succeed"`` keeps a rerun idempotent: records already deleted by the first run are fine.
 
-Params: ``object`` and ``filter`` (an Attio query filter; the default matches the demo's sync fixtures).
+Params: ``object``, ``filter`` (an Attio query filter; the default matches only the emulator's example
+sync fixtures) and ``confirm_delete`` (false by default: find and use the records, delete nothing).
 """
 
 from __future__ import annotations
@@ -51,6 +64,16 @@ def use_records(ids: list[str]) -> int:
     return len(ids)
 
 
+@task.short_circuit
+def check_confirmation(params: dict[str, Any] | None = None) -> bool:
+    """Let the delete run only when the run was triggered with ``confirm_delete`` true."""
+    assert params is not None
+    if params["confirm_delete"] is not True:
+        print('confirm_delete is not true: nothing will be deleted. Trigger with {"confirm_delete": true}.')
+        return False  # False skips the delete
+    return True
+
+
 with DAG(
     dag_id="example_attio_sync_teardown",
     schedule=None,
@@ -58,7 +81,15 @@ with DAG(
     catchup=False,
     params={
         "object": Param("people", type="string"),
-        "filter": Param({"job_title": "Sync fixture"}, type="object", description="Attio query filter"),
+        "filter": Param(
+            # A reserved domain: it matches no real person, only the emulator's example data.
+            {"email_addresses": {"email_domain": "sync-fixtures.example.invalid"}},
+            type="object",
+            description="Attio query filter: the records the sync created, to remove at the end",
+        ),
+        "confirm_delete": Param(
+            False, type="boolean", description="Delete the records found. False: find them, delete nothing"
+        ),
     },
     tags=["attio", "example"],
     doc_md=__doc__,
@@ -71,4 +102,5 @@ with DAG(
         if_not_found="succeed",
         trigger_rule="all_done",
     ).expand(record_id=ids)
-    work >> teardown
+    # The delete waits for the work (whatever its outcome) and for the confirmation.
+    [work, check_confirmation()] >> teardown

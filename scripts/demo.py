@@ -1,8 +1,10 @@
 """``make demo``: run the example DAGs against a local Attio emulator and show what they deleted.
 
-It starts the emulator with seeded people, companies and deals, points ``AIRFLOW_CONN_ATTIO_DEFAULT`` at it,
-runs each example DAG with ``airflow dags test`` in a throwaway ``AIRFLOW_HOME`` (``.demo/``), and prints
-what was there before and what is left. The full Airflow logs of each run are in ``.demo/logs/``.
+It starts the emulator with the records of ``serve --seed examples`` (realistic people, companies and deals,
+plus the records the examples target), points ``AIRFLOW_CONN_ATTIO_DEFAULT`` at it, runs each example DAG
+with ``airflow dags test`` in a throwaway ``AIRFLOW_HOME`` (``.demo/``), and prints what was there before
+and what is left. The full Airflow logs of each run are in ``.demo/logs/``. The examples delete nothing
+unless a run confirms it, so every deleting run below passes ``confirm_delete``.
 
 The same DAGs run against a real Attio workspace: set the ``attio_default`` connection to your token.
 """
@@ -22,6 +24,7 @@ from typing import Any
 import requests
 
 from airflow_provider_attio.testing import AttioEmulator
+from airflow_provider_attio.testing.seed import LOAD_TEST_DOMAIN, SYNC_FIXTURE_DOMAIN, seed_examples
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / ".demo"
@@ -35,10 +38,12 @@ HIGHLIGHTS = (
     "still exists",
     "does not exist",
     "Dry run: would delete",
+    "Preview only",
+    "will be archived",
+    "confirm_delete is not true",
     "Progress:",
     "Bulk delete of",
 )
-LOAD_TEST_DOMAIN = "loadtest.example.com"
 
 
 def _name(record: dict[str, Any]) -> str:
@@ -102,21 +107,13 @@ def _delete_once_watched(emu: AttioEmulator, record_id: str, delay: float) -> No
 def main() -> int:
     shutil.rmtree(DEMO, ignore_errors=True)
     (DEMO / "logs").mkdir(parents=True)
-    with AttioEmulator(seed={"people": 40, "companies": 12, "deals": 6}) as emu:
-        print(f"Attio emulator at {emu.base_url} (token {emu.token[:4]}…)")
-        fixtures = [
-            emu.create_record("people", {"name": f"Sync Fixture {n}", "job_title": "Sync fixture"})
-            for n in range(5)
-        ]
-        load_test = [
-            emu.create_record(
-                "people",
-                {"name": f"Load Tester {n}", "email_addresses": f"tester{n}@{LOAD_TEST_DOMAIN}"},
-            )
-            for n in range(150)
-        ]
-        target = emu.seed("people", 1)[0]
-        watched = emu.seed("people", 1)[0]
+    with AttioEmulator() as emu:
+        print(
+            f"Attio emulator at {emu.base_url} (token {emu.token[:4]}…), seeded like `serve --seed examples`"
+        )
+        seeded = seed_examples(emu)
+        target, watched = (emu.get_record("people", rid) or {} for rid in (seeded.delete_me, seeded.watch_me))
+        fixtures, load_test = seeded.sync_fixtures, seeded.load_testers
         before = _show_counts(emu, "Before")
 
         env = _airflow_env(emu)
@@ -124,14 +121,17 @@ def main() -> int:
         subprocess.run([AIRFLOW, "db", "migrate"], env=env, check=True, capture_output=True)
 
         ok = True
-        target_id = target["id"]["record_id"]
+        target_id = seeded.delete_me
         print(f"\n1. Delete one record: {_name(target)} ({target_id})")
-        ok &= _run_dag(env, "example_attio_delete_record", {"record_id": target_id})
+        ok &= _run_dag(env, "example_attio_delete_record", {"record_id": target_id, "confirm_delete": True})
 
-        print(f"\n2. Sync teardown: remove the {len(fixtures)} people whose job title is 'Sync fixture'")
-        ok &= _run_dag(env, "example_attio_sync_teardown")
+        print(
+            f"\n2. Sync teardown: remove the {len(fixtures)} people with an @{SYNC_FIXTURE_DOMAIN} email "
+            "(the DAG's default filter)"
+        )
+        ok &= _run_dag(env, "example_attio_sync_teardown", {"confirm_delete": True})
 
-        watched_id = watched["id"]["record_id"]
+        watched_id = seeded.watch_me
         print(
             f"\n3. Wait (deferred) until {_name(watched)} ({watched_id}) is gone; "
             "someone else deletes it 15 s after the sensor first looks"
@@ -140,17 +140,23 @@ def main() -> int:
         someone.start()
         ok &= _run_dag(env, "example_attio_wait_until_deleted", {"record_id": watched_id})
 
-        print(
-            f"\n4. Bulk teardown: preview, then archive and delete the {len(load_test)} people "
-            f"with an @{LOAD_TEST_DOMAIN} email, at Attio's 25 writes/s (the emulator enforces it)"
-        )
         emu.set_rate_limits(reads_per_second=100, writes_per_second=25)
         archive = DEMO / "archive"
-        bulk_conf = {
+        bulk_conf: dict[str, Any] = {
             "filter": {"email_addresses": {"email_domain": LOAD_TEST_DOMAIN}},
             "archive_to": str(archive),
         }
+        print(
+            f"\n4. Bulk teardown of the {len(load_test)} people with an @{LOAD_TEST_DOMAIN} email. "
+            "First without confirm_delete: a preview that deletes nothing"
+        )
+        deletes_before = emu.count(method="DELETE")
         ok &= _run_dag(env, "example_attio_bulk_teardown", bulk_conf)
+        ok &= emu.count(method="DELETE") == deletes_before and set(load_test) <= set(emu.record_ids("people"))
+        print(
+            "\n   Then confirmed: archive and delete them at Attio's 25 writes/s (the emulator enforces it)"
+        )
+        ok &= _run_dag(env, "example_attio_bulk_teardown", {**bulk_conf, "confirm_delete": True})
         archived = [
             json.loads(line) for path in archive.rglob("*.jsonl") for line in path.read_text().splitlines()
         ]
@@ -161,12 +167,7 @@ def main() -> int:
         after = _show_counts(emu, "After")
         gone = {obj: before[obj] - after[obj] for obj in OBJECTS}
         print("Deleted: " + ", ".join(f"{n} {obj}" for obj, n in gone.items()))
-        deleted_ids = {
-            target_id,
-            watched_id,
-            *(f["id"]["record_id"] for f in fixtures),
-            *(r["id"]["record_id"] for r in load_test),
-        }
+        deleted_ids = {target_id, watched_id, *fixtures, *load_test}
         still_there = deleted_ids & set(emu.record_ids("people"))
         expected_gone = len(deleted_ids)
         ok &= not still_there and gone == {"people": expected_gone, "companies": 0, "deals": 0}
