@@ -20,10 +20,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Literal
 
-from airflow.providers.common.compat.sdk import AirflowException
-
-from airflow_provider_attio.exceptions import AttioValidationError
-from airflow_provider_attio.hooks.attio import _shorten
+from airflow_provider_attio.exceptions import ArchiveWriteError, AttioValidationError
+from airflow_provider_attio.validation import shorten
 
 try:  # POSIX advisory locks keep appends of several processes to one local archive whole.
     import fcntl
@@ -31,7 +29,7 @@ except ImportError:  # pragma: no cover - Windows (Airflow does not run there)
     fcntl = None  # type: ignore[assignment]
 
 #: What happened to one record of a bulk delete.
-Outcome = Literal["deleted", "not_found", "failed"]
+Outcome = Literal["deleted", "not_found", "not_found_on_retry", "failed"]
 
 
 def check_archive_location(value: Any) -> Any:
@@ -44,7 +42,7 @@ def check_archive_location(value: Any) -> Any:
         return value
     raise AttioValidationError(
         "archive_to must be a local file path, a URI such as 's3://bucket/attio/teardown.jsonl' or an "
-        f"ObjectStoragePath; got {_shorten(value)}."
+        f"ObjectStoragePath; got {shorten(value)}."
     )
 
 
@@ -187,10 +185,6 @@ class Archive:
                 ) from self._errors[target]
 
 
-class ArchiveWriteError(AirflowException):
-    """The archive could not be read or written: nothing is deleted that could not be archived first."""
-
-
 class LocalArchive(Archive):
     """One local JSON Lines file, appended to with ``O_APPEND`` under an exclusive ``flock``, then fsync'd.
 
@@ -207,6 +201,17 @@ class LocalArchive(Archive):
                 f"{str(path / 'teardown.jsonl')!r}."
             )
         self._fd: int | None = None
+
+    def check(self) -> None:
+        """Create the file now, so an unwritable location fails before any request to Attio."""
+        try:
+            self.open()
+        except OSError as err:
+            raise ArchiveWriteError(
+                f"Could not write the archive: archive_to {self.location!r} cannot be written "
+                f"({err.strerror or type(err).__name__}: {err.filename or self.path}); nothing was sent "
+                "to Attio. Give a path in a folder this worker can write."
+            ) from None
 
     def open(self) -> None:
         """Create the file (and its folder) if needed, mode 0600: it holds CRM data."""

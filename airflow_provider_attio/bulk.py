@@ -48,14 +48,19 @@ from airflow_provider_attio.exceptions import (
     AttioTransientError,
     AttioValidationError,
 )
-from airflow_provider_attio.hooks.attio import (
-    _shorten,
-    retry_after_seconds,
+from airflow_provider_attio.hooks.attio import retry_after_seconds
+from airflow_provider_attio.policy import (
+    IfNotFound,
+    apply_if_not_found,
+    note_not_found_on_retry,
+    validate_if_not_found,
+)
+from airflow_provider_attio.validation import (
+    shorten,
     validate_filter,
     validate_object,
     validate_record_id,
 )
-from airflow_provider_attio.policy import IfNotFound, apply_if_not_found, validate_if_not_found
 
 if TYPE_CHECKING:
     import requests
@@ -87,7 +92,7 @@ _module_log = logging.getLogger(__name__)
 class BulkDeleteSummary(TypedDict):
     """What a bulk delete did: small and JSON-safe, fit for XCom (it never holds record ids).
 
-    ``requested`` counts the unique target records; ``deleted + not_found + failed +
+    ``requested`` counts the unique target records; ``deleted + not_found + not_found_on_retry + failed +
     skipped_already_deleted == requested`` once a run completes.
     """
 
@@ -100,6 +105,9 @@ class BulkDeleteSummary(TypedDict):
     deleted: int
     #: Records that did not exist.
     not_found: int
+    #: Records not found on a retry of the task without an archive: an earlier try may have deleted them
+    #: (its answer lost), so the provider cannot tell, and ``if_not_found`` is not applied to them.
+    not_found_on_retry: int
     #: Records whose deletion failed (the run then raises, naming them).
     failed: int
     #: Records the archive showed an earlier attempt had already deleted: no request was sent for them.
@@ -153,7 +161,7 @@ def parse_structured(value: Any, field_name: str) -> Any:
     except (ValueError, SyntaxError, MemoryError, RecursionError):
         raise AttioValidationError(
             f"{field_name} looks like a list or dict but is neither valid JSON nor a Python literal: "
-            f"{_shorten(value)}."
+            f"{shorten(value)}."
         ) from None
 
 
@@ -167,13 +175,13 @@ def normalize_record_ids(record_ids: Any, field_name: str = "record_ids") -> lis
     record_ids = parse_structured(record_ids, field_name)
     if isinstance(record_ids, (str, bytes, Mapping)):
         raise AttioValidationError(
-            f"{field_name} must be a list of Attio record ids (UUIDs); got {_shorten(record_ids)}. "
+            f"{field_name} must be a list of Attio record ids (UUIDs); got {shorten(record_ids)}. "
             "A templated value renders to a string: pass the XComArg itself (e.g. "
             "record_ids=find_ids.output) or set render_template_as_native_obj=True on the DAG."
         )
     if not isinstance(record_ids, Iterable):
         raise AttioValidationError(
-            f"{field_name} must be a list of Attio record ids (UUIDs); got {_shorten(record_ids)}."
+            f"{field_name} must be a list of Attio record ids (UUIDs); got {shorten(record_ids)}."
         )
     seen: dict[str, None] = {}
     for index, item in enumerate(record_ids):
@@ -185,7 +193,7 @@ def normalize_record_ids(record_ids: Any, field_name: str = "record_ids") -> lis
 
 def _check_positive_int(value: Any, name: str, upper: int | None = None) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise AttioValidationError(f"{name} must be a positive integer; got {_shorten(value)}.")
+        raise AttioValidationError(f"{name} must be a positive integer; got {shorten(value)}.")
     if upper is not None and value > upper:
         raise AttioValidationError(f"{name} must be at most {upper}; got {value}.")
     return value
@@ -197,14 +205,14 @@ def _check_rate(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
         raise AttioValidationError(
             f"writes_per_second must be a positive number (Attio allows {ATTIO_WRITES_PER_SECOND:g} "
-            f"writes/s per workspace) or None for no pacing; got {_shorten(value)}."
+            f"writes/s per workspace) or None for no pacing; got {shorten(value)}."
         )
     return float(value)
 
 
 def _check_bool(value: Any, name: str) -> bool:
     if not isinstance(value, bool):
-        raise AttioValidationError(f"{name} must be True or False; got {_shorten(value)}.")
+        raise AttioValidationError(f"{name} must be True or False; got {shorten(value)}.")
     return value
 
 
@@ -222,6 +230,7 @@ class BulkDeleteArgs:
     max_concurrency: int
     archive_to: Any
     if_not_found: IfNotFound
+    is_retry: bool = False
 
 
 def check_options(
@@ -252,6 +261,7 @@ def check_arguments(
     max_concurrency: Any = DEFAULT_MAX_CONCURRENCY,
     archive_to: Any = None,
     if_not_found: Any = "succeed",
+    is_retry: Any = False,
 ) -> BulkDeleteArgs:
     """Check every argument of a bulk delete without sending anything; raise on the first bad one.
 
@@ -266,6 +276,9 @@ def check_arguments(
             f"got {'both' if record_ids is not None else 'neither'}."
         )
     ids = normalize_record_ids(record_ids) if record_ids is not None else None
+    max_records = _check_positive_int(max_records, "max_records")
+    if ids is not None and len(ids) > max_records:
+        raise over_cap_error("record_ids holds", f"{len(ids):,}", object, max_records)
     allow_delete_all = _check_bool(allow_delete_all, "allow_delete_all")
     if filter is not None:
         validate_filter(filter)
@@ -286,12 +299,13 @@ def check_arguments(
         record_ids=ids,
         filter=filter,
         allow_delete_all=allow_delete_all,
-        max_records=_check_positive_int(max_records, "max_records"),
+        max_records=max_records,
         dry_run=_check_bool(dry_run, "dry_run"),
         writes_per_second=_check_rate(writes_per_second),
         max_concurrency=_check_positive_int(max_concurrency, "max_concurrency", MAX_CONCURRENCY_LIMIT),
         archive_to=archive_to,
         if_not_found=policy,
+        is_retry=_check_bool(is_retry, "is_retry"),
     )
 
 
@@ -338,7 +352,7 @@ class _Progress:
         self.total = total
         self.log = log
         self.object = object
-        self.counts: dict[str, int] = {"deleted": 0, "not_found": 0, "failed": 0}
+        self.counts: dict[str, int] = {"deleted": 0, "not_found": 0, "not_found_on_retry": 0, "failed": 0}
         self.failures: list[tuple[str, str]] = []
         self.not_found_sample: list[str] = []
         self.any_transient = False
@@ -430,18 +444,22 @@ def _resolve_by_filter(hook: AttioHook, args: BulkDeleteArgs, log: Any) -> list[
         "Resolved %d record(s) of %r matching filter %s.",
         len(ids),
         args.object,
-        _shorten(json.dumps(args.filter), 300),
+        shorten(json.dumps(args.filter), 300),
     )
     return list(ids)
 
 
-def _raise_over_cap(args: BulkDeleteArgs, matched: str) -> None:
-    what = "The filter matched" if args.filter is not None else "record_ids holds"
-    raise AttioValidationError(
-        f"{what} {matched} records of {args.object!r}, more than max_records={args.max_records:,}. "
+def over_cap_error(what: str, matched: str, object: str, max_records: int) -> AttioValidationError:
+    """The error for more targets than ``max_records``: says how many, and how to raise the cap."""
+    return AttioValidationError(
+        f"{what} {matched} records of {object!r}, more than max_records={max_records:,}. "
         "Nothing was deleted. If that many is intended, raise max_records (e.g. "
-        f"max_records={args.max_records * COUNT_PAST_CAP_FACTOR:,}); otherwise narrow the filter."
+        f"max_records={max_records * COUNT_PAST_CAP_FACTOR:,}); otherwise narrow the targets."
     )
+
+
+def _raise_over_cap(args: BulkDeleteArgs, matched: str) -> None:
+    raise over_cap_error("The filter matched", matched, args.object, args.max_records)
 
 
 class _Run:
@@ -539,7 +557,10 @@ class _Run:
             self.archive.save_record(object, record_id, record)
         if not self.limiter.acquire(self.stop):
             return None
-        return self.hook.delete_record(object, record_id)
+        outcome = self.hook.delete_record(object, record_id)
+        if outcome == "not_found" and self.archive is None and self.args.is_retry:
+            return "not_found_on_retry"  # maybe this task's earlier try deleted it: nobody can tell
+        return outcome
 
 
 def delete_records(
@@ -555,6 +576,7 @@ def delete_records(
     max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
     archive_to: Any = None,
     if_not_found: str = "succeed",
+    is_retry: bool = False,
     log: Any = None,
 ) -> BulkDeleteSummary:
     """Delete many records of one Attio object at Attio's pace, optionally archiving each one first.
@@ -593,6 +615,9 @@ def delete_records(
     :param if_not_found: records that do not exist: ``"succeed"`` (log a warning), ``"fail"`` (after
         processing every other record, fail the task without retries, naming them) or ``"skip"`` (after
         processing every other record, mark the task skipped).
+    :param is_retry: this run retries an earlier try of the same task (the operator passes
+        ``try_number > 1``): without an archive, records not found may be ones that try deleted, so they
+        are counted as ``not_found_on_retry`` and ``if_not_found`` is not applied to them.
     :param log: the logger for progress and outcomes (an operator passes its own); the hook's by default.
     :return: a :class:`BulkDeleteSummary`.
     :raises AttioValidationError: a bad argument, the cap exceeded, or an empty filter without
@@ -616,30 +641,14 @@ def delete_records(
         max_concurrency=max_concurrency,
         archive_to=archive_to,
         if_not_found=if_not_found,
+        is_retry=is_retry,
     )
     archive = open_archive(args.archive_to) if args.archive_to is not None and not args.dry_run else None
     if archive is not None:
         archive.check()
-
-    # 1. The object must exist: checked once, rather than learning it from 1,000 doomed DELETEs.
-    if not hook.object_exists(args.object):
-        raise AttioObjectNotFoundError(
-            f"The Attio object {args.object!r} does not exist in this workspace (check the slug or UUID). "
-            "Nothing was deleted.",
-            status=404,
-            code="not_found",
-            method="GET",
-            path=f"/v2/objects/{args.object}",
-        )
-
-    # 2. The whole target set, before anything is deleted.
-    if args.record_ids is not None:
-        targets = args.record_ids
-        if len(targets) > args.max_records:
-            _raise_over_cap(args, f"{len(targets):,}")
-    else:
-        targets = _resolve_by_filter(hook, args, log)
-
+    _confirm_object(hook, args)
+    # The whole target set, before anything is deleted.
+    targets = args.record_ids if args.record_ids is not None else _resolve_by_filter(hook, args, log)
     if args.dry_run:
         log.info(
             "Dry run: would delete %d record(s) of %r. First %d: %s",
@@ -649,34 +658,8 @@ def delete_records(
             ", ".join(targets[:DRY_RUN_SAMPLE]) or "(none)",
         )
         return _summary(args, len(targets), {}, 0, archive=None)
-
-    # 3. What an earlier attempt already did.
-    state = ArchiveState()
-    if archive is not None:
-        try:
-            state = archive.read_state(args.object)
-        except (OSError, ValueError) as err:
-            raise ArchiveWriteError(
-                f"Could not read the archive {archive.location} (nothing was deleted): {err}"
-            ) from err
-        if state.unreadable_lines:
-            log.warning(
-                "The archive %s has %d unreadable line(s) (a write cut short); they were ignored.",
-                archive.location,
-                state.unreadable_lines,
-            )
-        unfinished = state.archived - state.deleted
-        if args.filter is not None:
-            # Archived by an interrupted attempt but no longer matching (because it is gone): check them.
-            known = set(targets)
-            extra = [rid for rid in sorted(unfinished) if rid not in known]
-            if extra:
-                log.info(
-                    "The archive holds %d record(s) an earlier attempt archived without recording an "
-                    "outcome; checking them too.",
-                    len(extra),
-                )
-                targets = targets + extra
+    state = _read_state(archive, args, log)
+    gone = _check_unfinished(hook, args, archive, state, targets, log)
     already = [rid for rid in targets if rid in state.deleted]
     todo = [rid for rid in targets if rid not in state.deleted]
     if already:
@@ -684,10 +667,105 @@ def delete_records(
             "Skipping %d record(s) the archive shows an earlier attempt deleted (no request sent).",
             len(already),
         )
-    if not targets:
+    location = archive.location if archive else None
+    if not targets and not gone:
         log.info("Nothing to delete in %r.", args.object)
-        return _summary(args, 0, {}, 0, archive=archive.location if archive else None)
+        return _summary(args, 0, {}, 0, archive=location)
+    run = _execute(hook, args, log, archive, state, todo)
+    counts = {**run.progress.counts, "deleted": run.progress.counts["deleted"] + gone}
+    summary = _summary(args, len(targets) + gone, counts, len(already), location)
+    _log_summary(summary, run, log)
+    _raise_outcomes(summary, run, args, log)
+    return summary
 
+
+def _confirm_object(hook: AttioHook, args: BulkDeleteArgs) -> None:
+    """The object must exist: checked once, rather than learning it from 1,000 doomed DELETEs."""
+    if not hook.object_exists(args.object, fresh=True):
+        raise AttioObjectNotFoundError(
+            f"The Attio object {args.object!r} does not exist in this workspace (check the slug or UUID). "
+            "Nothing was deleted.",
+            status=404,
+            code="not_found",
+            method="GET",
+            path=f"/v2/objects/{args.object}",
+        )
+
+
+def _read_state(archive: Archive | None, args: BulkDeleteArgs, log: Any) -> ArchiveState:
+    """What an earlier attempt recorded in the archive (nothing without one)."""
+    if archive is None:
+        return ArchiveState()
+    try:
+        state = archive.read_state(args.object)
+    except (OSError, ValueError) as err:
+        raise ArchiveWriteError(
+            f"Could not read the archive {archive.location} (nothing was deleted): {err}"
+        ) from err
+    if state.unreadable_lines:
+        log.warning(
+            "The archive %s has %d unreadable line(s) (a write cut short); they were ignored.",
+            archive.location,
+            state.unreadable_lines,
+        )
+    return state
+
+
+def _check_unfinished(
+    hook: AttioHook,
+    args: BulkDeleteArgs,
+    archive: Archive | None,
+    state: ArchiveState,
+    targets: list[str],
+    log: Any,
+) -> int:
+    """Look at records an earlier attempt archived without an outcome that are no longer targets.
+
+    Only looked at, never deleted: gone means the earlier attempt deleted them (counted as deleted and
+    noted in the archive); still there means they no longer match what this run targets: left alone.
+    Returns how many were gone.
+    """
+    known = set(targets)
+    unfinished = sorted(rid for rid in state.archived - state.deleted if rid not in known)
+    if archive is None or not unfinished:
+        return 0
+    log.info(
+        "The archive holds %d record(s) an earlier attempt archived without an outcome that this run does "
+        "not target; checking (never deleting) them.",
+        len(unfinished),
+    )
+    gone = 0
+    for record_id in unfinished:
+        try:
+            hook.get_record(args.object, record_id)
+        except AttioObjectNotFoundError:
+            raise
+        except AttioNotFoundError:
+            log.info("Record %s is archived and gone: an earlier attempt deleted it.", record_id)
+            archive.save_outcome(args.object, record_id, "deleted")
+            state.deleted.add(record_id)
+            gone += 1
+            continue
+        except AttioTransientError as err:
+            log.warning("Could not check record %s (left untouched): %s", record_id, err)
+            continue
+        log.warning(
+            "Record %s was archived by an earlier attempt but no longer matches this run's targets: left "
+            "untouched.",
+            record_id,
+        )
+    return gone
+
+
+def _execute(
+    hook: AttioHook,
+    args: BulkDeleteArgs,
+    log: Any,
+    archive: Archive | None,
+    state: ArchiveState,
+    todo: list[str],
+) -> _Run:
+    """Delete ``todo``, paced, with bounded concurrency over the hook's one session."""
     log.info(
         "Deleting %d record(s) of %r at up to %s writes/s with %d worker(s)%s.",
         len(todo),
@@ -696,8 +774,6 @@ def delete_records(
         min(args.max_concurrency, max(1, len(todo))),
         f", archiving each to {archive.location} first" if archive else "",
     )
-
-    # 4. Delete, paced, with bounded concurrency over the hook's one session.
     run = _Run(hook, args, log, archive, state, max(1, len(todo)))
     session = hook.get_conn()
     response_hooks = session.hooks.setdefault("response", [])
@@ -722,57 +798,75 @@ def delete_records(
                 archive.close()
             except ArchiveWriteError as err:
                 log.warning("Could not write the archive's last outcome lines: %s", err)
+    return run
 
-    progress = run.progress
-    summary = _summary(
-        args, len(targets), progress.counts, len(already), archive.location if archive else None
-    )
-    elapsed = time.monotonic() - progress.started
+
+def _log_summary(summary: BulkDeleteSummary, run: _Run, log: Any) -> None:
+    elapsed = time.monotonic() - run.progress.started
     log.info(
-        "Bulk delete of %r: %d requested, %d deleted, %d not found, %d failed, %d skipped (already "
-        "deleted per the archive), in %.1fs (%.1f records/s); %d rate-limited answer(s) (429) absorbed.",
-        args.object,
+        "Bulk delete of %r: %d requested, %d deleted, %d not found, %d not found on this retry, %d failed, "
+        "%d skipped (already deleted per the archive), in %.1fs (%.1f records/s); %d rate-limited "
+        "answer(s) (429) absorbed.",
+        summary["object"],
         summary["requested"],
         summary["deleted"],
         summary["not_found"],
+        summary["not_found_on_retry"],
         summary["failed"],
         summary["skipped_already_deleted"],
         elapsed,
-        progress.done / max(elapsed, 1e-9),
+        run.progress.done / max(elapsed, 1e-9),
         run.rate_limited,
     )
 
-    # 5. Outcomes: a stop, then failures, then the not-found policy.
+
+def _raise_outcomes(summary: BulkDeleteSummary, run: _Run, args: BulkDeleteArgs, log: Any) -> None:
+    """A stop, then failures, then records not found on a retry, then the not-found policy."""
+    progress = run.progress
     if run.stop_error is not None:
         raise run.stop_error
     if progress.failures:
-        named = "; ".join(f"{rid}: {message}" for rid, message in progress.failures)
-        more = summary["failed"] - len(progress.failures)
-        error_cls = AttioBulkDeleteRetryableError if progress.any_transient else AttioBulkDeletePermanentError
-        hint = (
-            "A retry of the task deletes what is left."
-            if progress.any_transient
-            else "Retrying will not fix them."
+        raise _failures_error(summary, progress, args)
+    if summary["not_found_on_retry"]:
+        note_not_found_on_retry(
+            f"{_records(summary['not_found_on_retry'])} of {args.object!r}", log, retry_finishes=True
         )
-        error = error_cls(
-            f"{summary['failed']} of {summary['requested']} record(s) of {args.object!r} could not be "
-            f"deleted ({summary['deleted']} deleted). {hint} Failed: {named}"
-            + (f" (and {more} more)." if more > 0 else "."),
-            method="DELETE",
-        )
-        error.summary = summary
-        error.failures = list(progress.failures)
-        raise error
-    if progress.counts["not_found"]:
+    if summary["not_found"]:
         sample = ", ".join(progress.not_found_sample)
-        more = progress.counts["not_found"] - len(progress.not_found_sample)
+        more = summary["not_found"] - len(progress.not_found_sample)
+        count = summary["not_found"]
         apply_if_not_found(
             args.if_not_found,
-            f"{progress.counts['not_found']} record(s) of {args.object!r} ({sample}"
-            + (f" and {more} more)" if more > 0 else ")"),
+            f"{_records(count)} of {args.object!r} ({sample}"
+            + (f" and {more} more)" if more > 0 else ")")
+            + (" was" if count == 1 else " were")
+            + " not found in Attio",
             log,
         )
-    return summary
+
+
+def _records(count: int) -> str:
+    return f"{count:,} record" + ("" if count == 1 else "s")
+
+
+def _failures_error(summary: BulkDeleteSummary, progress: _Progress, args: BulkDeleteArgs) -> AttioError:
+    named = "; ".join(f"{rid}: {message}" for rid, message in progress.failures)
+    more = summary["failed"] - len(progress.failures)
+    error_cls = AttioBulkDeleteRetryableError if progress.any_transient else AttioBulkDeletePermanentError
+    hint = (
+        "A retry of the task deletes what is left."
+        if progress.any_transient
+        else "Retrying will not fix them."
+    )
+    error = error_cls(
+        f"{summary['failed']} of {summary['requested']} record(s) of {args.object!r} could not be "
+        f"deleted ({summary['deleted']} deleted). {hint} Failed: {named}"
+        + (f" (and {more} more)." if more > 0 else "."),
+        method="DELETE",
+    )
+    error.summary = summary
+    error.failures = list(progress.failures)
+    return error
 
 
 def _summary(
@@ -783,6 +877,7 @@ def _summary(
         requested=requested,
         deleted=counts.get("deleted", 0),
         not_found=counts.get("not_found", 0),
+        not_found_on_retry=counts.get("not_found_on_retry", 0),
         failed=counts.get("failed", 0),
         skipped_already_deleted=skipped,
         dry_run=args.dry_run,

@@ -120,6 +120,10 @@ class AttioValidationError(AttioPermanentError):
     """Attio answered 400, or the provider refused bad input before sending anything."""
 
 
+class AttioResponseError(AttioPermanentError):
+    """A 2xx answer that is not what Attio sends (an HTML page from a proxy, JSON without ``data``)."""
+
+
 class AttioRateLimitError(AttioTransientError):
     """429 ``rate_limit_exceeded`` outlasted the hook's retry budget."""
 
@@ -129,6 +133,10 @@ class AttioRateLimitError(AttioTransientError):
 
 class AttioServerError(AttioTransientError):
     """5xx, a timeout or a dropped connection outlasted the hook's retry budget."""
+
+
+class ArchiveWriteError(AttioError):
+    """The bulk delete's archive could not be read or written: nothing is deleted unarchived."""
 
 
 _ERROR_CLASSES: dict[str, type[AttioError]] = {
@@ -142,6 +150,8 @@ _ERROR_CLASSES: dict[str, type[AttioError]] = {
         AttioAuthError,
         AttioValidationError,
         AttioRateLimitError,
+        AttioResponseError,
         AttioServerError,
+        ArchiveWriteError,
     )
 }

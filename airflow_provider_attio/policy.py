@@ -38,15 +38,32 @@ def fail_fast_on_permanent_errors() -> Iterator[None]:
 
 
 def apply_if_not_found(policy: IfNotFound, what: str, log: Any) -> None:
-    """Apply ``if_not_found`` to a record that was not there.
+    """Apply ``if_not_found`` to records that were not there.
 
     :param policy: ``"succeed"`` logs a warning, ``"fail"`` fails without retries, ``"skip"`` skips.
-    :param what: the missing thing, for the message (e.g. ``record 891d... of 'people'``).
+    :param what: a sentence without its full stop, e.g. ``Record 891d... of 'people' was not found in Attio``.
     :param log: the task's logger.
     """
-    message = f"Attio {what} was not found (if_not_found={policy!r})."
+    message = f"{what} (if_not_found={policy!r})."
     if policy == "fail":
         raise AirflowFailException(message)
     if policy == "skip":
         raise AirflowSkipException(message)
     log.warning("%s Nothing to delete; treating it as done.", message)
+
+
+def note_not_found_on_retry(what: str, log: Any, *, retry_finishes: bool = False) -> None:
+    """Log records found missing on a retry, where this task's earlier try may have deleted them.
+
+    A retry never fails or skips because of its own earlier try, so ``if_not_found`` is not applied.
+
+    :param what: the records, e.g. ``record 891d... of 'people'`` or ``4 records of 'people'``.
+    :param log: the task's logger.
+    :param retry_finishes: add that an archive (``archive_to``) would make the count exact.
+    """
+    log.warning(
+        "On this retry, %s did not exist. An earlier try of this task may have deleted them (its answer "
+        "lost), or they were already gone: the provider cannot tell, so if_not_found is not applied.%s",
+        what,
+        " With archive_to, a retry knows exactly what it deleted." if retry_finishes else "",
+    )

@@ -8,12 +8,10 @@ thin shells over it, so they can never disagree about Attio's semantics.
 from __future__ import annotations
 
 import ipaddress
-import json
 import random
-import re
+import socket
 import threading
 import time
-import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
@@ -35,22 +33,57 @@ from airflow_provider_attio.exceptions import (
     AttioObjectNotFoundError,
     AttioPermanentError,
     AttioRateLimitError,
+    AttioResponseError,
     AttioServerError,
     AttioTransientError,
     AttioValidationError,
+)
+from airflow_provider_attio.validation import (
+    WaitFor,
+    check_finite_number,
+    shorten,
+    validate_filter,
+    validate_object,
+    validate_record_id,
+    validate_token,
+    validate_wait_for,
 )
 
 if TYPE_CHECKING:
     from airflow_provider_attio.bulk import BulkDeleteSummary
 
 DEFAULT_HOST = "https://api.attio.com"
+#: The connect and read timeout of a connection test, in seconds: someone is waiting for it.
+TEST_TIMEOUT = 5.0
 USER_AGENT = f"airflow-provider-attio/{__version__}"
 
 DeleteOutcome = Literal["deleted", "not_found"]
-WaitFor = Literal["present", "absent"]
 
-_UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-_SLUG_RE = re.compile(r"^[a-z][a-z0-9_]{0,127}$")
+__all__ = [
+    "AttioHook",
+    "ConnectionSettings",
+    "DeleteOutcome",
+    "RecordPoll",
+    "WaitFor",
+    "error_from_response",
+    "missing_scopes",
+    "retry_after_seconds",
+    "validate_filter",
+    "validate_object",
+    "validate_record_id",
+    "validate_wait_for",
+]
+
+
+#: The largest value each connection extra accepts: larger ones are typos, and some overflow sockets.
+SETTING_MAXIMUMS: dict[str, float] = {
+    "timeout": 3600,
+    "connect_timeout": 600,
+    "max_retries": 100,
+    "retry_budget": 86400,
+    "max_retry_wait": 3600,
+    "backoff": 600,
+}
 
 
 @dataclass(frozen=True)
@@ -92,20 +125,25 @@ class ConnectionSettings:
                     f"known extras: {', '.join(sorted(known))}."
                 )
             want_int = known[key] in ("int", int)
-            try:
-                number = float(raw_value) if not isinstance(raw_value, bool) else float("nan")
-            except (TypeError, ValueError):
-                number = float("nan")
-            if number != number or number < 0 or (want_int and number != int(number)):
-                kind = "a non-negative integer" if want_int else "a non-negative number of seconds"
-                raise AttioValidationError(
-                    f"The connection's extra {key!r} must be {kind}; got {raw_value!r}."
-                )
+            number = check_finite_number(raw_value, key, integer=want_int, maximum=SETTING_MAXIMUMS[key])
             values[key] = int(number) if want_int else number
         settings = cls(**values)
         if settings.timeout <= 0 or settings.connect_timeout <= 0:
             raise AttioValidationError("The connection's timeout and connect_timeout must be greater than 0.")
         return settings
+
+
+#: The body of a 2xx answer that was not JSON (a proxy's HTML page, say).
+UNREADABLE: Any = object()
+
+
+def _json_body(response: requests.Response) -> Any:
+    if not response.content:
+        return {}
+    try:
+        return response.json()
+    except ValueError:
+        return UNREADABLE
 
 
 @dataclass
@@ -117,6 +155,25 @@ class _Answer:
     #: An earlier attempt of this call ended without a clear answer (timeout, dropped connection, 5xx),
     #: so it may have been applied by Attio.
     ambiguous_earlier: bool
+    content_type: str = ""
+
+    def data(self, kind: type, method: str, path: str) -> Any:
+        """The answer's ``data`` member, checked to be a ``kind`` (dict or list), else a clear error."""
+        data = self.body.get("data") if isinstance(self.body, dict) else None
+        if isinstance(data, kind):
+            return data
+        what = (
+            "JSON without a 'data' member of the expected shape"
+            if self.body is not UNREADABLE
+            else (f"not JSON ({self.content_type or 'no content type'})")
+        )
+        raise AttioResponseError(
+            f"Attio's answer was {what}, not what Attio sends: is the connection's host Attio's API "
+            f"({DEFAULT_HOST}), and no proxy in between answering instead?",
+            status=self.status,
+            method=method,
+            path=path,
+        )
 
 
 @dataclass
@@ -142,48 +199,6 @@ class RecordPoll:
     xcom: dict[str, Any] | None = None
 
 
-def validate_object(value: Any, field_name: str = "object") -> str:
-    """Return ``value`` if it is an Attio object UUID or snake_case api slug, else raise.
-
-    :param value: the object as given by the user (``people``, ``companies``, a custom slug or a UUID).
-    :param field_name: the argument's name, used in the error message.
-    """
-    if isinstance(value, str) and (_SLUG_RE.match(value) or _UUID_RE.match(value)):
-        return value
-    raise AttioValidationError(
-        f"{field_name} must be an Attio object api slug in snake_case (e.g. 'people', 'companies') "
-        f"or an object UUID; got {_shorten(value)}."
-    )
-
-
-def validate_record_id(value: Any, field_name: str = "record_id") -> str:
-    """Return ``value`` (lower-cased) if it is a UUID, else raise :class:`AttioValidationError`.
-
-    :param value: the record id as given by the user.
-    :param field_name: the argument's name, used in the error message.
-    """
-    if isinstance(value, str) and _UUID_RE.match(value):
-        return value.lower()
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    raise AttioValidationError(
-        f"{field_name} must be an Attio record id, a UUID like "
-        f"'891dcbfc-9141-415d-9b2a-2238a6cc012d'; got {_shorten(value)}."
-    )
-
-
-def validate_wait_for(value: Any) -> WaitFor:
-    """Return ``value`` if it is ``"present"`` or ``"absent"``, else raise."""
-    if value in ("present", "absent"):
-        return value
-    raise AttioValidationError(f"wait_for must be 'present' or 'absent'; got {_shorten(value)}.")
-
-
-def _shorten(value: Any, limit: int = 80) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
 def _is_loopback(hostname: str) -> bool:
     if hostname.lower() == "localhost":
         return True
@@ -191,6 +206,47 @@ def _is_loopback(hostname: str) -> bool:
         return ipaddress.ip_address(hostname).is_loopback
     except ValueError:
         return False
+
+
+def base_url_of(conn: Any) -> str:
+    """The API's base URL from a connection's host (and schema, port): ``https://api.attio.com`` by default.
+
+    A trailing ``/v2`` (a common paste of Attio's docs) is dropped: the hook adds it to every path. Plain
+    ``http://`` is refused except on loopback, where a local emulator runs.
+
+    :param conn: an Airflow connection.
+    """
+    host = (conn.host or "").strip()
+    if not host:
+        return DEFAULT_HOST
+    if "://" not in host:
+        host = f"{(conn.schema or 'https').strip().lower()}://{host}"
+    parts = urlsplit(host)
+    try:
+        port = parts.port or conn.port
+    except ValueError as err:
+        raise AttioValidationError(f"The Attio connection's host is not a valid URL: {host!r}.") from err
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise AttioValidationError(
+            f"The Attio connection's host must be an https:// URL like {DEFAULT_HOST}; got {host!r}."
+        )
+    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+        raise AttioValidationError(
+            f"The Attio connection's host {host!r} uses plain http:// on a non-loopback host, which "
+            "would send the token in clear text. Use https:// (http:// is allowed only for "
+            "127.0.0.1, ::1 or localhost, e.g. a local emulator)."
+        )
+    path = parts.path.rstrip("/")
+    path = path[:-3] if path.lower().endswith("/v2") else path
+    if "/v2/" in f"{path.lower()}/" or parts.query or parts.fragment:
+        raise AttioValidationError(
+            f"The Attio connection's host must be the server only, like {DEFAULT_HOST} (the provider adds "
+            f"/v2/... itself); got {host!r}."
+        )
+    netloc = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    if port:
+        netloc += f":{port}"
+    return f"{parts.scheme}://{netloc}{path}"
 
 
 def retry_after_seconds(header: str | None, now: float | None = None) -> float | None:
@@ -332,43 +388,17 @@ class AttioHook(BaseHook):
         if self._base_url is not None:
             return
         conn = self._connection or self.get_connection(self.attio_conn_id)
-        token = conn.password
-        if not token:
-            raise AttioAuthError(
-                f"The Attio connection {self.attio_conn_id!r} has no token: set its password to an Attio "
-                "API key or access token."
-            )
+        if conn.password:
+            mask_secret(conn.password)
+        try:
+            token = validate_token(conn.password)
+        except AttioValidationError as err:
+            # Not the connection id: while Airflow tests a connection it swaps in a random one.
+            raise AttioAuthError(err.message) from None
         mask_secret(token)
         self._settings = ConnectionSettings.from_extras(conn.extra_dejson or {})
-        self._base_url = self._base_url_of(conn)
+        self._base_url = base_url_of(conn)
         self._token = token
-
-    def _base_url_of(self, conn: Any) -> str:
-        host = (conn.host or "").strip()
-        if not host:
-            return DEFAULT_HOST
-        if "://" not in host:
-            scheme = (conn.schema or "https").strip().lower()
-            host = f"{scheme}://{host}"
-        parts = urlsplit(host)
-        try:
-            port = parts.port or conn.port
-        except ValueError as err:
-            raise AttioValidationError(f"The Attio connection's host is not a valid URL: {host!r}.") from err
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise AttioValidationError(
-                f"The Attio connection's host must be an https:// URL like {DEFAULT_HOST}; got {host!r}."
-            )
-        if parts.scheme == "http" and not _is_loopback(parts.hostname):
-            raise AttioValidationError(
-                f"The Attio connection's host {host!r} uses plain http:// on a non-loopback host, which "
-                "would send the token in clear text. Use https:// (http:// is allowed only for "
-                "127.0.0.1, ::1 or localhost, e.g. a local emulator)."
-            )
-        netloc = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
-        if port:
-            netloc += f":{port}"
-        return f"{parts.scheme}://{netloc}{parts.path.rstrip('/')}"
 
     @property
     def settings(self) -> ConnectionSettings:
@@ -443,8 +473,12 @@ class AttioHook(BaseHook):
             except requests.RequestException as err:
                 raise self._transport_error(err, method, path, state) from None
             if response.status_code < 300:
-                body = response.json() if response.content else {}
-                return _Answer(response.status_code, body, state.ambiguous)
+                return _Answer(
+                    response.status_code,
+                    _json_body(response),
+                    state.ambiguous,
+                    response.headers.get("Content-Type", ""),
+                )
             error = error_from_response(response, method, path)
             if accept_not_found and type(error) is AttioNotFoundError:
                 return _Answer(response.status_code, {}, state.ambiguous)
@@ -503,22 +537,25 @@ class AttioHook(BaseHook):
 
     # -- Attio semantics ---------------------------------------------------------------------------------
 
-    def object_exists(self, object: str) -> bool:
+    def object_exists(self, object: str, *, fresh: bool = False) -> bool:
         """Whether the object (slug or UUID) exists in the workspace: ``GET /v2/objects/{object}``.
 
         :param object: the object's api slug (``people``) or UUID.
+        :param fresh: ask Attio even if this hook already saw the object (it may have been deleted since).
         """
         object = validate_object(object)
-        if object in self._existing_objects:
+        if object in self._existing_objects and not fresh:
             return True
         answer = self._call("GET", self._path("objects", object), accept_not_found=True)
         if answer.status == 404:
+            self._existing_objects.discard(object)
             return False
         self._existing_objects.add(object)
         return True
 
     def _raise_if_object_missing(self, object: str, error_path: str, method: str) -> None:
-        if not self.object_exists(object):
+        # Only ever asked after a 404, which is exactly when a remembered object may be gone.
+        if not self.object_exists(object, fresh=True):
             raise AttioObjectNotFoundError(
                 f"The Attio object {object!r} does not exist in this workspace (check the slug or UUID).",
                 status=404,
@@ -549,7 +586,8 @@ class AttioHook(BaseHook):
                 method="GET",
                 path=path,
             )
-        return answer.body["data"]
+        data: dict[str, Any] = answer.data(dict, "GET", path)
+        return data
 
     def delete_record(self, object: str, record_id: str) -> DeleteOutcome:
         """Delete a record (permanently): ``DELETE /v2/objects/{object}/records/{record_id}``.
@@ -597,9 +635,9 @@ class AttioHook(BaseHook):
         if sorts is not None and not (
             isinstance(sorts, Sequence) and all(isinstance(s, Mapping) for s in sorts)
         ):
-            raise AttioValidationError(f"sorts must be a list of Attio sort objects; got {_shorten(sorts)}.")
+            raise AttioValidationError(f"sorts must be a list of Attio sort objects; got {shorten(sorts)}.")
         if not isinstance(page_size, int) or isinstance(page_size, bool) or page_size < 1:
-            raise AttioValidationError(f"page_size must be a positive integer; got {_shorten(page_size)}.")
+            raise AttioValidationError(f"page_size must be a positive integer; got {shorten(page_size)}.")
         path = self._path("objects", object, "records", "query")
         offset = 0
         while True:
@@ -617,7 +655,7 @@ class AttioHook(BaseHook):
                     method="POST",
                     path=path,
                 )
-            page = answer.body.get("data", [])
+            page = answer.data(list, "POST", path)
             yield from page
             if len(page) < page_size:
                 return
@@ -670,6 +708,7 @@ class AttioHook(BaseHook):
         max_concurrency: int = 8,
         archive_to: Any = None,
         if_not_found: str = "succeed",
+        is_retry: bool = False,
         log: Any = None,
     ) -> BulkDeleteSummary:
         """Delete many records at Attio's pace: the bulk engine behind ``AttioDeleteRecordsOperator``.
@@ -692,16 +731,40 @@ class AttioHook(BaseHook):
             max_concurrency=max_concurrency,
             archive_to=archive_to,
             if_not_found=if_not_found,
+            is_retry=is_retry,
             log=log,
         )
 
     def test_connection(self) -> tuple[bool, str]:
-        """Check the token with ``GET /v2/self``: is it active, which workspace, which scopes are missing."""
+        """Check the token with one ``GET /v2/self`` and short timeouts, answering within about 10 s.
+
+        Says what failed: the host's name, a refused connection, TLS, a timeout, a rejected or inactive
+        token, or missing scopes. No retries: a person (or the UI) is waiting for the answer.
+        """
         try:
-            body = self._call("GET", "/v2/self").body
+            session, settings = self.get_conn(), self.settings
+            response = session.get(
+                self.base_url + "/v2/self",
+                timeout=(min(settings.connect_timeout, TEST_TIMEOUT), min(settings.timeout, TEST_TIMEOUT)),
+                allow_redirects=False,
+            )
         except AttioError as err:
             return False, str(err)
-        if not isinstance(body, dict) or not body.get("active"):
+        except requests.RequestException as err:
+            return False, describe_transport_failure(err, self.base_url)
+        if response.status_code >= 300:
+            return False, str(error_from_response(response, "GET", "/v2/self"))
+        body = _json_body(response)
+        if not isinstance(body, dict):
+            return False, (
+                f"{self.base_url} answered, but not as Attio does (not JSON): is the host Attio's API "
+                f"({DEFAULT_HOST})?"
+            )
+        return self._judge_self(body)
+
+    @staticmethod
+    def _judge_self(body: Mapping[str, Any]) -> tuple[bool, str]:
+        if not body.get("active"):
             return (
                 False,
                 "The token is inactive (revoked, expired or invalid): Attio's /v2/self says active=false.",
@@ -719,37 +782,64 @@ class AttioHook(BaseHook):
         )
 
 
+def _causes(err: BaseException) -> Iterator[BaseException]:
+    """``err`` and what lies under it: ``__cause__``/``__context__`` and urllib3's ``reason``."""
+    seen: set[int] = set()
+    todo: list[BaseException | None] = [err]
+    while todo:
+        current = todo.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        reason = getattr(current, "reason", None)
+        todo += [current.__cause__, current.__context__]
+        todo += [reason] if isinstance(reason, BaseException) else []
+        todo += [arg for arg in current.args if isinstance(arg, BaseException)]
+
+
+def describe_transport_failure(err: requests.RequestException, base_url: str) -> str:
+    """One sentence on why a request to ``base_url`` got no answer: DNS, refused, TLS or a timeout.
+
+    :param err: what ``requests`` raised.
+    :param base_url: the API's base URL, named in the sentence (it never holds the token).
+    """
+    host = urlsplit(base_url).netloc
+    causes = list(_causes(err))
+    if any(isinstance(c, socket.gaierror) or type(c).__name__ == "NameResolutionError" for c in causes):
+        return f"Could not resolve the host name {host!r}: check the connection's host (DNS)."
+    if any(isinstance(c, ConnectionRefusedError) for c in causes):
+        return f"{host} refused the connection: nothing listens there (check the host and port)."
+    if isinstance(err, requests.exceptions.SSLError):
+        return f"The TLS handshake with {host} failed: does it serve https:// with a valid certificate?"
+    if isinstance(err, requests.ConnectTimeout):
+        return f"Could not connect to {host} in time (unreachable host, firewall or proxy?)."
+    if isinstance(err, requests.Timeout):
+        return f"{host} accepted the connection but did not answer in time."
+    return f"Could not reach {host}: {type(err).__name__}."
+
+
 def missing_scopes(granted: str) -> list[str]:
     """The scopes of :data:`REQUIRED_SCOPES` that a space-separated ``scope`` string lacks."""
     have = set(granted.split())
     return [scope for scope in REQUIRED_SCOPES if scope not in have]
 
 
-def validate_filter(filter: Any, field_name: str = "filter") -> None:
-    """Raise :class:`AttioValidationError` unless ``filter`` is ``None`` or a JSON-serializable dict."""
-    if filter is None:
-        return
-    if not isinstance(filter, Mapping):
-        raise AttioValidationError(
-            f"{field_name} must be an Attio query filter (a dict such as {{'name': 'Ada'}}); "
-            f"got {_shorten(filter)}."
-        )
-    try:
-        json.dumps(filter)
-    except (TypeError, ValueError) as err:
-        raise AttioValidationError(f"{field_name} must be JSON-serializable: {err}.") from None
-
-
 def _wait_for(settings: ConnectionSettings) -> Any:
-    """Sleep until ``Retry-After`` when Attio sent one, else jittered exponential backoff; capped."""
+    """Sleep until ``Retry-After`` when Attio sent one, else jittered exponential backoff; capped.
+
+    A 429 always waits at least the (unjittered) backoff: its ``Retry-After`` date has one-second
+    resolution and the clocks differ, so a date already past still means "wait a moment".
+    """
     backoff = tenacity.wait_random_exponential(multiplier=settings.backoff, max=settings.max_retry_wait)
+    floor = tenacity.wait_exponential(multiplier=settings.backoff, max=settings.max_retry_wait)
 
     def wait(retry_state: tenacity.RetryCallState) -> float:
         error = retry_state.outcome.exception() if retry_state.outcome else None
-        retry_after = getattr(error, "retry_after", None)
-        if retry_after is not None:
+        if isinstance(error, AttioRateLimitError):
+            wanted = max(error.retry_after or 0.0, floor(retry_state))
             # A little jitter so concurrent writers don't all return on the same millisecond.
-            return float(min(settings.max_retry_wait, retry_after + random.uniform(0.0, 0.05)))
+            return float(min(settings.max_retry_wait, wanted + random.uniform(0.0, 0.05)))
         return float(max(0.01, backoff(retry_state)))
 
     return wait

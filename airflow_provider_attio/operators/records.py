@@ -17,12 +17,14 @@ from airflow_provider_attio.bulk import (
     check_options,
 )
 from airflow_provider_attio.exceptions import AttioValidationError
-from airflow_provider_attio.hooks.attio import AttioHook, validate_object, validate_record_id
+from airflow_provider_attio.hooks.attio import AttioHook
 from airflow_provider_attio.policy import (
     apply_if_not_found,
     fail_fast_on_permanent_errors,
+    note_not_found_on_retry,
     validate_if_not_found,
 )
+from airflow_provider_attio.validation import validate_object, validate_record_id
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
@@ -79,12 +81,24 @@ class AttioDeleteRecordOperator(BaseOperator):
         with fail_fast_on_permanent_errors():
             object = validate_object(self.object)
             record_id = validate_record_id(self.record_id)
-            outcome = self.hook.delete_record(object, record_id)
-        if outcome == "not_found":
-            apply_if_not_found(self.if_not_found, f"record {record_id} of {object!r}", self.log)
+            outcome: str = self.hook.delete_record(object, record_id)
+        if outcome == "not_found" and is_retry(context):
+            note_not_found_on_retry(f"record {record_id} of {object!r}", self.log)
+            outcome = "not_found_on_retry"
+        elif outcome == "not_found":
+            apply_if_not_found(
+                self.if_not_found, f"Record {record_id} of {object!r} was not found in Attio", self.log
+            )
         else:
             self.log.info("Deleted Attio record %s of %r.", record_id, object)
         return {"object": object, "record_id": record_id, "outcome": outcome}
+
+
+def is_retry(context: Context) -> bool:
+    """Whether this run of the task follows an earlier try (an Airflow retry, or a cleared task)."""
+    ti = context.get("ti") or context.get("task_instance")
+    try_number = getattr(ti, "try_number", None)
+    return isinstance(try_number, int) and try_number > 1
 
 
 def _resolved_later(value: Any) -> bool:
@@ -248,5 +262,6 @@ class AttioDeleteRecordsOperator(BaseOperator):
                 max_concurrency=self.max_concurrency,
                 archive_to=self.archive_to,
                 if_not_found=self.if_not_found,
+                is_retry=is_retry(context),
                 log=self.log,
             )

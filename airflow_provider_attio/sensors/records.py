@@ -17,16 +17,11 @@ from airflow.providers.common.compat.sdk import (
     conf,
 )
 
-from airflow_provider_attio.exceptions import AttioError
-from airflow_provider_attio.hooks.attio import (
-    AttioHook,
-    RecordPoll,
-    validate_object,
-    validate_record_id,
-    validate_wait_for,
-)
+from airflow_provider_attio.exceptions import AttioAuthError, AttioError
+from airflow_provider_attio.hooks.attio import AttioHook, RecordPoll
 from airflow_provider_attio.policy import fail_fast_on_permanent_errors
 from airflow_provider_attio.triggers.records import AttioRecordTrigger
+from airflow_provider_attio.validation import validate_object, validate_record_id, validate_wait_for
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
@@ -89,9 +84,17 @@ class AttioRecordSensor(BaseSensorOperator):
 
     def _poll(self) -> RecordPoll:
         with fail_fast_on_permanent_errors():
-            poll = self.hook.poll_record(
-                validate_object(self.object), validate_record_id(self.record_id), self.wait_for
-            )
+            object, record_id = validate_object(self.object), validate_record_id(self.record_id)
+            try:
+                poll = self.hook.poll_record(object, record_id, self.wait_for)
+            except AttioAuthError as err:
+                if err.status != 401:
+                    raise
+                # The token may have been rotated in the connection since the hook read it: read it again.
+                self.log.warning("Attio rejected the token (401); reading the connection again.")
+                self.hook.close()
+                del self.__dict__["hook"]
+                poll = self.hook.poll_record(object, record_id, self.wait_for)
         self.log.info("%s", poll.detail)
         return poll
 

@@ -263,6 +263,13 @@ class AttioEmulator:
 
     # -- objects, records and lists -------------------------------------------------------------------
 
+    def delete_object(self, object: str) -> None:
+        """Remove an object and its records, as an admin deleting it in Attio: later calls answer 404.
+
+        :param object: the object's api slug or UUID.
+        """
+        self._app.workspace.delete_object(object)
+
     def add_object(
         self, api_slug: str, singular_noun: str | None = None, plural_noun: str | None = None
     ) -> dict[str, Any]:

@@ -302,6 +302,13 @@ class Workspace:
             raise not_found(f'Object with slug/ID "{object_ref}" not found.')
         return obj
 
+    def delete_object(self, object_ref: str) -> None:
+        """Remove an object and its records (an admin deleting it in Attio's settings)."""
+        with self._lock:
+            obj = self._object(object_ref)
+            del self._objects[obj.object_id]
+            del self._object_ids_by_slug[obj.api_slug]
+
     def get_object(self, object_ref: str) -> dict[str, Any]:
         """Return an object's body, or raise the 404 Attio gives."""
         with self._lock:

@@ -10,8 +10,8 @@ from typing import Any
 from airflow.providers.common.compat.connection import get_async_connection
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
-from airflow_provider_attio.exceptions import AttioError
-from airflow_provider_attio.hooks.attio import AttioHook, WaitFor
+from airflow_provider_attio.exceptions import AttioAuthError, AttioError
+from airflow_provider_attio.hooks.attio import AttioHook, RecordPoll, WaitFor
 
 
 class AttioRecordTrigger(BaseTrigger):
@@ -66,18 +66,25 @@ class AttioRecordTrigger(BaseTrigger):
         )
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
-        try:
-            connection = await get_async_connection(self.attio_conn_id, hook=AttioHook)
-            hook = AttioHook(self.attio_conn_id, connection=connection)
-        except AttioError as err:
-            yield TriggerEvent({"status": "error", "error": err.to_dict()})
-            return
+        hook: AttioHook | None = None
         try:
             while True:
                 try:
-                    poll = await asyncio.to_thread(
-                        hook.poll_record, self.object, self.record_id, self.wait_for
-                    )
+                    hook = hook or await self._hook()
+                    poll = await self._poll(hook)
+                except AttioAuthError as err:
+                    if err.status != 401 or hook is None:
+                        yield TriggerEvent({"status": "error", "error": err.to_dict()})
+                        return
+                    # The token may have been rotated since the connection was read: read it again, once.
+                    self.log.warning("Attio rejected the token (401); reading the connection again.")
+                    hook.close()
+                    hook = await self._hook()
+                    try:
+                        poll = await self._poll(hook)
+                    except AttioError as retry_err:
+                        yield TriggerEvent({"status": "error", "error": retry_err.to_dict()})
+                        return
                 except AttioError as err:
                     yield TriggerEvent({"status": "error", "error": err.to_dict()})
                     return
@@ -87,16 +94,23 @@ class AttioRecordTrigger(BaseTrigger):
                 self.log.info("%s Waiting for the record to be %s.", poll.detail, self.wait_for)
                 remaining = None if self.deadline is None else self.deadline - time.time()
                 if remaining is not None and remaining <= 0:
-                    yield TriggerEvent(
-                        {
-                            "status": "timeout",
-                            "message": f"Record {self.record_id} of {self.object!r} was not {self.wait_for} "
-                            "before the sensor's timeout.",
-                        }
-                    )
+                    yield TriggerEvent({"status": "timeout", "message": self._timeout_message()})
                     return
                 await asyncio.sleep(
                     self.poke_interval if remaining is None else min(self.poke_interval, remaining)
                 )
         finally:
-            hook.close()
+            if hook is not None:
+                hook.close()
+
+    async def _hook(self) -> AttioHook:
+        connection = await get_async_connection(self.attio_conn_id, hook=AttioHook)
+        return AttioHook(self.attio_conn_id, connection=connection)
+
+    async def _poll(self, hook: AttioHook) -> RecordPoll:
+        return await asyncio.to_thread(hook.poll_record, self.object, self.record_id, self.wait_for)
+
+    def _timeout_message(self) -> str:
+        return (
+            f"Record {self.record_id} of {self.object!r} was not {self.wait_for} before the sensor's timeout."
+        )

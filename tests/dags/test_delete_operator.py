@@ -86,3 +86,17 @@ def test_mapped_delete_of_20_records(attio: AttioEmulator, run_dag: Callable[...
     assert attio.record_ids("people") == people[20:]
     assert attio.record_ids("companies") == companies[3:]
     assert attio.count(method="DELETE") == 23
+
+
+def test_single_delete_retried_after_a_lost_answer_succeeds_with_a_distinct_outcome(
+    attio: AttioEmulator, use_connection: Callable[..., None], run_dag: Callable[..., Any]
+) -> None:
+    use_connection(attio.base_url, max_retries=0)
+    ids = [attio.create_record("people", {"name": f"P{i}"})["id"]["record_id"] for i in range(3)]
+    attio.drop_after_apply(3)  # each task's first DELETE is applied but its answer lost
+    result = run_dag("attio_test_retry_after_lost_answer", ids=ids)
+    for policy in ("succeed", "fail", "skip"):
+        assert result.states[f"delete_{policy}"] == "success", policy
+        assert result.tries[f"delete_{policy}"] == 2
+        assert result.xcoms[f"delete_{policy}"]["outcome"] == "not_found_on_retry"
+    assert attio.record_ids("people") == []

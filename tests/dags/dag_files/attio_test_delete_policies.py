@@ -53,6 +53,22 @@ with DAG(
     AttioDeleteRecordOperator(task_id="delete", object="people", record_id="{{ params.record_id }}")
 
 
+with DAG(
+    "attio_test_retry_after_lost_answer",
+    schedule=None,
+    start_date=START,
+    default_args={"retries": 1, "retry_delay": timedelta(seconds=0)},
+    params={"ids": ["", "", ""]},
+) as retry_after_lost_answer_dag:
+    for index, policy in enumerate(("succeed", "fail", "skip")):
+        AttioDeleteRecordOperator(
+            task_id=f"delete_{policy}",
+            object="people",
+            record_id=f"{{{{ params.ids[{index}] }}}}",
+            if_not_found=policy,
+        )
+
+
 @task
 def ids_from_params(params: dict | None = None) -> list[str]:
     assert params is not None
