@@ -48,7 +48,6 @@ from airflow_provider_attio.exceptions import (
     AttioTransientError,
     AttioValidationError,
 )
-from airflow_provider_attio.hooks.attio import retry_after_seconds
 from airflow_provider_attio.policy import (
     IfNotFound,
     apply_if_not_found,
@@ -63,9 +62,7 @@ from airflow_provider_attio.validation import (
 )
 
 if TYPE_CHECKING:
-    import requests
-
-    from airflow_provider_attio.hooks.attio import AttioHook
+    from airflow_provider_attio.hooks.attio import AttioHook, RateLimited
 
 #: Attio's write budget per workspace (requests per second), the default pace.
 ATTIO_WRITES_PER_SECOND = 25.0
@@ -493,15 +490,12 @@ class _Run:
                 self.log.error("Stopping the bulk delete: %s", error)
         self.stop.set()
 
-    def on_response(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
-        """A requests response hook: count 429s, and pause every writer when a DELETE gets one."""
-        if response.status_code != 429:
-            return
+    def on_rate_limited(self, signal: RateLimited) -> None:
+        """The hook got a 429: count it, and hold every writer back as long as the hook waits."""
         with self._lock:
             self.rate_limited += 1
-        if response.request is not None and response.request.method == "DELETE":
-            wait = retry_after_seconds(response.headers.get("Retry-After"))
-            self.limiter.pause(1.0 if wait is None else min(wait, 30.0))
+        if signal.method == "DELETE":
+            self.limiter.pause(signal.wait)
 
     def worker(self, queue: Iterator[str], queue_lock: threading.Lock) -> None:
         while not self.stop.is_set():
@@ -775,9 +769,7 @@ def _execute(
         f", archiving each to {archive.location} first" if archive else "",
     )
     run = _Run(hook, args, log, archive, state, max(1, len(todo)))
-    session = hook.get_conn()
-    response_hooks = session.hooks.setdefault("response", [])
-    response_hooks.append(run.on_response)
+    stop_listening = hook.add_rate_limit_listener(run.on_rate_limited)
     queue, queue_lock = iter(todo), threading.Lock()
     workers = min(args.max_concurrency, max(1, len(todo)))
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="attio-delete")
@@ -792,7 +784,7 @@ def _execute(
         raise
     finally:
         pool.shutdown(wait=True)
-        response_hooks.remove(run.on_response)
+        stop_listening()
         if archive is not None:
             try:
                 archive.close()

@@ -12,7 +12,7 @@ import random
 import socket
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any, Literal
@@ -63,10 +63,12 @@ __all__ = [
     "AttioHook",
     "ConnectionSettings",
     "DeleteOutcome",
+    "RateLimited",
     "RecordPoll",
     "WaitFor",
     "error_from_response",
     "missing_scopes",
+    "rate_limit_wait",
     "retry_after_seconds",
     "validate_filter",
     "validate_object",
@@ -181,6 +183,30 @@ class _CallState:
     ambiguous: bool = False
     attempts: int = 0
     started: float = field(default_factory=time.monotonic)
+
+
+@dataclass(frozen=True)
+class RateLimited:
+    """Attio answered 429: what the hook tells its rate-limit listeners.
+
+    :param method: the call's HTTP method.
+    :param path: the call's URL path.
+    :param wait: the seconds the hook waits before retrying (from ``Retry-After``, at least the backoff).
+    """
+
+    method: str
+    path: str
+    wait: float
+
+
+def rate_limit_wait(settings: ConnectionSettings, retry_after: float | None, attempt: int) -> float:
+    """How long to wait after the ``attempt``-th call got a 429: ``Retry-After``, at least the backoff.
+
+    The date has one-second resolution and the clocks differ, so a date already past still means "wait
+    a moment": the unjittered exponential backoff is the floor; ``max_retry_wait`` the ceiling.
+    """
+    floor = settings.backoff * 2 ** max(0, attempt - 1)
+    return float(min(settings.max_retry_wait, max(retry_after or 0.0, floor)))
 
 
 @dataclass(frozen=True)
@@ -348,6 +374,7 @@ class AttioHook(BaseHook):
         self._base_url: str | None = None
         self._settings: ConnectionSettings | None = None
         self._existing_objects: set[str] = set()
+        self._rate_limit_listeners: list[Callable[[RateLimited], None]] = []
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(attio_conn_id={self.attio_conn_id!r})"
@@ -484,6 +511,9 @@ class AttioHook(BaseHook):
                 return _Answer(response.status_code, {}, state.ambiguous)
             if isinstance(error, AttioServerError):
                 state.ambiguous = True
+            if isinstance(error, AttioRateLimitError):
+                wait = rate_limit_wait(settings, error.retry_after, state.attempts)
+                self._announce(RateLimited(method, path, wait))
             raise error
 
         retrying = tenacity.Retrying(
@@ -519,6 +549,27 @@ class AttioHook(BaseHook):
         # The exception text from requests may hold the URL; the URL never holds the token, but keep
         # the message to the class name anyway so nothing unexpected is echoed.
         return AttioServerError(f"The request {what} ({type(err).__name__}).", method=method, path=path)
+
+    def add_rate_limit_listener(self, listener: Callable[[RateLimited], None]) -> Callable[[], None]:
+        """Call ``listener`` with a :class:`RateLimited` for every 429 this hook receives, from any thread.
+
+        :param listener: a quick, thread-safe callable (the bulk engine slows its pace with it).
+        :return: a function that removes the listener.
+        """
+        with self._session_lock:
+            self._rate_limit_listeners.append(listener)
+
+        def remove() -> None:
+            with self._session_lock:
+                self._rate_limit_listeners.remove(listener)
+
+        return remove
+
+    def _announce(self, signal: RateLimited) -> None:
+        with self._session_lock:
+            listeners = list(self._rate_limit_listeners)
+        for listener in listeners:
+            listener(signal)
 
     def _log_retry(self, retry_state: tenacity.RetryCallState) -> None:
         error = retry_state.outcome.exception() if retry_state.outcome else None
@@ -826,18 +877,13 @@ def missing_scopes(granted: str) -> list[str]:
 
 
 def _wait_for(settings: ConnectionSettings) -> Any:
-    """Sleep until ``Retry-After`` when Attio sent one, else jittered exponential backoff; capped.
-
-    A 429 always waits at least the (unjittered) backoff: its ``Retry-After`` date has one-second
-    resolution and the clocks differ, so a date already past still means "wait a moment".
-    """
+    """Sleep as :func:`rate_limit_wait` says after a 429, else jittered exponential backoff; capped."""
     backoff = tenacity.wait_random_exponential(multiplier=settings.backoff, max=settings.max_retry_wait)
-    floor = tenacity.wait_exponential(multiplier=settings.backoff, max=settings.max_retry_wait)
 
     def wait(retry_state: tenacity.RetryCallState) -> float:
         error = retry_state.outcome.exception() if retry_state.outcome else None
         if isinstance(error, AttioRateLimitError):
-            wanted = max(error.retry_after or 0.0, floor(retry_state))
+            wanted = rate_limit_wait(settings, error.retry_after, retry_state.attempt_number)
             # A little jitter so concurrent writers don't all return on the same millisecond.
             return float(min(settings.max_retry_wait, wanted + random.uniform(0.0, 0.05)))
         return float(max(0.01, backoff(retry_state)))

@@ -341,3 +341,30 @@ def test_repr_and_errors_never_show_the_token(attio: AttioEmulator) -> None:
     with pytest.raises(AttioValidationError) as info:
         hook.delete_record("people", MISSING_ID)
     assert_no_token(info.value, info.value.to_dict(), info.value.args)
+
+
+def test_rate_limit_listeners_hear_every_429_with_the_hooks_wait(
+    attio: AttioEmulator, use_connection: Any
+) -> None:
+    use_connection(attio.base_url, backoff=0.05, max_retry_wait=3)
+    record_id = _person(attio)
+    attio.fail_next(2, 429, method="DELETE", retry_after="1")
+    hook = AttioHook()
+    heard: list[Any] = []
+    stop = hook.add_rate_limit_listener(heard.append)
+    assert hook.delete_record("people", record_id) == "deleted"
+    stop()
+    path = f"/v2/objects/people/records/{record_id}"
+    assert [(s.method, s.path, s.wait) for s in heard] == [("DELETE", path, 1.0), ("DELETE", path, 1.0)]
+    attio.fail_next(1, 429, method="GET")
+    hook.object_exists("people", fresh=True)
+    assert len(heard) == 2  # removed: hears nothing more
+
+
+def test_bulk_engine_leaves_the_hooks_session_alone(attio: AttioEmulator) -> None:
+    ids = [_person(attio, f"P{i}") for i in range(3)]
+    hook = AttioHook()
+    attio.fail_next(1, 429, method="DELETE", retry_after="1")
+    summary = hook.delete_records("people", record_ids=ids)
+    assert summary["deleted"] == 3
+    assert hook.get_conn().hooks["response"] == []
