@@ -9,7 +9,10 @@ Supported, on the emulator's attribute types:
   ``$gt``/``$gte``/``$lt``/``$lte`` (numbers and dates);
 - a named field: ``{"name": {"last_name": {"$eq": "Lovelace"}}}``,
   ``{"email_addresses": {"email_domain": "x.com"}}``;
-- ``$and``, ``$or`` (lists of filters) and ``$not`` (a filter); several keys in one object all apply.
+- ``$and``, ``$or`` (lists of filters) and ``$not`` (a filter); several keys in one object all apply;
+- the record's own id, as Attio's guide shows: ``{"record_id": "<uuid>"}``,
+  ``{"record_id": {"$eq": "<uuid>"}}`` and ``{"record_id": {"$in": ["<uuid>", ...]}}`` (one query checks
+  which of many records exist).
 
 A multi-value attribute matches when any of its values does. Anything else is refused with Attio's
 400 ``filter_error`` and a message that says what was wrong, rather than being silently ignored.
@@ -17,6 +20,7 @@ A multi-value attribute matches when any of its values does. Anything else is re
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Mapping
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -27,7 +31,11 @@ if TYPE_CHECKING:
     from airflow_provider_attio.testing.state import Attribute
 
 Values = Mapping[str, list[dict[str, Any]]]  # a record's "values": attribute slug -> value objects
-Predicate = Callable[[Values], bool]
+Record = Mapping[str, Any]  # a stored record: {"id": {..., "record_id"}, "values": Values, ...}
+Predicate = Callable[[Record], bool]
+
+#: The filter key that names the record's own id rather than an attribute.
+RECORD_ID = "record_id"
 
 #: Attribute types the emulator understands, with the field a filter or sort uses by default.
 PRIMARY_FIELD: dict[str, str] = {
@@ -79,7 +87,7 @@ _OPERATORS_BY_KIND: dict[str, frozenset[str]] = {
 
 
 def compile_filter(spec: Any, attributes: Mapping[str, Attribute]) -> Predicate:
-    """Compile an Attio filter into a predicate on a record's ``values``, or raise a ``filter_error``.
+    """Compile an Attio filter into a predicate on a stored record, or raise a ``filter_error``.
 
     :param spec: the ``filter`` of the query body; ``{}`` matches every record.
     :param attributes: the queried object's attributes, by slug.
@@ -99,6 +107,8 @@ def compile_filter(spec: Any, attributes: Mapping[str, Attribute]) -> Predicate:
             raise filter_error(
                 f'Unknown filter operator "{key}" here: use "$and", "$or", "$not" or an attribute slug.'
             )
+        elif key == RECORD_ID and key not in attributes:
+            predicates.append(_compile_record_id(condition))
         elif key not in attributes:
             known = ", ".join(sorted(attributes))
             raise filter_error(
@@ -119,6 +129,32 @@ def _any_of(predicates: list[Predicate]) -> Predicate:
 
 def _negation(predicate: Predicate) -> Predicate:
     return lambda record: not predicate(record)
+
+
+def _record_id_operand(value: Any) -> str:
+    try:
+        return str(uuid.UUID(value)) if isinstance(value, str) else ""
+    except ValueError:
+        return ""
+
+
+def _compile_record_id(condition: Any) -> Predicate:
+    """``record_id`` shorthand, ``$eq`` or ``$in``: the record's own id, compared as a UUID."""
+    operators = condition if isinstance(condition, dict) else {"$eq": condition}
+    if not operators or set(operators) - {"$eq", "$in"}:
+        raise filter_error(f'"{RECORD_ID}" supports "$eq" and "$in" with record UUIDs; got {condition!r}.')
+    wanted: set[str] | None = None
+    for operator, value in operators.items():
+        values = value if operator == "$in" else [value]
+        if not isinstance(values, list):
+            raise filter_error(f'"$in" on "{RECORD_ID}" expects a list of record UUIDs.')
+        ids = {_record_id_operand(v) for v in values}
+        if "" in ids:
+            bad = next(v for v in values if not _record_id_operand(v))
+            raise filter_error(f'"{operator}" on "{RECORD_ID}" expects record UUIDs, got {bad!r}.')
+        wanted = ids if wanted is None else wanted & ids
+    chosen = frozenset(wanted or ())
+    return lambda record: record["id"]["record_id"] in chosen
 
 
 def _compile_attribute(attribute: Attribute, condition: Any) -> Predicate:
@@ -151,8 +187,8 @@ def _compile_operators(attribute: Attribute, field: str, operators: dict[str, An
     kind = _kind(attribute, field)
     caseless = attribute.type in _CASELESS_TYPES
 
-    def values(record: Values) -> list[Any]:
-        return [v.get(field) for v in record.get(slug, ()) if v.get(field) is not None]
+    def values(record: Record) -> list[Any]:
+        return [v.get(field) for v in record["values"].get(slug, ()) if v.get(field) is not None]
 
     def operand(operator: str, value: Any) -> Any:
         """Check an operand's type against the field and normalize it for comparison."""

@@ -424,7 +424,7 @@ class Workspace:
         matches = None if spec is None or spec == {} else compile_filter(spec, attributes)
         order = compile_sorts(body.get("sorts"), attributes)
         selected: Iterable[StoredRecord] = (
-            records if matches is None else (r for r in records if matches(r.data["values"]))
+            records if matches is None else (r for r in records if matches(r.data))
         )
         if order is None:
             # Creation order: stop at the page's end instead of filtering every record.
