@@ -74,8 +74,10 @@ def _airflow_env(emu: AttioEmulator) -> dict[str, str]:
     return env
 
 
-def _run_dag(env: dict[str, str], dag_id: str, conf: dict[str, Any] | None = None) -> bool:
-    log = DEMO / "logs" / f"{dag_id}.log"
+def _run_dag(
+    env: dict[str, str], dag_id: str, conf: dict[str, Any] | None = None, log_name: str | None = None
+) -> bool:
+    log = DEMO / "logs" / f"{log_name or dag_id}.log"
     command = [AIRFLOW, "dags", "test", dag_id]
     if conf:
         command += ["--conf", json.dumps(conf)]
@@ -151,7 +153,7 @@ def main() -> int:
             "First without confirm_delete: a preview that deletes nothing"
         )
         deletes_before = emu.count(method="DELETE")
-        ok &= _run_dag(env, "example_attio_bulk_teardown", bulk_conf)
+        ok &= _run_dag(env, "example_attio_bulk_teardown", bulk_conf, "example_attio_bulk_teardown.preview")
         ok &= emu.count(method="DELETE") == deletes_before and set(load_test) <= set(emu.record_ids("people"))
         print(
             "\n   Then confirmed: archive and delete them at Attio's 25 writes/s (the emulator enforces it)"
