@@ -21,14 +21,12 @@ The result is a small :class:`BulkDeleteSummary` (counts, never ids), safe to pu
 
 from __future__ import annotations
 
-import ast
 import json
 import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from airflow_provider_attio.archive import (
@@ -36,7 +34,6 @@ from airflow_provider_attio.archive import (
     ArchiveState,
     ArchiveWriteError,
     Outcome,
-    check_archive_location,
     open_archive,
 )
 from airflow_provider_attio.exceptions import (
@@ -46,31 +43,20 @@ from airflow_provider_attio.exceptions import (
     AttioObjectNotFoundError,
     AttioPermanentError,
     AttioTransientError,
-    AttioValidationError,
 )
-from airflow_provider_attio.policy import (
-    IfNotFound,
-    apply_if_not_found,
-    note_not_found_on_retry,
-    validate_if_not_found,
+from airflow_provider_attio.options import (
+    COUNT_PAST_CAP_FACTOR,
+    BulkDeleteJob,
+    BulkDeleteOptions,
+    check_job,
+    over_cap_error,
 )
-from airflow_provider_attio.validation import (
-    shorten,
-    validate_filter,
-    validate_object,
-    validate_record_id,
-)
+from airflow_provider_attio.policy import apply_if_not_found, note_not_found_on_retry
+from airflow_provider_attio.validation import shorten, validate_record_id
 
 if TYPE_CHECKING:
     from airflow_provider_attio.hooks.attio import AttioHook, RateLimited
 
-#: Attio's write budget per workspace (requests per second), the default pace.
-ATTIO_WRITES_PER_SECOND = 25.0
-#: The default safety cap on how many records one run may delete.
-DEFAULT_MAX_RECORDS = 10_000
-#: The default number of concurrent workers (the hook's connection pool holds 32).
-DEFAULT_MAX_CONCURRENCY = 8
-MAX_CONCURRENCY_LIMIT = 32
 #: How many record ids a dry run logs.
 DRY_RUN_SAMPLE = 10
 #: How many failed (or missing) ids an error message names.
@@ -78,8 +64,6 @@ NAMED_IN_ERRORS = 5
 #: Stop the run when this many records in a row failed transiently (Attio looks down): a retry later
 #: is better than spending the hook's retry budget on every remaining record.
 TRANSIENT_FAILURES_TO_STOP = 20
-#: Counting matches past ``max_records`` stops at this multiple of it (the error then says "more than").
-COUNT_PAST_CAP_FACTOR = 10
 PROGRESS_EVERY_SECONDS = 5.0
 
 
@@ -132,178 +116,6 @@ class AttioBulkDeleteRetryableError(AttioBulkDeleteError, AttioTransientError):
 
 class AttioBulkDeletePermanentError(AttioBulkDeleteError, AttioPermanentError):
     """Every failure was permanent (e.g. 400 for those records): retrying the task cannot help."""
-
-
-# -- argument checks ---------------------------------------------------------------------------------
-
-
-def parse_structured(value: Any, field_name: str) -> Any:
-    """Turn a string that holds a JSON (or Python literal) list or dict into that value.
-
-    Templated fields render to strings unless the DAG sets ``render_template_as_native_obj=True``; a
-    rendered ``{{ params.filter }}`` is a Python ``repr``, a rendered XCom may be JSON. Other values pass
-    through unchanged.
-    """
-    if not isinstance(value, str):
-        return value
-    text = value.strip()
-    if not text or text[0] not in "[{(":
-        return value
-    try:
-        return json.loads(text)
-    except ValueError:
-        pass
-    try:
-        return ast.literal_eval(text)
-    except (ValueError, SyntaxError, MemoryError, RecursionError):
-        raise AttioValidationError(
-            f"{field_name} looks like a list or dict but is neither valid JSON nor a Python literal: "
-            f"{shorten(value)}."
-        ) from None
-
-
-def normalize_record_ids(record_ids: Any, field_name: str = "record_ids") -> list[str]:
-    """Validate record ids and remove duplicates, keeping the first occurrence's order.
-
-    Each item is a record UUID, or a record as Attio returns it (``{"id": {"record_id": ...}}``).
-
-    :raises AttioValidationError: naming the first bad item and its position.
-    """
-    record_ids = parse_structured(record_ids, field_name)
-    if isinstance(record_ids, (str, bytes, Mapping)):
-        raise AttioValidationError(
-            f"{field_name} must be a list of Attio record ids (UUIDs); got {shorten(record_ids)}. "
-            "A templated value renders to a string: pass the XComArg itself (e.g. "
-            "record_ids=find_ids.output) or set render_template_as_native_obj=True on the DAG."
-        )
-    if not isinstance(record_ids, Iterable):
-        raise AttioValidationError(
-            f"{field_name} must be a list of Attio record ids (UUIDs); got {shorten(record_ids)}."
-        )
-    seen: dict[str, None] = {}
-    for index, item in enumerate(record_ids):
-        if isinstance(item, Mapping) and isinstance(item.get("id"), Mapping):
-            item = item["id"].get("record_id")
-        seen.setdefault(validate_record_id(item, f"{field_name}[{index}]"), None)
-    return list(seen)
-
-
-def _check_positive_int(value: Any, name: str, upper: int | None = None) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise AttioValidationError(f"{name} must be a positive integer; got {shorten(value)}.")
-    if upper is not None and value > upper:
-        raise AttioValidationError(f"{name} must be at most {upper}; got {value}.")
-    return value
-
-
-def _check_rate(value: Any) -> float | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-        raise AttioValidationError(
-            f"writes_per_second must be a positive number (Attio allows {ATTIO_WRITES_PER_SECOND:g} "
-            f"writes/s per workspace) or None for no pacing; got {shorten(value)}."
-        )
-    return float(value)
-
-
-def _check_bool(value: Any, name: str) -> bool:
-    if not isinstance(value, bool):
-        raise AttioValidationError(f"{name} must be True or False; got {shorten(value)}.")
-    return value
-
-
-@dataclass(frozen=True)
-class BulkDeleteArgs:
-    """The checked arguments of a bulk delete (see :func:`delete_records`)."""
-
-    object: str
-    record_ids: list[str] | None
-    filter: dict[str, Any] | None
-    allow_delete_all: bool
-    max_records: int
-    dry_run: bool
-    writes_per_second: float | None
-    max_concurrency: int
-    archive_to: Any
-    if_not_found: IfNotFound
-    is_retry: bool = False
-
-
-def check_options(
-    *,
-    allow_delete_all: Any = False,
-    max_records: Any = DEFAULT_MAX_RECORDS,
-    dry_run: Any = False,
-    writes_per_second: Any = ATTIO_WRITES_PER_SECOND,
-    max_concurrency: Any = DEFAULT_MAX_CONCURRENCY,
-) -> None:
-    """Check the options that are never templated (an operator checks them at DAG parse time)."""
-    _check_bool(allow_delete_all, "allow_delete_all")
-    _check_positive_int(max_records, "max_records")
-    _check_bool(dry_run, "dry_run")
-    _check_rate(writes_per_second)
-    _check_positive_int(max_concurrency, "max_concurrency", MAX_CONCURRENCY_LIMIT)
-
-
-def check_arguments(
-    object: Any,
-    *,
-    record_ids: Any = None,
-    filter: Any = None,
-    allow_delete_all: Any = False,
-    max_records: Any = DEFAULT_MAX_RECORDS,
-    dry_run: Any = False,
-    writes_per_second: Any = ATTIO_WRITES_PER_SECOND,
-    max_concurrency: Any = DEFAULT_MAX_CONCURRENCY,
-    archive_to: Any = None,
-    if_not_found: Any = "succeed",
-    is_retry: Any = False,
-) -> BulkDeleteArgs:
-    """Check every argument of a bulk delete without sending anything; raise on the first bad one.
-
-    :raises AttioValidationError: a message naming the argument (and the bad value or its position).
-    """
-    object = validate_object(object)
-    record_ids = parse_structured(record_ids, "record_ids")
-    filter = parse_structured(filter, "filter")
-    if (record_ids is None) == (filter is None):
-        raise AttioValidationError(
-            "Give exactly one of record_ids (a list of record UUIDs) or filter (an Attio query filter); "
-            f"got {'both' if record_ids is not None else 'neither'}."
-        )
-    ids = normalize_record_ids(record_ids) if record_ids is not None else None
-    max_records = _check_positive_int(max_records, "max_records")
-    if ids is not None and len(ids) > max_records:
-        raise over_cap_error("record_ids holds", f"{len(ids):,}", object, max_records)
-    allow_delete_all = _check_bool(allow_delete_all, "allow_delete_all")
-    if filter is not None:
-        validate_filter(filter)
-        filter = dict(filter)
-        if not filter and not allow_delete_all:
-            raise AttioValidationError(
-                f"filter={{}} matches every record of {object!r}. To delete them all, also pass "
-                "allow_delete_all=True (max_records still applies)."
-            )
-    try:
-        policy = validate_if_not_found(if_not_found)
-    except ValueError as err:
-        raise AttioValidationError(str(err)) from None
-    if archive_to is not None:
-        archive_to = check_archive_location(archive_to)
-    return BulkDeleteArgs(
-        object=object,
-        record_ids=ids,
-        filter=filter,
-        allow_delete_all=allow_delete_all,
-        max_records=max_records,
-        dry_run=_check_bool(dry_run, "dry_run"),
-        writes_per_second=_check_rate(writes_per_second),
-        max_concurrency=_check_positive_int(max_concurrency, "max_concurrency", MAX_CONCURRENCY_LIMIT),
-        archive_to=archive_to,
-        if_not_found=policy,
-        is_retry=_check_bool(is_retry, "is_retry"),
-    )
 
 
 # -- pacing --------------------------------------------------------------------------------------------
@@ -421,42 +233,33 @@ def _duration(seconds: float) -> str:
 # -- the engine ----------------------------------------------------------------------------------------
 
 
-def _resolve_by_filter(hook: AttioHook, args: BulkDeleteArgs, log: Any) -> list[str]:
-    assert args.filter is not None
+def _resolve_by_filter(hook: AttioHook, job: BulkDeleteJob, log: Any) -> list[str]:
+    assert job.filter is not None
     ids: dict[str, None] = {}
     counted = 0
-    limit = args.max_records * COUNT_PAST_CAP_FACTOR
-    for record in hook.iter_records(args.object, filter=args.filter):
+    limit = job.options.max_records * COUNT_PAST_CAP_FACTOR
+    for record in hook.iter_records(job.object, filter=job.filter):
         ident = record.get("id") if isinstance(record, Mapping) else None
         record_id = ident.get("record_id") if isinstance(ident, Mapping) else None
         counted += 1
-        if counted > args.max_records:
+        if counted > job.options.max_records:
             if counted >= limit:
-                _raise_over_cap(args, f"more than {limit:,}")
+                _raise_over_cap(job, f"more than {limit:,}")
             continue
         ids.setdefault(validate_record_id(record_id, "a queried record's id"), None)
-    if counted > args.max_records:
-        _raise_over_cap(args, f"{counted:,}")
+    if counted > job.options.max_records:
+        _raise_over_cap(job, f"{counted:,}")
     log.info(
         "Resolved %d record(s) of %r matching filter %s.",
         len(ids),
-        args.object,
-        shorten(json.dumps(args.filter), 300),
+        job.object,
+        shorten(json.dumps(job.filter), 300),
     )
     return list(ids)
 
 
-def over_cap_error(what: str, matched: str, object: str, max_records: int) -> AttioValidationError:
-    """The error for more targets than ``max_records``: says how many, and how to raise the cap."""
-    return AttioValidationError(
-        f"{what} {matched} records of {object!r}, more than max_records={max_records:,}. "
-        "Nothing was deleted. If that many is intended, raise max_records (e.g. "
-        f"max_records={max_records * COUNT_PAST_CAP_FACTOR:,}); otherwise narrow the targets."
-    )
-
-
-def _raise_over_cap(args: BulkDeleteArgs, matched: str) -> None:
-    raise over_cap_error("The filter matched", matched, args.object, args.max_records)
+def _raise_over_cap(job: BulkDeleteJob, matched: str) -> None:
+    raise over_cap_error("The filter matched", matched, job.object, job.options.max_records)
 
 
 class _Run:
@@ -465,21 +268,21 @@ class _Run:
     def __init__(
         self,
         hook: AttioHook,
-        args: BulkDeleteArgs,
+        job: BulkDeleteJob,
         log: Any,
         archive: Archive | None,
         state: ArchiveState,
         total: int,
     ) -> None:
         self.hook = hook
-        self.args = args
+        self.job = job
         self.log = log
         self.archive = archive
         self.state = state
-        self.limiter = RateLimiter(args.writes_per_second)
+        self.limiter = RateLimiter(job.options.writes_per_second)
         self.stop = threading.Event()
         self.stop_error: BaseException | None = None
-        self.progress = _Progress(total, log, args.object)
+        self.progress = _Progress(total, log, job.object)
         self.rate_limited = 0
         self._lock = threading.Lock()
 
@@ -530,12 +333,12 @@ class _Run:
         if outcome == "failed":
             self.log.warning("Could not delete record %s: %s", record_id, error)
         if self.archive is not None:
-            self.archive.save_outcome(self.args.object, record_id, outcome, error)
+            self.archive.save_outcome(self.job.object, record_id, outcome, error)
         return self.progress.record(record_id, outcome, error)
 
     def _delete_one(self, record_id: str) -> Outcome | None:
         """Archive (if asked) then delete one record; ``None`` when stopped before sending."""
-        object = self.args.object
+        object = self.job.object
         if self.archive is not None:
             try:
                 record = self.hook.get_record(object, record_id)
@@ -552,7 +355,7 @@ class _Run:
         if not self.limiter.acquire(self.stop):
             return None
         outcome = self.hook.delete_record(object, record_id)
-        if outcome == "not_found" and self.archive is None and self.args.is_retry:
+        if outcome == "not_found" and self.archive is None and self.job.is_retry:
             return "not_found_on_retry"  # maybe this task's earlier try deleted it: nobody can tell
         return outcome
 
@@ -563,97 +366,60 @@ def delete_records(
     *,
     record_ids: Iterable[str] | str | None = None,
     filter: Mapping[str, Any] | str | None = None,
-    allow_delete_all: bool = False,
-    max_records: int = DEFAULT_MAX_RECORDS,
-    dry_run: bool = False,
-    writes_per_second: float | None = ATTIO_WRITES_PER_SECOND,
-    max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
     archive_to: Any = None,
-    if_not_found: str = "succeed",
+    options: BulkDeleteOptions | None = None,
     is_retry: bool = False,
     log: Any = None,
 ) -> BulkDeleteSummary:
     """Delete many records of one Attio object at Attio's pace, optionally archiving each one first.
 
     Give exactly one of ``record_ids`` or ``filter``. Everything is checked, the object's existence
-    confirmed and the whole target set resolved before the first ``DELETE``.
+    confirmed and the whole target set resolved before the first ``DELETE``. The README's "Bulk delete"
+    section explains the safety rules, the archive and the pacing.
 
     :param hook: the :class:`~airflow_provider_attio.hooks.attio.AttioHook` to send requests with.
-    :param object: the object's api slug (``people``, ``companies``, ``deals``, a custom slug) or UUID.
-    :param record_ids: the records to delete: record UUIDs (or records as Attio returns them), typically
-        an upstream task's XCom. Duplicates are removed, keeping the order; every id is checked before
-        anything is sent, and a bad one fails the run naming its position and value.
-    :param filter: delete every record matching this Attio query filter, e.g.
-        ``{"email_addresses": {"email_domain": "example.com"}}``. The matches are all collected (paging
-        through the query, which costs reads, not writes) before anything is deleted.
-    :param allow_delete_all: allow ``filter={}``, which matches every record of the object. Refused
-        without it.
-    :param max_records: safety cap: when more records are targeted the run fails before deleting
-        anything, saying how many matched. Raise it deliberately for bigger jobs.
-    :param dry_run: resolve and count the targets, log the first few ids, delete nothing (the cap and
-        the empty-filter guard still apply).
-    :param writes_per_second: the pace of DELETEs, shared by all workers. Attio allows 25 writes/s per
-        *workspace*, shared by every app and token: when several tasks delete at once, give each a
-        share (workspace budget / number of concurrent Attio writers, e.g. an Airflow pool's slots).
-        Attio's 429 remains the backstop: the hook waits until ``Retry-After`` and the engine pauses all
-        workers. ``None`` disables pacing.
-    :param max_concurrency: concurrent requests (1 to 32). A few are enough to reach 25/s over a
-        network's latency; more do not raise the ceiling, which is ``writes_per_second``.
-    :param archive_to: where to archive every record (its full JSON, exactly as ``GET`` returned it)
-        *before* deleting it: a local file path, a ``file://`` URI (one JSON Lines file, fsync'd before
-        each DELETE), or an object storage URI / ``ObjectStoragePath`` such as
-        ``s3://bucket/attio/teardown-2024-06-01`` (a folder of JSON Lines segments, each written whole
-        before its records' DELETEs). A retried run reads it and skips records it marks deleted. With
-        several Airflow workers put it on shared storage, so a retry on another machine finds it.
-        Costs one extra read per record. Use one archive per run (e.g. template it with ``run_id``).
-    :param if_not_found: records that do not exist: ``"succeed"`` (log a warning), ``"fail"`` (after
-        processing every other record, fail the task without retries, naming them) or ``"skip"`` (after
-        processing every other record, mark the task skipped).
-    :param is_retry: this run retries an earlier try of the same task (the operator passes
-        ``try_number > 1``): without an archive, records not found may be ones that try deleted, so they
-        are counted as ``not_found_on_retry`` and ``if_not_found`` is not applied to them.
-    :param log: the logger for progress and outcomes (an operator passes its own); the hook's by default.
+    :param object: the object's api slug (``people``, ``companies``, a custom slug) or UUID.
+    :param record_ids: record UUIDs (or records as Attio returns them); duplicates are removed.
+    :param filter: delete every record matching this Attio query filter.
+    :param archive_to: a local path or object storage URI to archive each record to before its DELETE.
+    :param options: how to run: :class:`~airflow_provider_attio.options.BulkDeleteOptions` (defaults if None).
+    :param is_retry: this run retries an earlier try of the task (the operator passes ``try_number > 1``).
+    :param log: the logger for progress and outcomes; the hook's by default.
     :return: a :class:`BulkDeleteSummary`.
-    :raises AttioValidationError: a bad argument, the cap exceeded, or an empty filter without
+    :raises AttioValidationError: a bad argument, the cap exceeded, an empty filter without
         ``allow_delete_all`` (nothing was deleted).
-    :raises AttioObjectNotFoundError: the object does not exist (nothing was deleted).
+    :raises AttioObjectNotFoundError: the object does not exist, or was deleted during the run.
     :raises AttioAuthError: 401/403; the run stops at once.
-    :raises AttioBulkDeleteError: some records failed (the others were processed): the retryable
-        subclass when any failure was transient (a retry makes progress), the permanent one when all
-        were permanent (e.g. 400 for those records).
+    :raises AttioBulkDeleteError: some records failed (the others were processed); retryable when any
+        failure was transient.
     :raises ArchiveWriteError: the archive could not be read or written; no record is deleted unarchived.
     """
     log = log or getattr(hook, "log", None) or _module_log
-    args = check_arguments(
+    job = check_job(
         object,
         record_ids=record_ids,
         filter=filter,
-        allow_delete_all=allow_delete_all,
-        max_records=max_records,
-        dry_run=dry_run,
-        writes_per_second=writes_per_second,
-        max_concurrency=max_concurrency,
         archive_to=archive_to,
-        if_not_found=if_not_found,
+        options=options,
         is_retry=is_retry,
     )
-    archive = open_archive(args.archive_to) if args.archive_to is not None and not args.dry_run else None
+    archive = open_archive(job.archive_to) if job.archive_to is not None and not job.options.dry_run else None
     if archive is not None:
         archive.check()
-    _confirm_object(hook, args)
+    _confirm_object(hook, job)
     # The whole target set, before anything is deleted.
-    targets = args.record_ids if args.record_ids is not None else _resolve_by_filter(hook, args, log)
-    if args.dry_run:
+    targets = job.record_ids if job.record_ids is not None else _resolve_by_filter(hook, job, log)
+    if job.options.dry_run:
         log.info(
             "Dry run: would delete %d record(s) of %r. First %d: %s",
             len(targets),
-            args.object,
+            job.object,
             min(DRY_RUN_SAMPLE, len(targets)),
             ", ".join(targets[:DRY_RUN_SAMPLE]) or "(none)",
         )
-        return _summary(args, len(targets), {}, 0, archive=None)
-    state = _read_state(archive, args, log)
-    gone = _check_unfinished(hook, args, archive, state, targets, log)
+        return _summary(job, len(targets), {}, 0, archive=None)
+    state = _read_state(archive, job, log)
+    gone = _check_unfinished(hook, job, archive, state, targets, log)
     already = [rid for rid in targets if rid in state.deleted]
     todo = [rid for rid in targets if rid not in state.deleted]
     if already:
@@ -663,35 +429,35 @@ def delete_records(
         )
     location = archive.location if archive else None
     if not targets and not gone:
-        log.info("Nothing to delete in %r.", args.object)
-        return _summary(args, 0, {}, 0, archive=location)
-    run = _execute(hook, args, log, archive, state, todo)
+        log.info("Nothing to delete in %r.", job.object)
+        return _summary(job, 0, {}, 0, archive=location)
+    run = _execute(hook, job, log, archive, state, todo)
     counts = {**run.progress.counts, "deleted": run.progress.counts["deleted"] + gone}
-    summary = _summary(args, len(targets) + gone, counts, len(already), location)
+    summary = _summary(job, len(targets) + gone, counts, len(already), location)
     _log_summary(summary, run, log)
-    _raise_outcomes(summary, run, args, log)
+    _raise_outcomes(summary, run, job, log)
     return summary
 
 
-def _confirm_object(hook: AttioHook, args: BulkDeleteArgs) -> None:
+def _confirm_object(hook: AttioHook, job: BulkDeleteJob) -> None:
     """The object must exist: checked once, rather than learning it from 1,000 doomed DELETEs."""
-    if not hook.object_exists(args.object, fresh=True):
+    if not hook.object_exists(job.object, fresh=True):
         raise AttioObjectNotFoundError(
-            f"The Attio object {args.object!r} does not exist in this workspace (check the slug or UUID). "
+            f"The Attio object {job.object!r} does not exist in this workspace (check the slug or UUID). "
             "Nothing was deleted.",
             status=404,
             code="not_found",
             method="GET",
-            path=f"/v2/objects/{args.object}",
+            path=f"/v2/objects/{job.object}",
         )
 
 
-def _read_state(archive: Archive | None, args: BulkDeleteArgs, log: Any) -> ArchiveState:
+def _read_state(archive: Archive | None, job: BulkDeleteJob, log: Any) -> ArchiveState:
     """What an earlier attempt recorded in the archive (nothing without one)."""
     if archive is None:
         return ArchiveState()
     try:
-        state = archive.read_state(args.object)
+        state = archive.read_state(job.object)
     except (OSError, ValueError) as err:
         raise ArchiveWriteError(
             f"Could not read the archive {archive.location} (nothing was deleted): {err}"
@@ -707,7 +473,7 @@ def _read_state(archive: Archive | None, args: BulkDeleteArgs, log: Any) -> Arch
 
 def _check_unfinished(
     hook: AttioHook,
-    args: BulkDeleteArgs,
+    job: BulkDeleteJob,
     archive: Archive | None,
     state: ArchiveState,
     targets: list[str],
@@ -731,12 +497,12 @@ def _check_unfinished(
     gone = 0
     for record_id in unfinished:
         try:
-            hook.get_record(args.object, record_id)
+            hook.get_record(job.object, record_id)
         except AttioObjectNotFoundError:
             raise
         except AttioNotFoundError:
             log.info("Record %s is archived and gone: an earlier attempt deleted it.", record_id)
-            archive.save_outcome(args.object, record_id, "deleted")
+            archive.save_outcome(job.object, record_id, "deleted")
             state.deleted.add(record_id)
             gone += 1
             continue
@@ -753,7 +519,7 @@ def _check_unfinished(
 
 def _execute(
     hook: AttioHook,
-    args: BulkDeleteArgs,
+    job: BulkDeleteJob,
     log: Any,
     archive: Archive | None,
     state: ArchiveState,
@@ -763,15 +529,15 @@ def _execute(
     log.info(
         "Deleting %d record(s) of %r at up to %s writes/s with %d worker(s)%s.",
         len(todo),
-        args.object,
-        f"{args.writes_per_second:g}" if args.writes_per_second else "unlimited",
-        min(args.max_concurrency, max(1, len(todo))),
+        job.object,
+        f"{job.options.writes_per_second:g}" if job.options.writes_per_second else "unlimited",
+        min(job.options.max_concurrency, max(1, len(todo))),
         f", archiving each to {archive.location} first" if archive else "",
     )
-    run = _Run(hook, args, log, archive, state, max(1, len(todo)))
+    run = _Run(hook, job, log, archive, state, max(1, len(todo)))
     stop_listening = hook.add_rate_limit_listener(run.on_rate_limited)
     queue, queue_lock = iter(todo), threading.Lock()
-    workers = min(args.max_concurrency, max(1, len(todo)))
+    workers = min(job.options.max_concurrency, max(1, len(todo)))
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="attio-delete")
     try:
         futures = [pool.submit(run.worker, queue, queue_lock) for _ in range(workers)]
@@ -812,24 +578,24 @@ def _log_summary(summary: BulkDeleteSummary, run: _Run, log: Any) -> None:
     )
 
 
-def _raise_outcomes(summary: BulkDeleteSummary, run: _Run, args: BulkDeleteArgs, log: Any) -> None:
+def _raise_outcomes(summary: BulkDeleteSummary, run: _Run, job: BulkDeleteJob, log: Any) -> None:
     """A stop, then failures, then records not found on a retry, then the not-found policy."""
     progress = run.progress
     if run.stop_error is not None:
         raise run.stop_error
     if progress.failures:
-        raise _failures_error(summary, progress, args)
+        raise _failures_error(summary, progress, job)
     if summary["not_found_on_retry"]:
         note_not_found_on_retry(
-            f"{_records(summary['not_found_on_retry'])} of {args.object!r}", log, retry_finishes=True
+            f"{_records(summary['not_found_on_retry'])} of {job.object!r}", log, retry_finishes=True
         )
     if summary["not_found"]:
         sample = ", ".join(progress.not_found_sample)
         more = summary["not_found"] - len(progress.not_found_sample)
         count = summary["not_found"]
         apply_if_not_found(
-            args.if_not_found,
-            f"{_records(count)} of {args.object!r} ({sample}"
+            job.options.if_not_found,
+            f"{_records(count)} of {job.object!r} ({sample}"
             + (f" and {more} more)" if more > 0 else ")")
             + (" was" if count == 1 else " were")
             + " not found in Attio",
@@ -841,7 +607,7 @@ def _records(count: int) -> str:
     return f"{count:,} record" + ("" if count == 1 else "s")
 
 
-def _failures_error(summary: BulkDeleteSummary, progress: _Progress, args: BulkDeleteArgs) -> AttioError:
+def _failures_error(summary: BulkDeleteSummary, progress: _Progress, job: BulkDeleteJob) -> AttioError:
     named = "; ".join(f"{rid}: {message}" for rid, message in progress.failures)
     more = summary["failed"] - len(progress.failures)
     error_cls = AttioBulkDeleteRetryableError if progress.any_transient else AttioBulkDeletePermanentError
@@ -851,7 +617,7 @@ def _failures_error(summary: BulkDeleteSummary, progress: _Progress, args: BulkD
         else "Retrying will not fix them."
     )
     error = error_cls(
-        f"{summary['failed']} of {summary['requested']} record(s) of {args.object!r} could not be "
+        f"{summary['failed']} of {summary['requested']} record(s) of {job.object!r} could not be "
         f"deleted ({summary['deleted']} deleted). {hint} Failed: {named}"
         + (f" (and {more} more)." if more > 0 else "."),
         method="DELETE",
@@ -862,16 +628,16 @@ def _failures_error(summary: BulkDeleteSummary, progress: _Progress, args: BulkD
 
 
 def _summary(
-    args: BulkDeleteArgs, requested: int, counts: Mapping[str, int], skipped: int, archive: str | None
+    job: BulkDeleteJob, requested: int, counts: Mapping[str, int], skipped: int, archive: str | None
 ) -> BulkDeleteSummary:
     return BulkDeleteSummary(
-        object=args.object,
+        object=job.object,
         requested=requested,
         deleted=counts.get("deleted", 0),
         not_found=counts.get("not_found", 0),
         not_found_on_retry=counts.get("not_found_on_retry", 0),
         failed=counts.get("failed", 0),
         skipped_already_deleted=skipped,
-        dry_run=args.dry_run,
+        dry_run=job.options.dry_run,
         archive=archive,
     )

@@ -13,16 +13,16 @@ from typing import Any, Literal
 
 from airflow.providers.common.compat.sdk import AirflowFailException, AirflowSkipException
 
-from airflow_provider_attio.exceptions import AttioPermanentError
+from airflow_provider_attio.exceptions import AttioPermanentError, AttioValidationError
 
 IfNotFound = Literal["succeed", "fail", "skip"]
 IF_NOT_FOUND_CHOICES: tuple[str, ...] = ("succeed", "fail", "skip")
 
 
 def validate_if_not_found(value: Any) -> IfNotFound:
-    """Return ``value`` if it is a valid ``if_not_found`` policy, else raise ``ValueError``."""
+    """Return ``value`` if it is a valid ``if_not_found`` policy, else raise :class:`AttioValidationError`."""
     if value not in IF_NOT_FOUND_CHOICES:
-        raise ValueError(
+        raise AttioValidationError(
             f"if_not_found must be one of {', '.join(map(repr, IF_NOT_FOUND_CHOICES))}; got {value!r}."
         )
     return value

@@ -24,7 +24,7 @@ from airflow.providers.common.compat.sdk import BaseHook, mask_secret
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import NewConnectionError
 
-from airflow_provider_attio import __version__
+from airflow_provider_attio import __version__, bulk
 from airflow_provider_attio.exceptions import (
     REQUIRED_SCOPES,
     AttioAuthError,
@@ -38,6 +38,7 @@ from airflow_provider_attio.exceptions import (
     AttioTransientError,
     AttioValidationError,
 )
+from airflow_provider_attio.options import BulkDeleteOptions
 from airflow_provider_attio.validation import (
     WaitFor,
     check_finite_number,
@@ -752,36 +753,34 @@ class AttioHook(BaseHook):
         *,
         record_ids: Iterable[str] | str | None = None,
         filter: Mapping[str, Any] | str | None = None,
-        allow_delete_all: bool = False,
-        max_records: int = 10_000,
-        dry_run: bool = False,
-        writes_per_second: float | None = 25.0,
-        max_concurrency: int = 8,
         archive_to: Any = None,
-        if_not_found: str = "succeed",
+        options: BulkDeleteOptions | None = None,
         is_retry: bool = False,
         log: Any = None,
+        **option_values: Any,
     ) -> BulkDeleteSummary:
         """Delete many records at Attio's pace: the bulk engine behind ``AttioDeleteRecordsOperator``.
 
         Give exactly one of ``record_ids`` or ``filter``; the whole target set is resolved before the
-        first DELETE. Returns the operator's small summary (counts, never ids), so a ``@task`` can use
-        the engine directly. :func:`airflow_provider_attio.bulk.delete_records` documents every argument.
-        """
-        from airflow_provider_attio.bulk import delete_records
+        first DELETE. Returns the operator's small summary (counts, never ids), so a ``@task`` can use the
+        engine directly.
 
-        return delete_records(
+        :param object: the object's api slug or UUID.
+        :param record_ids: record UUIDs (or records as Attio returns them).
+        :param filter: delete every record matching this Attio query filter.
+        :param archive_to: archive each record here before its DELETE (a path or object storage URI).
+        :param options: a :class:`~airflow_provider_attio.options.BulkDeleteOptions`, or instead:
+        :param option_values: its options by name (``max_records=5_000, dry_run=True``...).
+        :param is_retry: this run retries an earlier try of the same task.
+        :param log: the logger for progress; the hook's by default.
+        """
+        return bulk.delete_records(
             self,
             object,
             record_ids=record_ids,
             filter=filter,
-            allow_delete_all=allow_delete_all,
-            max_records=max_records,
-            dry_run=dry_run,
-            writes_per_second=writes_per_second,
-            max_concurrency=max_concurrency,
             archive_to=archive_to,
-            if_not_found=if_not_found,
+            options=BulkDeleteOptions.of(options, **option_values),
             is_retry=is_retry,
             log=log,
         )

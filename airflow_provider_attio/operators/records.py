@@ -8,16 +8,15 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import BaseOperator
 
-from airflow_provider_attio.bulk import (
+from airflow_provider_attio.bulk import BulkDeleteSummary
+from airflow_provider_attio.hooks.attio import AttioHook
+from airflow_provider_attio.options import (
     ATTIO_WRITES_PER_SECOND,
     DEFAULT_MAX_CONCURRENCY,
     DEFAULT_MAX_RECORDS,
-    BulkDeleteSummary,
-    check_arguments,
-    check_options,
+    BulkDeleteOptions,
+    check_one_target,
 )
-from airflow_provider_attio.exceptions import AttioValidationError
-from airflow_provider_attio.hooks.attio import AttioHook
 from airflow_provider_attio.policy import (
     apply_if_not_found,
     fail_fast_on_permanent_errors,
@@ -99,19 +98,6 @@ def is_retry(context: Context) -> bool:
     ti = context.get("ti") or context.get("task_instance")
     try_number = getattr(ti, "try_number", None)
     return isinstance(try_number, int) and try_number > 1
-
-
-def _resolved_later(value: Any) -> bool:
-    """Whether a value is only known at execute time: it holds a Jinja template or an XComArg."""
-    from airflow.providers.common.compat.sdk import XComArg
-
-    if isinstance(value, str):
-        return "{{" in value or "{%" in value
-    if isinstance(value, dict):
-        return any(_resolved_later(k) or _resolved_later(v) for k, v in value.items())
-    if isinstance(value, (list, tuple, set)):
-        return any(_resolved_later(item) for item in value)
-    return isinstance(value, XComArg) or hasattr(value, "resolve")
 
 
 class AttioDeleteRecordsOperator(BaseOperator):
@@ -203,46 +189,18 @@ class AttioDeleteRecordsOperator(BaseOperator):
         self.object = object
         self.record_ids = record_ids
         self.filter = filter
-        self.allow_delete_all = allow_delete_all
-        self.max_records = max_records
-        # Not ``self.dry_run``: BaseOperator has a ``dry_run()`` method.
-        self.is_dry_run = dry_run
-        self.writes_per_second = writes_per_second
-        self.max_concurrency = max_concurrency
         self.archive_to = archive_to
-        self.if_not_found = validate_if_not_found(if_not_found)
         self.attio_conn_id = attio_conn_id
-        # Catch at parse time what is already known then; templates and XComArgs wait for execute.
-        known = {
-            name: value
-            for name, value in (("object", object), ("record_ids", record_ids), ("filter", filter))
-            if not _resolved_later(value)
-        }
-        if len(known) == 3:
-            check_arguments(
-                object,
-                record_ids=record_ids,
-                filter=filter,
-                allow_delete_all=allow_delete_all,
-                max_records=max_records,
-                dry_run=dry_run,
-                writes_per_second=writes_per_second,
-                max_concurrency=max_concurrency,
-                archive_to=archive_to if not _resolved_later(archive_to) else None,
-                if_not_found=if_not_found,
-            )
-        else:
-            check_options(
-                allow_delete_all=allow_delete_all,
-                max_records=max_records,
-                dry_run=dry_run,
-                writes_per_second=writes_per_second,
-                max_concurrency=max_concurrency,
-            )
-            if record_ids is not None and filter is not None:
-                raise AttioValidationError(
-                    "Give exactly one of record_ids or filter to AttioDeleteRecordsOperator, not both."
-                )
+        # Built (so checked) at DAG parse time; the targets may be templated and are checked at run time.
+        self.options = BulkDeleteOptions(
+            allow_delete_all=allow_delete_all,
+            max_records=max_records,
+            dry_run=dry_run,
+            writes_per_second=writes_per_second,
+            max_concurrency=max_concurrency,
+            if_not_found=if_not_found,  # type: ignore[arg-type]
+        )
+        check_one_target(record_ids, filter)
 
     @cached_property
     def hook(self) -> AttioHook:
@@ -255,13 +213,8 @@ class AttioDeleteRecordsOperator(BaseOperator):
                 self.object,
                 record_ids=self.record_ids,
                 filter=self.filter,
-                allow_delete_all=self.allow_delete_all,
-                max_records=self.max_records,
-                dry_run=self.is_dry_run,
-                writes_per_second=self.writes_per_second,
-                max_concurrency=self.max_concurrency,
                 archive_to=self.archive_to,
-                if_not_found=self.if_not_found,
+                options=self.options,
                 is_retry=is_retry(context),
                 log=self.log,
             )

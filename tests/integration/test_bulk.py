@@ -591,19 +591,34 @@ def test_operator_fails_permanent_errors_without_retries(attio: AttioEmulator) -
     [
         ({}, "got neither"),
         ({"record_ids": [MISSING_ID], "filter": {"name": "x"}}, "got both"),
-        ({"record_ids": "{{ ids }}", "filter": "{{ params.filter }}"}, "not both"),
-        ({"record_ids": [MISSING_ID, "nope"]}, r"record_ids\[1\]"),
-        ({"filter": {}}, "allow_delete_all"),
+        ({"record_ids": "{{ ids }}", "filter": "{{ params.filter }}"}, "got both"),
         ({"filter": {"name": "x"}, "max_records": -1}, "max_records"),
-        ({"object": "People!", "filter": {"name": "x"}}, "object must be"),
         ({"filter": "{{ params.filter }}", "max_concurrency": 0}, "max_concurrency"),
         ({"record_ids": "{{ ids }}", "writes_per_second": -1}, "writes_per_second"),
     ],
 )
 def test_operator_rejects_what_is_known_at_parse_time(kwargs: dict[str, Any], words: str) -> None:
     kwargs = {"object": "people", **kwargs}
-    with pytest.raises((AttioValidationError, ValueError), match=words):
+    with pytest.raises(AttioValidationError, match=words):
         AttioDeleteRecordsOperator(task_id="t", **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "words"),
+    [
+        ({"record_ids": [MISSING_ID, "nope"]}, r"record_ids\[1\]"),
+        ({"filter": {}}, "allow_delete_all"),
+        ({"object": "People!", "filter": {"name": "x"}}, "object must be"),
+    ],
+)
+def test_operator_rejects_bad_targets_before_any_request(
+    attio: AttioEmulator, kwargs: dict[str, Any], words: str
+) -> None:
+    # Targets may be templated, so they are checked when the task runs: before anything is sent.
+    operator = AttioDeleteRecordsOperator(task_id="t", **{"object": "people", **kwargs})
+    with pytest.raises(AirflowFailException, match=words):
+        operator.execute({})
+    assert attio.requests == []
 
 
 def test_operator_defers_templated_arguments_to_execute() -> None:
@@ -614,7 +629,7 @@ def test_operator_defers_templated_arguments_to_execute() -> None:
         archive_to="{{ run_id }}.jsonl",
     )
     assert operator.template_fields == ("object", "record_ids", "filter", "archive_to", "attio_conn_id")
-    assert operator.is_dry_run is False
+    assert operator.options.dry_run is False
 
 
 def test_token_never_leaks_from_a_bulk_run(attio: AttioEmulator, tmp_path: Path) -> None:

@@ -327,8 +327,9 @@ def test_unwritable_archive_is_refused_before_any_request(attio: AttioEmulator, 
 
 def test_literal_record_ids_over_the_cap_are_refused_before_any_request(attio: AttioEmulator) -> None:
     ids = [f"00000000-0000-4000-8000-{i:012d}" for i in range(3)]
-    with pytest.raises(AttioValidationError, match=r"record_ids holds 3 records.*max_records=2"):
-        AttioDeleteRecordsOperator(task_id="bulk", object="people", record_ids=ids, max_records=2)
+    operator = AttioDeleteRecordsOperator(task_id="bulk", object="people", record_ids=ids, max_records=2)
+    with pytest.raises(AirflowFailException, match=r"record_ids holds 3 records.*max_records=2"):
+        operator.execute(_context(1))
     with pytest.raises(AttioValidationError, match="max_records=2"):
         AttioHook().delete_records("people", record_ids=ids, max_records=2)
     assert attio.requests == []

@@ -10,8 +10,14 @@ from pathlib import Path
 import pytest
 
 from airflow_provider_attio.archive import LocalArchive, ObjectStorageArchive, open_archive
-from airflow_provider_attio.bulk import RateLimiter, check_arguments, normalize_record_ids, parse_structured
+from airflow_provider_attio.bulk import RateLimiter
 from airflow_provider_attio.exceptions import AttioValidationError
+from airflow_provider_attio.options import (
+    BulkDeleteOptions,
+    check_job,
+    normalize_record_ids,
+    parse_structured,
+)
 
 A = "11111111-1111-4111-8111-111111111111"
 B = "22222222-2222-4222-8222-222222222222"
@@ -34,10 +40,13 @@ def test_rendered_templates_are_parsed() -> None:
         parse_structured("{oops", "filter")
 
 
-def test_check_arguments_accepts_a_good_call() -> None:
-    args = check_arguments("people", filter="{'job_title': 'Temp'}", archive_to="/tmp/a.jsonl")
-    assert args.filter == {"job_title": "Temp"} and args.record_ids is None
-    assert args.max_records == 10_000 and args.writes_per_second == 25.0 and args.max_concurrency == 8
+def test_check_job_accepts_a_good_call() -> None:
+    job = check_job("people", filter="{'job_title': 'Temp'}", archive_to="/tmp/a.jsonl")
+    assert job.filter == {"job_title": "Temp"} and job.record_ids is None
+    options = job.options
+    assert (
+        options.max_records == 10_000 and options.writes_per_second == 25.0 and options.max_concurrency == 8
+    )
 
 
 @pytest.mark.parametrize(
@@ -175,15 +184,41 @@ def test_unlimited_rate_limiter_never_waits() -> None:
     assert all(limiter.acquire(stop) for _ in range(1000))
 
 
-def test_hook_delete_records_has_the_engines_defaults() -> None:
-    # AttioHook.delete_records restates the engine's signature for its users; the two must not drift.
+def test_the_operator_takes_exactly_the_bulk_options_and_passes_them_on() -> None:
+    # The options have one home, BulkDeleteOptions; the operator's typed keywords are its public face.
     import inspect
 
-    from airflow_provider_attio.bulk import delete_records
-    from airflow_provider_attio.hooks.attio import AttioHook
+    from airflow_provider_attio.operators.records import AttioDeleteRecordsOperator
 
-    engine = inspect.signature(delete_records).parameters
-    hook = inspect.signature(AttioHook.delete_records).parameters
-    assert list(hook)[1:] == list(engine)[1:]  # the hook's self stands where the engine takes the hook
-    for name in list(engine)[1:]:
-        assert hook[name].default == engine[name].default, name
+    parameters = inspect.signature(AttioDeleteRecordsOperator.__init__).parameters
+    targets = {"self", "object", "record_ids", "filter", "archive_to", "attio_conn_id", "kwargs"}
+    assert set(parameters) - targets == set(BulkDeleteOptions.names())
+    for name in BulkDeleteOptions.names():
+        assert parameters[name].default == getattr(BulkDeleteOptions(), name), name
+    values = {"allow_delete_all": True, "max_records": 7, "dry_run": True, "writes_per_second": 3.0}
+    values |= {"max_concurrency": 2, "if_not_found": "skip"}
+    operator = AttioDeleteRecordsOperator(task_id="t", object="people", filter={}, **values)
+    assert operator.options == BulkDeleteOptions(**values)
+
+
+@pytest.mark.parametrize(
+    ("values", "words"),
+    [
+        ({"max_records": 0}, "max_records must be a positive integer"),
+        ({"writes_per_second": float("inf")}, "writes_per_second must be a positive number"),
+        ({"max_concurrency": 33}, "max_concurrency must be at most 32"),
+        ({"dry_run": "yes"}, "dry_run must be True or False"),
+        ({"if_not_found": "ignore"}, "if_not_found must be one of"),
+    ],
+)
+def test_bad_options_are_refused_when_built(values: dict[str, object], words: str) -> None:
+    with pytest.raises(AttioValidationError, match=words):
+        BulkDeleteOptions(**values)  # type: ignore[arg-type]
+
+
+def test_options_by_keyword_or_object_not_both() -> None:
+    assert BulkDeleteOptions.of(max_records=3) == BulkDeleteOptions(max_records=3)
+    with pytest.raises(AttioValidationError, match="Unknown bulk delete option"):
+        BulkDeleteOptions.of(max_record=3)
+    with pytest.raises(AttioValidationError, match="not both"):
+        BulkDeleteOptions.of(BulkDeleteOptions(), max_records=3)

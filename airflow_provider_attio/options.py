@@ -1,0 +1,240 @@
+"""What a bulk delete is asked to do: its options and its targets, checked before anything is sent.
+
+:class:`BulkDeleteOptions` is the one home of the bulk options: the engine, ``AttioHook.delete_records``
+and ``AttioDeleteRecordsOperator`` all take it, and building it is the check (the operator builds it in
+``__init__``, so a bad option fails at DAG parse time). The targets (object, ids or filter, archive) may
+be templated, so :func:`check_job` checks them when the task runs, before the first request.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from airflow_provider_attio.archive import check_archive_location
+from airflow_provider_attio.exceptions import AttioValidationError
+from airflow_provider_attio.policy import IfNotFound, validate_if_not_found
+from airflow_provider_attio.validation import shorten, validate_filter, validate_object, validate_record_id
+
+#: Attio's write budget per workspace (requests per second), the default pace.
+ATTIO_WRITES_PER_SECOND = 25.0
+#: The default safety cap on how many records one run may delete.
+DEFAULT_MAX_RECORDS = 10_000
+#: The default number of concurrent workers (the hook's connection pool holds 32).
+DEFAULT_MAX_CONCURRENCY = 8
+MAX_CONCURRENCY_LIMIT = 32
+#: Counting matches past ``max_records`` stops at this multiple of it (the error then says "more than").
+COUNT_PAST_CAP_FACTOR = 10
+
+
+def _check_positive_int(value: Any, name: str, upper: int | None = None) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise AttioValidationError(f"{name} must be a positive integer; got {shorten(value)}.")
+    if upper is not None and value > upper:
+        raise AttioValidationError(f"{name} must be at most {upper}; got {value}.")
+    return value
+
+
+def _check_rate(value: Any) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < float("inf"):
+        raise AttioValidationError(
+            f"writes_per_second must be a positive number (Attio allows {ATTIO_WRITES_PER_SECOND:g} "
+            f"writes/s per workspace) or None for no pacing; got {shorten(value)}."
+        )
+    return float(value)
+
+
+def _check_bool(value: Any, name: str) -> bool:
+    if not isinstance(value, bool):
+        raise AttioValidationError(f"{name} must be True or False; got {shorten(value)}.")
+    return value
+
+
+@dataclass(frozen=True)
+class BulkDeleteOptions:
+    """How a bulk delete runs; checked when built (the README explains each option).
+
+    :param allow_delete_all: allow ``filter={}``, every record of the object.
+    :param max_records: safety cap: more targets fail the run before anything is deleted.
+    :param dry_run: count and log what would be deleted, delete nothing.
+    :param writes_per_second: the pace of DELETEs (Attio allows 25 per workspace); ``None``: unpaced.
+    :param max_concurrency: concurrent requests, 1 to 32.
+    :param if_not_found: records that don't exist: ``"succeed"``, ``"fail"`` or ``"skip"``.
+    """
+
+    allow_delete_all: bool = False
+    max_records: int = DEFAULT_MAX_RECORDS
+    dry_run: bool = False
+    writes_per_second: float | None = ATTIO_WRITES_PER_SECOND
+    max_concurrency: int = DEFAULT_MAX_CONCURRENCY
+    if_not_found: IfNotFound = "succeed"
+
+    def __post_init__(self) -> None:
+        checked = {
+            "allow_delete_all": _check_bool(self.allow_delete_all, "allow_delete_all"),
+            "max_records": _check_positive_int(self.max_records, "max_records"),
+            "dry_run": _check_bool(self.dry_run, "dry_run"),
+            "writes_per_second": _check_rate(self.writes_per_second),
+            "max_concurrency": _check_positive_int(
+                self.max_concurrency, "max_concurrency", MAX_CONCURRENCY_LIMIT
+            ),
+            "if_not_found": validate_if_not_found(self.if_not_found),
+        }
+        for name, value in checked.items():
+            object.__setattr__(self, name, value)
+
+    @classmethod
+    def names(cls) -> tuple[str, ...]:
+        """The options' names, in order."""
+        return tuple(f.name for f in fields(cls))
+
+    @classmethod
+    def of(cls, options: BulkDeleteOptions | None = None, **values: Any) -> BulkDeleteOptions:
+        """``options``, or options built from keyword values (``max_records=...``); not both.
+
+        :param options: ready-made options.
+        :param values: option values by name, for callers that prefer keywords.
+        """
+        unknown = sorted(set(values) - set(cls.names()))
+        if unknown:
+            raise AttioValidationError(
+                f"Unknown bulk delete option(s) {', '.join(unknown)}; "
+                f"the options are {', '.join(cls.names())}."
+            )
+        if options is not None and values:
+            raise AttioValidationError("Give options=BulkDeleteOptions(...) or option keywords, not both.")
+        return options if options is not None else cls(**values)
+
+
+@dataclass(frozen=True)
+class BulkDeleteJob:
+    """A checked bulk delete: one object, exactly one of ids or a filter, the archive and the options."""
+
+    object: str
+    record_ids: list[str] | None
+    filter: dict[str, Any] | None
+    archive_to: Any = None
+    options: BulkDeleteOptions = field(default_factory=BulkDeleteOptions)
+    #: This run retries an earlier try of the same task (see the README on ``if_not_found``).
+    is_retry: bool = False
+
+
+def parse_structured(value: Any, field_name: str) -> Any:
+    """Turn a string that holds a JSON (or Python literal) list or dict into that value.
+
+    Templated fields render to strings unless the DAG sets ``render_template_as_native_obj=True``; a
+    rendered ``{{ params.filter }}`` is a Python ``repr``, a rendered XCom may be JSON. Other values pass
+    through unchanged.
+    """
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    if not text or text[0] not in "[{(":
+        return value
+    try:
+        return json.loads(text)
+    except ValueError:
+        pass
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        raise AttioValidationError(
+            f"{field_name} looks like a list or dict but is neither valid JSON nor a Python literal: "
+            f"{shorten(value)}."
+        ) from None
+
+
+def normalize_record_ids(record_ids: Any, field_name: str = "record_ids") -> list[str]:
+    """Validate record ids and remove duplicates, keeping the first occurrence's order.
+
+    Each item is a record UUID, or a record as Attio returns it (``{"id": {"record_id": ...}}``).
+
+    :raises AttioValidationError: naming the first bad item and its position.
+    """
+    record_ids = parse_structured(record_ids, field_name)
+    if isinstance(record_ids, (str, bytes, Mapping)):
+        raise AttioValidationError(
+            f"{field_name} must be a list of Attio record ids (UUIDs); got {shorten(record_ids)}. "
+            "A templated value renders to a string: pass the XComArg itself (e.g. "
+            "record_ids=find_ids.output) or set render_template_as_native_obj=True on the DAG."
+        )
+    if not isinstance(record_ids, Iterable):
+        raise AttioValidationError(
+            f"{field_name} must be a list of Attio record ids (UUIDs); got {shorten(record_ids)}."
+        )
+    seen: dict[str, None] = {}
+    for index, item in enumerate(record_ids):
+        if isinstance(item, Mapping) and isinstance(item.get("id"), Mapping):
+            item = item["id"].get("record_id")
+        seen.setdefault(validate_record_id(item, f"{field_name}[{index}]"), None)
+    return list(seen)
+
+
+def over_cap_error(what: str, matched: str, object: str, max_records: int) -> AttioValidationError:
+    """The error for more targets than ``max_records``: says how many, and how to raise the cap."""
+    return AttioValidationError(
+        f"{what} {matched} records of {object!r}, more than max_records={max_records:,}. "
+        "Nothing was deleted. If that many is intended, raise max_records (e.g. "
+        f"max_records={max_records * COUNT_PAST_CAP_FACTOR:,}); otherwise narrow the targets."
+    )
+
+
+def _check_filter(filter: Any, object: str, allow_delete_all: bool) -> dict[str, Any]:
+    validate_filter(filter)
+    if not filter and not allow_delete_all:
+        raise AttioValidationError(
+            f"filter={{}} matches every record of {object!r}. To delete them all, also pass "
+            "allow_delete_all=True (max_records still applies)."
+        )
+    return dict(filter)
+
+
+def check_one_target(record_ids: Any, filter: Any) -> None:
+    """Raise unless exactly one of ``record_ids`` and ``filter`` is given (known even before templating)."""
+    if (record_ids is None) == (filter is None):
+        raise AttioValidationError(
+            "Give exactly one of record_ids (a list of record UUIDs) or filter (an Attio query filter); "
+            f"got {'both' if record_ids is not None else 'neither'}."
+        )
+
+
+def check_job(
+    object: Any,
+    *,
+    record_ids: Any = None,
+    filter: Any = None,
+    archive_to: Any = None,
+    options: BulkDeleteOptions | None = None,
+    is_retry: Any = False,
+) -> BulkDeleteJob:
+    """Check a bulk delete's targets without sending anything; raise on the first bad one.
+
+    :param object: the object's api slug or UUID.
+    :param record_ids: record UUIDs (or records as Attio returns them), or a string holding a list.
+    :param filter: an Attio query filter, or a string holding one.
+    :param archive_to: where to archive each record before its DELETE.
+    :param options: the run's options (the defaults if ``None``).
+    :param is_retry: whether this run retries an earlier try of the same task.
+    :raises AttioValidationError: a message naming the argument (and the bad value or its position).
+    """
+    options = options or BulkDeleteOptions()
+    object = validate_object(object)
+    record_ids = parse_structured(record_ids, "record_ids")
+    filter = parse_structured(filter, "filter")
+    check_one_target(record_ids, filter)
+    ids = normalize_record_ids(record_ids) if record_ids is not None else None
+    if ids is not None and len(ids) > options.max_records:
+        raise over_cap_error("record_ids holds", f"{len(ids):,}", object, options.max_records)
+    return BulkDeleteJob(
+        object=object,
+        record_ids=ids,
+        filter=_check_filter(filter, object, options.allow_delete_all) if filter is not None else None,
+        archive_to=check_archive_location(archive_to) if archive_to is not None else None,
+        options=options,
+        is_retry=_check_bool(is_retry, "is_retry"),
+    )
