@@ -38,10 +38,11 @@ from airflow_provider_attio.archive import (
 )
 from airflow_provider_attio.exceptions import (
     AttioAuthError,
+    AttioBulkDeletePermanentError,
+    AttioBulkDeleteRetryableError,
     AttioError,
     AttioNotFoundError,
     AttioObjectNotFoundError,
-    AttioPermanentError,
     AttioTransientError,
 )
 from airflow_provider_attio.options import (
@@ -53,6 +54,15 @@ from airflow_provider_attio.options import (
 )
 from airflow_provider_attio.policy import apply_if_not_found, note_not_found_on_retry
 from airflow_provider_attio.validation import shorten, validate_record_id
+
+# The bulk errors live in exceptions.py with every other error; importable from here too.
+__all__ = [
+    "AttioBulkDeletePermanentError",
+    "AttioBulkDeleteRetryableError",
+    "BulkDeleteOptions",
+    "BulkDeleteSummary",
+    "delete_records",
+]
 
 if TYPE_CHECKING:
     from airflow_provider_attio.hooks.attio import AttioHook, RateLimited
@@ -97,25 +107,6 @@ class BulkDeleteSummary(TypedDict):
     dry_run: bool
     #: Where the archive is (a path or URI), or ``None`` without an archive (and in a dry run).
     archive: str | None
-
-
-class AttioBulkDeleteError(AttioError):
-    """Some records of a bulk delete failed; the others were processed.
-
-    :ivar summary: the run's :class:`BulkDeleteSummary`.
-    :ivar failures: up to a handful of ``(record_id, error message)`` pairs.
-    """
-
-    summary: BulkDeleteSummary
-    failures: list[tuple[str, str]]
-
-
-class AttioBulkDeleteRetryableError(AttioBulkDeleteError, AttioTransientError):
-    """Some records failed with transient errors (rate limits, 5xx, timeouts): a retry may finish."""
-
-
-class AttioBulkDeletePermanentError(AttioBulkDeleteError, AttioPermanentError):
-    """Every failure was permanent (e.g. 400 for those records): retrying the task cannot help."""
 
 
 # -- pacing --------------------------------------------------------------------------------------------
@@ -616,15 +607,14 @@ def _failures_error(summary: BulkDeleteSummary, progress: _Progress, job: BulkDe
         if progress.any_transient
         else "Retrying will not fix them."
     )
-    error = error_cls(
+    return error_cls(
         f"{summary['failed']} of {summary['requested']} record(s) of {job.object!r} could not be "
         f"deleted ({summary['deleted']} deleted). {hint} Failed: {named}"
         + (f" (and {more} more)." if more > 0 else "."),
         method="DELETE",
+        summary=dict(summary),
+        failures=list(progress.failures),
     )
-    error.summary = summary
-    error.failures = list(progress.failures)
-    return error
 
 
 def _summary(

@@ -9,7 +9,7 @@ Airflow's retries to act.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from airflow.providers.common.compat.sdk import AirflowException
 
@@ -28,6 +28,15 @@ class AttioError(AirflowException):
     :param method: the HTTP method of the call.
     :param path: the URL path of the call (never the query string, never headers).
     """
+
+    #: Every AttioError class by name, so :meth:`from_dict` (and unpickling) rebuilds the right one.
+    registry: ClassVar[dict[str, type[AttioError]]] = {}
+    #: Keyword arguments a subclass adds to the common ones; carried by :meth:`to_dict` and pickling.
+    extra_fields: ClassVar[tuple[str, ...]] = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        AttioError.registry[cls.__name__] = cls
 
     def __init__(
         self,
@@ -61,8 +70,8 @@ class AttioError(AirflowException):
         return " ".join(parts)
 
     def to_dict(self) -> dict[str, Any]:
-        """The error as plain data (for trigger events and logs)."""
-        return {
+        """The error as plain data (for trigger events and logs), its class's own fields included."""
+        data = {
             "error_class": type(self).__name__,
             "message": self.message,
             "status": self.status,
@@ -72,28 +81,26 @@ class AttioError(AirflowException):
             "method": self.method,
             "path": self.path,
         }
+        return data | {name: getattr(self, name) for name in self.extra_fields}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> AttioError:
         """Rebuild an error serialized with :meth:`to_dict`, as its original class."""
-        error_cls = _ERROR_CLASSES.get(str(data.get("error_class")), AttioError)
-        return error_cls(
-            str(data.get("message", "")),
-            status=data.get("status"),
-            error_type=data.get("error_type"),
-            code=data.get("code"),
-            attio_message=data.get("attio_message"),
-            method=data.get("method"),
-            path=data.get("path"),
-        )
+        error_cls = AttioError.registry.get(str(data.get("error_class")), AttioError)
+        common = ("status", "error_type", "code", "attio_message", "method", "path")
+        kwargs = {name: data.get(name) for name in common + error_cls.extra_fields if name in data}
+        return error_cls(str(data.get("message", "")), **kwargs)
+
+    def with_message(self, message: str) -> AttioError:
+        """The same error (class, status, fields) with another message."""
+        return AttioError.from_dict({**self.to_dict(), "message": message})
 
     def __reduce__(self) -> tuple[Any, ...]:
-        # Keyword-only arguments need help to survive pickling (e.g. across process pools).
-        return (_rebuild_error, (self.to_dict(),))
+        # Keyword-only arguments need help to survive pickling (Airflow pickles errors across processes).
+        return (AttioError.from_dict, (self.to_dict(),))
 
 
-def _rebuild_error(data: dict[str, Any]) -> AttioError:
-    return AttioError.from_dict(data)
+AttioError.registry["AttioError"] = AttioError
 
 
 class AttioPermanentError(AttioError):
@@ -125,10 +132,16 @@ class AttioResponseError(AttioPermanentError):
 
 
 class AttioRateLimitError(AttioTransientError):
-    """429 ``rate_limit_exceeded`` outlasted the hook's retry budget."""
+    """429 ``rate_limit_exceeded`` outlasted the hook's retry budget.
 
-    #: Seconds Attio asked to wait (from ``Retry-After``), when it said.
-    retry_after: float | None = None
+    :param retry_after: seconds Attio asked to wait (from ``Retry-After``), when it said.
+    """
+
+    extra_fields = ("retry_after",)
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
+        self.retry_after = retry_after
+        super().__init__(message, **kwargs)
 
 
 class AttioServerError(AttioTransientError):
@@ -139,19 +152,31 @@ class ArchiveWriteError(AttioError):
     """The bulk delete's archive could not be read or written: nothing is deleted unarchived."""
 
 
-_ERROR_CLASSES: dict[str, type[AttioError]] = {
-    cls.__name__: cls
-    for cls in (
-        AttioError,
-        AttioPermanentError,
-        AttioTransientError,
-        AttioNotFoundError,
-        AttioObjectNotFoundError,
-        AttioAuthError,
-        AttioValidationError,
-        AttioRateLimitError,
-        AttioResponseError,
-        AttioServerError,
-        ArchiveWriteError,
-    )
-}
+class AttioBulkDeleteError(AttioError):
+    """Some records of a bulk delete failed; the others were processed.
+
+    :param summary: the run's ``BulkDeleteSummary`` (counts, never ids).
+    :param failures: up to a handful of ``(record_id, error message)`` pairs.
+    """
+
+    extra_fields = ("summary", "failures")
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        summary: dict[str, Any] | None = None,
+        failures: list[tuple[str, str]] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self.summary = dict(summary or {})
+        self.failures = [tuple(pair) for pair in failures or []]
+        super().__init__(message, **kwargs)
+
+
+class AttioBulkDeleteRetryableError(AttioBulkDeleteError, AttioTransientError):
+    """Some records failed with transient errors (rate limits, 5xx, timeouts): a retry may finish."""
+
+
+class AttioBulkDeletePermanentError(AttioBulkDeleteError, AttioPermanentError):
+    """Every failure was permanent (e.g. 400 for those records): retrying the task cannot help."""

@@ -33,12 +33,12 @@ from airflow_provider_attio.exceptions import (
     AttioObjectNotFoundError,
     AttioPermanentError,
     AttioRateLimitError,
-    AttioResponseError,
     AttioServerError,
     AttioTransientError,
     AttioValidationError,
 )
 from airflow_provider_attio.options import BulkDeleteOptions
+from airflow_provider_attio.protocol import DEFAULT_HOST, Answer, ApiRequest, parse_body
 from airflow_provider_attio.validation import (
     WaitFor,
     check_finite_number,
@@ -53,7 +53,6 @@ from airflow_provider_attio.validation import (
 if TYPE_CHECKING:
     from airflow_provider_attio.bulk import BulkDeleteSummary
 
-DEFAULT_HOST = "https://api.attio.com"
 #: The connect and read timeout of a connection test, in seconds: someone is waiting for it.
 TEST_TIMEOUT = 5.0
 USER_AGENT = f"airflow-provider-attio/{__version__}"
@@ -65,7 +64,6 @@ __all__ = [
     "ConnectionSettings",
     "DeleteOutcome",
     "RateLimited",
-    "RecordPoll",
     "WaitFor",
     "error_from_response",
     "missing_scopes",
@@ -136,47 +134,8 @@ class ConnectionSettings:
         return settings
 
 
-#: The body of a 2xx answer that was not JSON (a proxy's HTML page, say).
-UNREADABLE: Any = object()
-
-
 def _json_body(response: requests.Response) -> Any:
-    if not response.content:
-        return {}
-    try:
-        return response.json()
-    except ValueError:
-        return UNREADABLE
-
-
-@dataclass
-class _Answer:
-    """What one logical call (all its attempts) came back with."""
-
-    status: int
-    body: Any
-    #: An earlier attempt of this call ended without a clear answer (timeout, dropped connection, 5xx),
-    #: so it may have been applied by Attio.
-    ambiguous_earlier: bool
-    content_type: str = ""
-
-    def data(self, kind: type, method: str, path: str) -> Any:
-        """The answer's ``data`` member, checked to be a ``kind`` (dict or list), else a clear error."""
-        data = self.body.get("data") if isinstance(self.body, dict) else None
-        if isinstance(data, kind):
-            return data
-        what = (
-            "JSON without a 'data' member of the expected shape"
-            if self.body is not UNREADABLE
-            else (f"not JSON ({self.content_type or 'no content type'})")
-        )
-        raise AttioResponseError(
-            f"Attio's answer was {what}, not what Attio sends: is the connection's host Attio's API "
-            f"({DEFAULT_HOST}), and no proxy in between answering instead?",
-            status=self.status,
-            method=method,
-            path=path,
-        )
+    return parse_body(response.content)
 
 
 @dataclass
@@ -210,20 +169,22 @@ def rate_limit_wait(settings: ConnectionSettings, retry_after: float | None, att
     return float(min(settings.max_retry_wait, max(retry_after or 0.0, floor)))
 
 
-@dataclass(frozen=True)
-class RecordPoll:
-    """One check of a record by :meth:`AttioHook.poll_record`.
+def connection_parts(conn: Any, extras: Mapping[str, Any]) -> tuple[str, ConnectionSettings, str]:
+    """Read an ``attio`` connection: its base URL, its settings and its token (masked in logs).
 
-    :param done: the sensor's condition is met.
-    :param state: what Attio said: ``"present"``, ``"absent"``, ``"merging"`` or ``"unavailable"``.
-    :param detail: a line for the task log.
-    :param xcom: what the sensor returns when done (``present``: the record's ids and ``web_url``).
+    :param conn: an Airflow connection.
+    :param extras: its extras, already decoded (triggers decode them without blocking the event loop).
+    :raises AttioAuthError: the connection has no usable token.
     """
-
-    done: bool
-    state: Literal["present", "absent", "merging", "unavailable"]
-    detail: str
-    xcom: dict[str, Any] | None = None
+    if conn.password:
+        mask_secret(conn.password)
+    try:
+        token = validate_token(conn.password)
+    except AttioValidationError as err:
+        # Not the connection id: while Airflow tests a connection it swaps in a random one.
+        raise AttioAuthError(err.message) from None
+    mask_secret(token)
+    return base_url_of(conn), ConnectionSettings.from_extras(extras or {}), token
 
 
 def _is_loopback(hostname: str) -> bool:
@@ -338,9 +299,11 @@ def error_from_response(response: requests.Response, method: str, path: str) -> 
     if status == 404:
         return AttioNotFoundError("Attio answered 404 not found.", **kwargs)
     if status == 429:
-        error = AttioRateLimitError("Attio's rate limit was exceeded.", **kwargs)
-        error.retry_after = retry_after_seconds(response.headers.get("Retry-After"))
-        return error
+        return AttioRateLimitError(
+            "Attio's rate limit was exceeded.",
+            retry_after=retry_after_seconds(response.headers.get("Retry-After")),
+            **kwargs,
+        )
     if status >= 500:
         return AttioServerError(f"Attio answered with a server error ({status}).", **kwargs)
     return AttioPermanentError(f"Attio answered with an unexpected status {status}.", **kwargs)
@@ -416,17 +379,7 @@ class AttioHook(BaseHook):
         if self._base_url is not None:
             return
         conn = self._connection or self.get_connection(self.attio_conn_id)
-        if conn.password:
-            mask_secret(conn.password)
-        try:
-            token = validate_token(conn.password)
-        except AttioValidationError as err:
-            # Not the connection id: while Airflow tests a connection it swaps in a random one.
-            raise AttioAuthError(err.message) from None
-        mask_secret(token)
-        self._settings = ConnectionSettings.from_extras(conn.extra_dejson or {})
-        self._base_url = base_url_of(conn)
-        self._token = token
+        self._base_url, self._settings, self._token = connection_parts(conn, conn.extra_dejson or {})
 
     @property
     def settings(self) -> ConnectionSettings:
@@ -475,9 +428,17 @@ class AttioHook(BaseHook):
     def _path(self, *segments: str) -> str:
         return "/v2/" + "/".join(quote(segment, safe="") for segment in segments)
 
+    def send(self, request: ApiRequest) -> Answer:
+        """Send one request of :mod:`airflow_provider_attio.protocol` with the retry policy.
+
+        :return: a 2xx answer, or a plain 404 ``not_found`` (which the calling procedure interprets).
+        :raises AttioError: any other answer, once the retries are spent.
+        """
+        return self._call(request.method, request.path, json_body=request.json, accept_not_found=True)
+
     def _call(
         self, method: str, path: str, *, json_body: Any = None, accept_not_found: bool = False
-    ) -> _Answer:
+    ) -> Answer:
         """Send one logical call with the retry policy and return its answer, or raise an AttioError.
 
         :param accept_not_found: return a plain 404 ``not_found`` instead of raising, so the caller can
@@ -488,7 +449,7 @@ class AttioHook(BaseHook):
         url = self.base_url + path
         state = _CallState()
 
-        def attempt() -> _Answer:
+        def attempt() -> Answer:
             state.attempts += 1
             try:
                 response = session.request(
@@ -501,7 +462,7 @@ class AttioHook(BaseHook):
             except requests.RequestException as err:
                 raise self._transport_error(err, method, path, state) from None
             if response.status_code < 300:
-                return _Answer(
+                return Answer(
                     response.status_code,
                     _json_body(response),
                     state.ambiguous,
@@ -509,7 +470,7 @@ class AttioHook(BaseHook):
                 )
             error = error_from_response(response, method, path)
             if accept_not_found and type(error) is AttioNotFoundError:
-                return _Answer(response.status_code, {}, state.ambiguous)
+                return Answer(response.status_code, {}, state.ambiguous)
             if isinstance(error, AttioServerError):
                 state.ambiguous = True
             if isinstance(error, AttioRateLimitError):
@@ -583,9 +544,8 @@ class AttioHook(BaseHook):
         error = retry_state.outcome.exception() if retry_state.outcome else None
         assert isinstance(error, AttioError)
         elapsed = time.monotonic() - state.started
-        error.message += f" Gave up after {state.attempts} attempts over {elapsed:.1f}s."
-        error.args = (error._render(),)
-        raise error
+        message = f"{error.message} Gave up after {state.attempts} attempts over {elapsed:.1f}s."
+        raise error.with_message(message) from None
 
     # -- Attio semantics ---------------------------------------------------------------------------------
 
@@ -712,40 +672,6 @@ class AttioHook(BaseHook):
             if len(page) < page_size:
                 return
             offset += page_size
-
-    def poll_record(self, object: str, record_id: str, wait_for: WaitFor) -> RecordPoll:
-        """Check a record once for a sensor: is it ``present`` (or ``absent``) yet?
-
-        The sensor's ``poke`` and the deferrable trigger both decide with this method. A missing object and
-        permanent errors (auth, bad input) raise; merges, rate limits, 5xx and timeouts that outlast the
-        retry budget mean "not yet".
-
-        :param object: the object's api slug or UUID.
-        :param record_id: the record's UUID.
-        :param wait_for: ``"present"`` or ``"absent"``.
-        """
-        wait_for = validate_wait_for(wait_for)
-        try:
-            record = self.get_record(object, record_id)
-        except AttioObjectNotFoundError:
-            raise
-        except AttioNotFoundError:
-            done = wait_for == "absent"
-            return RecordPoll(done, "absent", f"Record {record_id} of {object!r} does not exist.")
-        except AttioTransientError as err:
-            state: Literal["merging", "unavailable"] = (
-                "merging" if err.code == "merge_in_progress" else "unavailable"
-            )
-            return RecordPoll(False, state, f"Not decided yet: {err}")
-        if wait_for == "absent":
-            return RecordPoll(False, "present", f"Record {record_id} of {object!r} still exists.")
-        xcom = {
-            "object": object,
-            "record_id": record_id,
-            "id": record.get("id"),
-            "web_url": record.get("web_url"),
-        }
-        return RecordPoll(True, "present", f"Record {record_id} of {object!r} exists.", xcom)
 
     def delete_records(
         self,

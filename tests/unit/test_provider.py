@@ -117,3 +117,24 @@ def test_airflow_builds_the_attio_connection_form() -> None:
     behaviour = manager.field_behaviours["attio"]
     assert behaviour["relabeling"]["password"] == "Attio API token"
     assert "login" in behaviour["hidden_fields"]
+
+
+def test_every_error_round_trips_through_pickle_and_to_dict_with_its_fields() -> None:
+    import pickle
+
+    from airflow_provider_attio import exceptions
+
+    summary = {"object": "people", "requested": 5, "deleted": 4, "failed": 1}
+    samples = {
+        exceptions.AttioRateLimitError: {"retry_after": 1.5},
+        exceptions.AttioBulkDeleteRetryableError: {"summary": summary, "failures": [("id-1", "503")]},
+        exceptions.AttioBulkDeletePermanentError: {"summary": summary, "failures": [("id-2", "400")]},
+    }
+    classes = set(exceptions.AttioError.registry.values())
+    assert exceptions.ArchiveWriteError in classes and exceptions.AttioBulkDeleteError in classes
+    for cls in classes:
+        error = cls("boom", status=503, method="DELETE", path="/v2/x", **samples.get(cls, {}))
+        for copy in (pickle.loads(pickle.dumps(error)), exceptions.AttioError.from_dict(error.to_dict())):
+            assert type(copy) is cls
+            assert copy.to_dict() == error.to_dict() and str(copy) == str(error)
+        assert isinstance(error, exceptions.AttioError)
