@@ -92,7 +92,14 @@ def test_serve_stops_on_sigint() -> None:
 
 
 def test_serve_with_limits_scopes_and_faults() -> None:
-    args = ["--reads-per-second", "1", "--scope", "object_configuration:read", "--workspace-name", "CLI Co"]
+    args = [
+        "--reads-per-second",
+        "0.001",
+        "--scope",
+        "object_configuration:read",
+        "--workspace-name",
+        "CLI Co",
+    ]
     with serve(*args, "--fail-share", "1:503", "--latency", "0.01") as (url, conn, process):
         api = Api(url, conn["password"])
         assert api.get("/v2/objects/people").status_code == 503  # every call fails
@@ -101,7 +108,9 @@ def test_serve_with_limits_scopes_and_faults() -> None:
         api = Api(url, conn["password"])
         body = api.get("/v2/self").json()
         assert (body["scope"], body["workspace_name"]) == ("object_configuration:read", "CLI Co")
-        assert api.get("/v2/objects/people").status_code == 429  # one read per second, already spent
+        assert (
+            api.get("/v2/objects/people").status_code == 429
+        )  # a budget of one read, spent (it refills in 1,000 s)
         _stop(process)
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_attio.testing import DEFAULT_OBJECT_IDS, WORKSPACE_ID, AttioEmulator
+from airflow_provider_attio.testing import DEFAULT_OBJECT_IDS, WORKSPACE_ID, AttioEmulator, FakeClock
 from tests.emulator.conftest import MISSING_ID, Api, person, record_id
 
 # -- objects -----------------------------------------------------------------------------------------
@@ -366,7 +366,7 @@ def test_seed_custom_object_fills_every_attribute(emu: AttioEmulator) -> None:
 
 
 def test_reset_restores_the_constructed_state() -> None:
-    with AttioEmulator(token="t", seed={"people": 2}, writes_per_second=1) as emu:
+    with AttioEmulator(token="t", seed={"people": 2}, writes_per_second=1, clock=FakeClock()) as emu:
         seeded = [emu.get_record("people", r)["values"]["name"] for r in emu.record_ids("people")]
         person(emu)
         emu.add_object("invoices")
