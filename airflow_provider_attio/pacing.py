@@ -1,0 +1,341 @@
+"""Adaptive pacing of writes: reach Attio's write budget whatever its limiter looks like, and share it.
+
+Attio allows 25 writes/s per workspace but doesn't document how it counts them (a token bucket, a budget
+per clock second, a strict sliding window) and says a 429's ``Retry-After`` date is "usually the following
+second". A :class:`Pacer` hands out evenly spaced send slots to any number of threads and adapts its pace
+to the answers, so a bulk run gets close to the budget under any of those limiters, and several runs
+against one workspace (a mapped task, parallel DAGs) share it without a coordinator:
+
+- it starts at the configured ``writes_per_second`` (the cap: it never goes faster);
+- on a 429 it lowers the pace multiplicatively, once per congestion event (429s of calls sent before that
+  decrease are the same event), and remembers the pace that overran as the *ceiling*;
+- it recovers quickly, with an exponential approach, to a little under that ceiling (pacing exactly at a
+  strict sliding window's limit overruns it through thread and network jitter), stays there a randomised
+  moment, then probes upwards additively, faster the longer no 429 comes (convex), up to the cap;
+- the rate-limited call itself waits exactly until ``Retry-After`` (sub-second when the date allows;
+  a short, growing floor when the date is missing or already past, never a busy retry); when 429s come
+  back to back (the budget is spent for the moment, e.g. a per-second window exhausted), every slot is
+  held until then.
+
+Multiplicative decrease with additive increase is what makes independent runs converge to equal shares
+(AIMD); the randomised plateau keeps them from probing in lockstep. Everything reads an injected clock
+and waits on an injected ``Event``-like object, so the behaviour is tested deterministically.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+__all__ = ["Pacer", "PacerStats", "Slot"]
+
+#: The pace after a 429: this share of the pace that overran.
+DECREASE = 0.8
+#: When 429s come back to back (the budget is spent), decrease harder: the pace is far too high.
+HARD_DECREASE = 0.7
+#: How late in its interval, at most, a slot is (a share of the interval, at random).
+SLOT_JITTER = 0.3
+#: A 429 below the last ceiling lowers the ceiling this much under the pace that overran.
+CONVERGE = 0.1
+#: After a 429, settle this share under the pace that overran (the ceiling), before probing above it.
+MARGIN = 0.03
+#: Time constant of the recovery towards the ceiling, in seconds.
+RECOVERY_SECONDS = 0.4
+#: How long the pace stays under the ceiling before probing, in seconds (randomised by +/- 50 %).
+PLATEAU_SECONDS = 4.0
+#: The additive probe's first speed: this share of the cap per second...
+PROBE = 0.01
+#: ...which doubles every this many seconds without a 429.
+PROBE_DOUBLING_SECONDS = 1.5
+#: The slowest pace, as a share of the cap (and never under ``MIN_PACE`` calls per second).
+MIN_SHARE = 0.02
+MIN_PACE = 0.1
+#: A 429 without a usable ``Retry-After`` (missing, or a date already past: the clocks differ) waits this
+#: long, doubling for each 429 in a row, up to ``MAX_FALLBACK_WAIT``.
+FALLBACK_WAIT = 0.1
+MAX_FALLBACK_WAIT = 2.0
+#: Time constant of the reported ``settled`` pace (an average over the recent past), in seconds.
+SETTLED_SECONDS = 5.0
+
+
+class Waiter(Protocol):
+    """What :meth:`Pacer.acquire` waits on: a :class:`threading.Event` (set means stop)."""
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait up to ``timeout`` seconds; return ``True`` if told to stop."""
+        ...
+
+    def is_set(self) -> bool:
+        """Whether told to stop."""
+        ...
+
+
+@dataclass(frozen=True)
+class Slot:
+    """A send slot handed out by :meth:`Pacer.acquire`; give it back with the call's answer.
+
+    :param at: when the call may be sent (on the pacer's clock).
+    :param pace: the pace, in calls per second, when the slot was handed out.
+    :param epoch: how many decreases the pacer had made then (older slots' 429s are the same event).
+    :param plan: how many times the plan changed then (a decrease, a hold): a slot handed out under an
+        older plan and not yet used is taken again, at the new pace.
+    """
+
+    at: float
+    pace: float
+    epoch: int
+    plan: int
+
+
+@dataclass(frozen=True)
+class PacerStats:
+    """What a pacer did: for the progress log and the summary."""
+
+    #: The pace now, in calls per second (``None`` when unpaced).
+    pace: float | None
+    #: The pace it settled on: the recent average of the pace.
+    settled: float | None
+    #: 429 answers it was told of.
+    rate_limited: int
+    #: How many times it lowered the pace.
+    decreases: int
+
+
+class Pacer:
+    """Evenly spaced send slots shared by threads, at a pace that adapts to Attio's 429s.
+
+    ::
+
+        pacer = Pacer(25.0)
+        slot = pacer.acquire(stop)          # blocks until this caller may send; None if stopped
+        try:
+            send()
+        except RateLimited as err:
+            wait = pacer.rate_limited(slot, err.retry_after)   # lowers the pace
+            stop.wait(wait)                 # then acquire a slot again and resend
+        else:
+            pacer.succeeded(slot)
+
+    :param writes_per_second: the starting pace and the cap, or ``None`` for no pacing (429s still make
+        the rate-limited call wait, and back-to-back 429s hold everyone).
+    :param clock: a monotonic clock, in seconds.
+    :param rng: the randomness of the slots and the plateau (seed it in tests).
+    """
+
+    def __init__(
+        self,
+        writes_per_second: float | None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        rng: random.Random | None = None,
+    ) -> None:
+        if writes_per_second is not None and not writes_per_second > 0:
+            raise ValueError("writes_per_second must be positive, or None for no pacing")
+        self._cap = writes_per_second
+        self._clock = clock
+        self._rng = rng or random.Random()  # not cryptographic: desynchronises runs
+        self._lock = threading.Lock()
+        now = clock()
+        self._pace = writes_per_second or 0.0
+        self._floor = max(MIN_PACE, (writes_per_second or 0.0) * MIN_SHARE)
+        self._ceiling: float | None = None
+        self._updated = now
+        self._next = now
+        self._hold_until = now
+        self._plan = 0
+        self._last_sent = now
+        self._epoch = 0
+        self._plateau_until: float | None = None
+        self._probing_since: float | None = None
+        self._streak = 0
+        self._last_429 = -math.inf
+        self._passed: deque[float] = deque()  # when the calls of the last second were let through
+        self._rate_limited = 0
+        self._decreases = 0
+        self._settled = self._pace
+        self._settled_at = now
+
+    # -- slots -------------------------------------------------------------------------------------------
+
+    def reserve(self) -> tuple[Slot, float]:
+        """Take the next slot without waiting; return it and how long from now until it comes."""
+        with self._lock:
+            now = self._clock()
+            self._advance(now)
+            grid = max(self._next, now, self._hold_until)
+            slot_at = grid
+            if self._cap is not None:
+                interval = 1.0 / self._pace
+                self._next = grid + interval
+                # Each slot a little late on its grid point, at random: runs pacing at the same pace
+                # don't lock phase (one of them always finding the budget spent), and no span of N
+                # slots is shorter than N - 1 intervals minus the jitter.
+                slot_at += self._rng.uniform(0.0, SLOT_JITTER) * interval
+            slot = Slot(slot_at, self._pace, self._epoch, self._plan)
+        return slot, slot_at - now
+
+    def still_valid(self, slot: Slot) -> bool:
+        """Whether a reserved slot may be used now (else the caller takes a new one): the pace didn't
+        drop and no hold started since it was handed out. Call it when the slot comes, before sending."""
+        with self._lock:
+            if slot.plan != self._plan:
+                return False
+            self._last_sent = max(self._last_sent, slot.at)
+            return True
+
+    def acquire(self, stop: Waiter) -> Slot | None:
+        """Wait for this caller's slot; ``None`` if ``stop`` was set meanwhile."""
+        while True:
+            slot, delay = self.reserve()
+            if delay > 0:
+                if stop.wait(delay):
+                    return None
+            elif stop.is_set():
+                return None
+            if self.still_valid(slot):
+                return slot
+
+    # -- answers -----------------------------------------------------------------------------------------
+
+    def succeeded(self, slot: Slot) -> None:
+        """The call sent in ``slot`` was not rate limited (whatever else its answer was)."""
+        with self._lock:
+            self._streak = 0
+            now = self._clock()
+            self._passed.append(now)
+            self._forget_passed(now)
+
+    def rate_limited(self, slot: Slot, retry_after: float | None) -> float:
+        """The call sent in ``slot`` got a 429: adapt, and return how long that call should wait.
+
+        :param retry_after: the seconds until ``Retry-After`` (``None`` when missing or unreadable; ``0``
+            for a date already past).
+        :return: seconds to wait before taking a new slot for the retry.
+        """
+        with self._lock:
+            now = self._clock()
+            self._advance(now)
+            self._rate_limited += 1
+            self._streak += 1  # 429s in a row: no call let through in between
+            close = now - self._last_429 <= 1.0
+            self._last_429 = now
+            if retry_after is not None and retry_after > 0:
+                wait = float(retry_after)
+            else:
+                wait = min(MAX_FALLBACK_WAIT, FALLBACK_WAIT * 2 ** (self._streak - 1))
+            if slot.epoch != self._epoch:
+                return wait  # sent before the last decrease: the same congestion event
+            # A new congestion event: this call was sent at the current pace. Lower it, once.
+            # And the answer before, within a second, was a 429 too: the budget is spent for now.
+            spent = self._streak > 1 and close
+            self._forget_passed(now)
+            self._decrease(spent)
+            # Slots handed out at the old pace are taken again: the new pace applies from now.
+            self._plan += 1
+            self._next = now if self._cap is None else max(now, self._last_sent + 1.0 / self._pace)
+            if spent:
+                # Hold every caller until then.
+                self._hold_until = max(self._hold_until, now + wait)
+                self._next = max(self._next, self._hold_until)
+            return wait
+
+    def stats(self) -> PacerStats:
+        """The pace now, the pace settled on, the 429s heard and the decreases made."""
+        with self._lock:
+            self._advance(self._clock())
+            paced = self._cap is not None
+            return PacerStats(
+                pace=round(self._pace, 2) if paced else None,
+                settled=round(self._settled, 2) if paced else None,
+                rate_limited=self._rate_limited,
+                decreases=self._decreases,
+            )
+
+    @property
+    def pace(self) -> float | None:
+        """The current pace in calls per second (``None`` when unpaced)."""
+        with self._lock:
+            self._advance(self._clock())
+            return self._pace if self._cap is not None else None
+
+    @property
+    def ceiling(self) -> float | None:
+        """The pace that last overran (``None`` before any 429, or once probing passed the cap)."""
+        with self._lock:
+            return self._ceiling
+
+    # -- the control law (call with the lock held) -------------------------------------------------------
+
+    def _decrease(self, spent: bool) -> None:
+        self._epoch += 1
+        if self._cap is None:
+            return
+        if spent:
+            # Far too fast. What Attio let through in the last second is this run's share of the budget
+            # (whatever the limiter): go down to that, and don't go back up to where it ran out.
+            share = len(self._passed)
+            self._pace = max(self._floor, self._pace * HARD_DECREASE, min(self._pace * DECREASE, share))
+            self._ceiling = self._pace / (1 - MARGIN)
+        else:
+            if self._ceiling is not None and self._pace < self._ceiling:
+                # Overran below the last ceiling: the budget shrank, most likely another writer came.
+                # Give back more than the margin, so concurrent runs converge to equal shares quickly.
+                self._ceiling = self._pace * (1 - CONVERGE)
+            else:
+                self._ceiling = self._pace
+            self._pace = max(self._floor, self._pace * DECREASE)
+        self._decreases += 1
+        self._plateau_until = None
+        self._probing_since = None
+
+    def _advance(self, now: float) -> None:
+        """Move the pace forward to ``now``: recover towards the ceiling, rest, then probe upwards."""
+        if self._cap is None:
+            return
+        start = max(self._updated, min(now, self._hold_until))  # the pace doesn't grow while held
+        self._updated = max(self._updated, now)
+        self._track_settled(now)
+        if self._ceiling is None or now <= start:
+            return
+        cap, ceiling = self._cap, self._ceiling
+        target = min(cap, ceiling * (1 - MARGIN))
+        t = start
+        if self._pace < target:
+            gap = ceiling - self._pace
+            self._pace = min(target, ceiling - gap * math.exp(-(now - t) / RECOVERY_SECONDS))
+            if self._pace < target:
+                return
+            # Reached the target at the moment the gap shrank to ceiling - target.
+            t = min(now, t + RECOVERY_SECONDS * math.log(gap / max(ceiling - target, 1e-12)))
+        if self._plateau_until is None:
+            self._plateau_until = t + PLATEAU_SECONDS * self._rng.uniform(0.5, 1.5)
+        if now <= self._plateau_until:
+            return
+        if self._probing_since is None:
+            self._probing_since = self._plateau_until
+        t = max(t, self._plateau_until)
+        # Additive increase whose speed doubles every PROBE_DOUBLING_SECONDS: integrate it over [t, now].
+        k = math.log(2) / PROBE_DOUBLING_SECONDS
+        t0, t1 = t - self._probing_since, now - self._probing_since
+        self._pace += PROBE * cap / k * (math.exp(k * t1) - math.exp(k * t0))
+        if self._pace >= cap:
+            # Reached the cap without a 429: the old ceiling no longer holds.
+            self._pace, self._ceiling = cap, None
+            self._plateau_until = self._probing_since = None
+
+    def _forget_passed(self, now: float) -> None:
+        while self._passed and self._passed[0] <= now - 1.0:
+            self._passed.popleft()
+
+    def _track_settled(self, now: float) -> None:
+        elapsed = now - self._settled_at
+        if elapsed > 0:
+            weight = math.exp(-elapsed / SETTLED_SECONDS)
+            self._settled = self._settled * weight + self._pace * (1 - weight)
+            self._settled_at = now

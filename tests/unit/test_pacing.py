@@ -1,0 +1,280 @@
+"""The adaptive pacer, deterministically: a fake clock, a fake wait, seeded randomness; no sleep.
+
+The first tests pin its reactions one by one (even slots, one decrease per congestion event, the wait a
+429 asks for, holds, recovery and probing); the last ones close the loop over the emulator's own
+limiter models in a simulation (``pacing_sim``), single runs and concurrent ones.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import random
+import threading
+
+import pytest
+
+from airflow_provider_attio import pacing
+from airflow_provider_attio.pacing import Pacer, Slot
+from tests.unit.pacing_sim import Scenario
+
+
+class FakeTime:
+    """A monotonic clock that moves only when told to, or when a caller waits on it (an Event stand-in)."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.waits: list[float] = []
+        self.stopped = False
+
+    def clock(self) -> float:
+        return self.now
+
+    def wait(self, timeout: float | None = None) -> bool:
+        assert timeout is not None and timeout > 0
+        self.waits.append(timeout)
+        self.now += timeout
+        return self.stopped
+
+    def is_set(self) -> bool:
+        return self.stopped
+
+
+def pacer(rate: float | None = 25.0) -> tuple[Pacer, FakeTime]:
+    fake = FakeTime()
+    return Pacer(rate, clock=fake.clock, rng=random.Random(7)), fake
+
+
+def sent(p: Pacer, fake: FakeTime) -> Slot:
+    slot = p.acquire(fake)
+    assert slot is not None
+    return slot
+
+
+# -- slots ---------------------------------------------------------------------------------------------
+
+
+def test_slots_start_at_writes_per_second_evenly_spaced() -> None:
+    p, fake = pacer(25.0)
+    slots = [sent(p, fake) for _ in range(101)]
+    interval = 1 / 25
+    for index, slot in enumerate(slots):
+        # On a 40 ms grid, each at most 30 % of an interval late (the jitter that stops phase locking).
+        grid = 1000.0 + index * interval
+        assert grid - 1e-9 <= slot.at <= grid + pacing.SLOT_JITTER * interval + 1e-9
+        assert slot.pace == 25.0
+    assert slots[-1].at - slots[0].at == pytest.approx(100 * interval, abs=pacing.SLOT_JITTER * interval)
+    assert p.pace == 25.0
+
+
+def test_no_burst_after_idle_time() -> None:
+    p, fake = pacer(25.0)
+    sent(p, fake)
+    fake.now += 10  # idle for 10 s: no burst of 250 calls afterwards
+    first, second = sent(p, fake), sent(p, fake)
+    assert second.at - first.at >= (1 - pacing.SLOT_JITTER) / 25
+
+
+def test_acquire_returns_none_once_stopped() -> None:
+    p, fake = pacer(0.01)  # one call per 100 s
+    assert p.acquire(fake) is not None
+    fake.stopped = True
+    assert p.acquire(fake) is None
+
+
+def test_threads_share_one_grid() -> None:
+    # The clock stands still: every slot is handed out ahead, each on its own grid point, whatever the
+    # threads' interleaving.
+    fake = FakeTime()
+    p = Pacer(100.0, clock=fake.clock, rng=random.Random(1))
+    slots: list[Slot] = []
+    lock = threading.Lock()
+
+    def take() -> None:
+        for _ in range(200):
+            slot, _ = p.reserve()
+            with lock:
+                slots.append(slot)
+
+    threads = [threading.Thread(target=take) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    times = sorted(slot.at for slot in slots)
+    assert len(times) == 1600
+    gaps = [b - a for a, b in itertools.pairwise(times)]
+    assert min(gaps) >= (1 - pacing.SLOT_JITTER) / 100 - 1e-9
+    assert times[-1] - times[0] == pytest.approx(1599 / 100, abs=0.01)
+
+
+def test_unpaced_sends_at_once() -> None:
+    p, fake = pacer(None)
+    for _ in range(5):
+        assert sent(p, fake).at == 1000.0
+    assert fake.waits == []
+    assert p.pace is None
+
+
+def test_rejects_a_pace_that_is_not_positive() -> None:
+    with pytest.raises(ValueError, match="positive"):
+        Pacer(0)
+
+
+# -- 429s ----------------------------------------------------------------------------------------------
+
+
+def test_a_429_lowers_the_pace_once_per_congestion_event() -> None:
+    p, fake = pacer(25.0)
+    first, second = sent(p, fake), sent(p, fake)  # both sent at 25/s
+    p.rate_limited(first, 0.5)
+    assert p.pace == pytest.approx(25.0 * pacing.DECREASE)
+    assert p.ceiling == 25.0
+    p.rate_limited(second, 0.5)  # sent before the decrease: the same event
+    assert p.pace == pytest.approx(25.0 * pacing.DECREASE)
+    assert p.stats().rate_limited == 2
+    assert p.stats().decreases == 1
+
+
+def test_the_rate_limited_call_waits_exactly_until_retry_after() -> None:
+    p, fake = pacer(25.0)
+    assert p.rate_limited(sent(p, fake), 0.37) == 0.37  # sub-second, as the date allows
+
+
+@pytest.mark.parametrize("retry_after", [None, 0.0], ids=["no-date", "date-already-past"])
+def test_without_a_usable_date_the_wait_is_short_and_grows(retry_after: float | None) -> None:
+    p, fake = pacer(25.0)
+    waits = [p.rate_limited(sent(p, fake), retry_after) for _ in range(8)]
+    # Never a busy retry: a floor that doubles with each 429 in a row, capped.
+    assert waits[0] == pacing.FALLBACK_WAIT
+    assert waits[1] == 2 * pacing.FALLBACK_WAIT
+    assert all(b >= a for a, b in itertools.pairwise(waits))
+    assert max(waits) == pacing.MAX_FALLBACK_WAIT
+
+
+def test_a_slot_handed_out_before_a_decrease_is_taken_again_at_the_new_pace() -> None:
+    p, fake = pacer(25.0)
+    early = sent(p, fake)
+    waiting, _ = p.reserve()  # another worker's slot, promised at 25/s
+    p.rate_limited(early, 0.2)
+    assert not p.still_valid(waiting)
+    again, _ = p.reserve()
+    assert again.pace == pytest.approx(20.0)
+
+
+def test_back_to_back_429s_hold_every_caller_until_retry_after() -> None:
+    p, fake = pacer(25.0)
+    first = sent(p, fake)
+    p.rate_limited(first, 0.9)  # one 429: only that call waits; the others go on, slower
+    second = sent(p, fake)
+    assert second.at - first.at < 0.1
+    p.rate_limited(second, 0.6)  # sent after the decrease, and 429 again: the budget is spent
+    held_from = fake.now
+    third = sent(p, fake)
+    assert third.at >= held_from + 0.6
+    # And the pace came down hard, to what Attio let through in the last second (nothing here).
+    assert p.pace is not None and p.pace < 25.0 * pacing.DECREASE * pacing.DECREASE
+
+
+def test_a_spent_budget_brings_the_pace_down_to_what_got_through() -> None:
+    p, fake = pacer(25.0)
+    for _ in range(15):
+        p.succeeded(sent(p, fake))  # 15 let through in the last 0.6 s
+    p.rate_limited(sent(p, fake), 0.5)  # down to 20/s
+    p.rate_limited(sent(p, fake), 0.5)  # spent: down to the 15 that got through (at most 30 % less)
+    assert p.pace == pytest.approx(15.0)
+    assert 20.0 * pacing.HARD_DECREASE <= 15.0 <= 20.0 * pacing.DECREASE
+
+
+def test_a_success_ends_the_streak() -> None:
+    p, fake = pacer(25.0)
+    p.rate_limited(sent(p, fake), 0.5)
+    p.succeeded(sent(p, fake))
+    before = fake.now
+    p.rate_limited(sent(p, fake), 0.5)  # a new event, but not back to back: no hold
+    assert sent(p, fake).at < before + 0.5
+
+
+def test_unpaced_still_holds_on_back_to_back_429s() -> None:
+    p, fake = pacer(None)
+    p.rate_limited(sent(p, fake), 0.3)
+    p.rate_limited(sent(p, fake), 0.3)
+    assert sent(p, fake).at == pytest.approx(1000.3)
+    assert p.pace is None
+
+
+# -- recovery and probing ------------------------------------------------------------------------------
+
+
+def test_recovers_under_the_ceiling_then_probes_back_to_writes_per_second() -> None:
+    p, fake = pacer(25.0)
+    p.rate_limited(sent(p, fake), 0.5)
+    assert p.pace == pytest.approx(20.0)
+    # Quickly back to just under where it overran (an exponential approach to the ceiling)...
+    fake.now += pacing.RECOVERY_SECONDS * math.log((1 - pacing.DECREASE) / pacing.MARGIN) + 1e-6
+    assert p.pace == pytest.approx(25.0 * (1 - pacing.MARGIN))
+    fake.now += 0.49 * pacing.PLATEAU_SECONDS  # ...where it rests a moment...
+    assert p.pace == pytest.approx(25.0 * (1 - pacing.MARGIN))
+    paces = []
+    for _ in range(40):  # ...then probes upwards, faster the longer no 429 comes
+        fake.now += 0.5
+        paces.append(p.pace)
+    assert paces == sorted(paces)
+    assert paces[-1] == 25.0  # never above writes_per_second
+    assert p.ceiling is None  # the old ceiling no longer holds
+
+
+def test_the_pace_does_not_grow_while_held() -> None:
+    p, fake = pacer(25.0)
+    p.rate_limited(sent(p, fake), 0.8)
+    p.rate_limited(sent(p, fake), 0.8)  # a hold of 0.8 s
+    during = p.pace
+    fake.now += 0.7
+    assert p.pace == during
+
+
+def test_a_429_below_the_ceiling_gives_back_more_than_the_margin() -> None:
+    p, fake = pacer(25.0)
+    p.rate_limited(sent(p, fake), 0.5)
+    p.succeeded(sent(p, fake))
+    fake.now += 10 * pacing.RECOVERY_SECONDS
+    resting = p.pace
+    assert resting is not None and resting < 25.0
+    p.rate_limited(sent(p, fake), 0.5)  # overran under the old ceiling: someone else is writing
+    assert p.ceiling == pytest.approx(resting * (1 - pacing.CONVERGE))
+
+
+def test_stats_report_the_settled_pace_and_the_429s() -> None:
+    p, fake = pacer(25.0)
+    p.rate_limited(sent(p, fake), 0.5)
+    for _ in range(300):
+        p.succeeded(sent(p, fake))
+    stats = p.stats()
+    assert stats.rate_limited == 1 and stats.decreases == 1
+    assert stats.settled is not None and 20.0 < stats.settled <= 25.0
+    assert stats.pace is not None and 20.0 < stats.pace <= 25.0
+
+
+# -- closed loop over the emulator's limiter models (simulated, deterministic) --------------------------
+
+
+@pytest.mark.parametrize("model", ["token_bucket", "fixed_window", "sliding_window"])
+@pytest.mark.parametrize("budget", [25, 100])
+def test_a_single_run_reaches_the_budget_with_few_429s(model: str, budget: int) -> None:
+    (run,) = Scenario(model, budget, [12 * budget], workers=8 if budget == 25 else 16, seed=3).run()
+    floor = 0.9 if model == "sliding_window" else 0.95
+    assert run.rate / budget >= floor
+    assert run.rate_limited <= 0.02 * run.requests
+
+
+@pytest.mark.parametrize("model", ["token_bucket", "fixed_window", "sliding_window"])
+@pytest.mark.parametrize("runs", [2, 3])
+def test_concurrent_runs_share_the_budget(model: str, runs: int) -> None:
+    results = Scenario(model, 25, [300] * runs, seed=5).run()
+    started = min(r.started for r in results)
+    combined = sum(r.records for r in results) / (max(r.finished for r in results) - started)
+    rates = [r.rate for r in results]
+    # Loose bounds: the benchmark measures the real figures over HTTP.
+    assert combined / 25 >= 0.8
+    assert min(rates) / max(rates) >= 0.5
+    assert sum(r.rate_limited for r in results) <= 0.1 * sum(r.requests for r in results)
