@@ -20,6 +20,7 @@ def served_emulator(
     writes_per_second: float | None = None,
     reads_per_second: float | None = None,
     latency: float = 0.0,
+    rate_limit_model: str | None = None,
 ) -> Iterator[str]:
     """Start ``python -m airflow_provider_attio.testing serve`` on a free port; yield its base URL."""
     command = [
@@ -40,6 +41,8 @@ def served_emulator(
         command += ["--reads-per-second", str(reads_per_second)]
     if latency:
         command += ["--latency", str(latency)]
+    if rate_limit_model is not None:
+        command += ["--rate-limit-model", rate_limit_model]
     server = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     try:
         assert server.stdout is not None

@@ -1,18 +1,26 @@
-"""Bulk delete throughput: ``delete_records`` against Attio's write limit and a naive loop.
+"""Bulk delete throughput against Attio's write budget, whatever its limiter looks like.
 
-Attio allows 25 writes/s per workspace, and there is no bulk endpoint: deleting N records is N DELETEs.
-This starts the emulator as a ``serve`` subprocess (so the server doesn't share the client's GIL)
-enforcing 25 writes/s, and deletes the same number of records two ways, each against a fresh server:
+Attio allows W = 25 writes/s per workspace and doesn't document how it counts them; there is no bulk
+endpoint (deleting N records is N DELETEs). The emulator runs as a ``serve`` subprocess (so the server
+doesn't share the client's GIL), a fresh one per row, enforcing W under each of its limiter models:
+``token_bucket``, ``fixed_window`` (a budget per clock second) and ``sliding_window`` (strictly at most W
+in any one-second span).
 
-* **naive**: a sequential ``requests`` loop, one DELETE after the other, that sleeps until
-  ``Retry-After`` whenever it gets a 429 (what a careful hand-written loop does);
-* **engine**: ``AttioHook().delete_records(...)`` with its defaults (paced at 25/s, 8 workers).
+* **Single runs:** ``AttioHook().delete_records(..., writes_per_second=W)`` for W = 25 and 100, with 0 and
+  100 ms added to every answer. Printed: records/s ÷ W, 429 answers ÷ requests, the pace the engine
+  settled on, and a **naive loop** as the baseline: sequential ``delete_record`` calls, the hook waiting
+  out each 429 (what a hand-written ``for`` loop gets). At 0 ms the loop deletes as many records as the
+  engine; at 100 ms it is bound by the round trip (about 9/s), so a short sample measures it.
+* **Concurrent runs:** 2 and 3 bulk runs at once against one W = 25 workspace, each in its own process
+  (like a mapped task or parallel DAGs), each with default settings (its own 25 writes/s, 8 workers) and
+  no pool. Printed: combined records/s ÷ W, min/max of the runs' rates, 429s ÷ requests, and whether
+  every record was deleted exactly once.
 
-It does so with no added latency (loopback: only the rate limit matters) and with a per-request latency
-like a real round trip to Attio, where a sequential loop can't reach the limit. It prints deletes/s as
-a ratio to Attio's limit and to the naive loop, and how many 429s each got.
+Targets (issue 10): ≥ 0.95 (token bucket, fixed window) and ≥ 0.90 (sliding window) of W, ≤ 2 % 429s;
+concurrent: combined ≥ 0.90 of W, min/max ≥ 0.7.
 
-    python bench/bench_bulk_delete.py [--records 500] [--latency-ms 0,100]
+    python bench/bench_bulk_delete.py [--models token_bucket,fixed_window,sliding_window]
+        [--limits 25,100] [--latency-ms 0,100] [--seconds 12] [--runs 2,3] [--concurrent-records 300]
 """
 
 from __future__ import annotations
@@ -20,129 +28,262 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import os
+import subprocess
+import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-import requests
 from _emulator import TOKEN, record_ids, served_emulator  # bench/ is the script's folder, on sys.path
 
-from airflow_provider_attio.hooks.attio import retry_after_seconds
-
-ATTIO_WRITE_LIMIT = 25.0
+MODELS = ("token_bucket", "fixed_window", "sliding_window")
+ATTIO_WRITE_LIMIT = 25
+DEFAULT_WORKERS = 8
+#: The targets of issue 10: records/s ÷ W per model, and the share of 429 answers.
+TARGETS = {"token_bucket": 0.95, "fixed_window": 0.95, "sliding_window": 0.90}
+MAX_429_SHARE = 0.02
+CONCURRENT_TARGET, FAIRNESS_TARGET = 0.90, 0.7
+NAIVE_SAMPLE_AT_LATENCY = 40
 
 
 @dataclass
-class Result:
-    contender: str
-    latency_ms: int
+class Measured:
+    """One bulk run (or naive loop), timed by the client."""
+
     records: int
-    seconds: float
+    started: float
+    finished: float
+    requests: int
     rate_limited: int
+    not_found: int
+    settled: float | None = None
 
     @property
     def rate(self) -> float:
-        return self.records / self.seconds
+        return self.records / (self.finished - self.started)
+
+    @classmethod
+    def from_json(cls, text: str) -> Measured:
+        return cls(**json.loads(text))
 
 
-@contextmanager
-def emulator(records: int, latency_ms: int) -> Iterator[str]:
-    """A fresh emulator subprocess enforcing Attio's write limit, with ``records`` people seeded."""
-    with served_emulator(
-        {"people": records},
-        writes_per_second=ATTIO_WRITE_LIMIT,
-        reads_per_second=100,
-        latency=latency_ms / 1000,
-    ) as base_url:
-        yield base_url
-
-
-def naive(base_url: str, ids: list[str], latency_ms: int) -> Result:
-    """Sequential DELETEs; on 429 sleep until Retry-After and send again."""
-    session = requests.Session()
-    session.headers["Authorization"] = f"Bearer {TOKEN}"
-    rate_limited = 0
-    started = time.monotonic()
-    for record_id in ids:
-        while True:
-            response = session.delete(f"{base_url}/v2/objects/people/records/{record_id}", timeout=30)
-            if response.status_code != 429:
-                response.raise_for_status()
-                break
-            rate_limited += 1
-            time.sleep(retry_after_seconds(response.headers.get("Retry-After")) or 1.0)
-    return Result(
-        "naive loop (sequential, waits Retry-After)",
-        latency_ms,
-        len(ids),
-        time.monotonic() - started,
-        rate_limited,
-    )
-
-
-def engine(base_url: str, ids: list[str], latency_ms: int) -> Result:
-    """``AttioHook().delete_records`` with its defaults."""
+def _hook(base_url: str) -> tuple[Any, dict[str, int]]:
+    """An AttioHook on the emulator, and counters of its answers by status (every attempt)."""
     from airflow_provider_attio.hooks.attio import AttioHook
 
     os.environ["AIRFLOW_CONN_ATTIO_DEFAULT"] = json.dumps(
         {"conn_type": "attio", "host": base_url, "password": TOKEN}
     )
     hook = AttioHook()
-    rate_limited = 0
+    hook.log.setLevel(logging.ERROR)  # the retries' warnings would drown the table
+    counts = {"requests": 0, "429": 0, "404": 0}
 
-    def count_429(response: requests.Response, *args: Any, **kwargs: Any) -> None:
-        nonlocal rate_limited
-        rate_limited += response.status_code == 429
+    def count(response: Any, *args: Any, **kwargs: Any) -> None:
+        counts["requests"] += 1
+        counts["429"] += response.status_code == 429
+        counts["404"] += response.status_code == 404
 
-    hook.get_conn().hooks["response"].append(count_429)
-    started = time.monotonic()
+    hook.get_conn().hooks["response"].append(count)
+    return hook, counts
+
+
+def engine(base_url: str, ids: list[str], writes_per_second: float, workers: int) -> Measured:
+    """``AttioHook().delete_records`` at ``writes_per_second`` with ``workers`` workers."""
+    hook, counts = _hook(base_url)
     quiet = logging.getLogger("bench.engine")
     quiet.setLevel(logging.WARNING)
-    summary = hook.delete_records("people", record_ids=ids, log=quiet)
-    elapsed = time.monotonic() - started
-    assert summary["deleted"] == len(ids), summary
-    hook.close()
-    return Result("delete_records (defaults: 25/s, 8 workers)", latency_ms, len(ids), elapsed, rate_limited)
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--records", type=int, default=500, help="records deleted per run (default 500)")
-    parser.add_argument(
-        "--latency-ms", default="0,100", help="comma-separated per-request latencies (default 0,100)"
+    started = time.monotonic()
+    summary = hook.delete_records(
+        "people", record_ids=ids, writes_per_second=writes_per_second, max_concurrency=workers, log=quiet
     )
-    args = parser.parse_args()
-    latencies = [int(x) for x in args.latency_ms.split(",")]
+    finished = time.monotonic()
+    hook.close()
+    assert summary["deleted"] == len(ids), summary
+    settled = summary.get("final_writes_per_second")  # type: ignore[misc]
+    return Measured(len(ids), started, finished, counts["requests"], counts["429"], counts["404"], settled)
+
+
+def naive(base_url: str, ids: list[str]) -> Measured:
+    """A ``for`` loop over ``delete_record``: one at a time, the hook waiting out each 429."""
+    hook, counts = _hook(base_url)
+    started = time.monotonic()
+    for record_id in ids:
+        hook.delete_record("people", record_id)
+    finished = time.monotonic()
+    hook.close()
+    return Measured(len(ids), started, finished, counts["requests"], counts["429"], counts["404"])
+
+
+def _workers(writes_per_second: float, latency_ms: int) -> int:
+    """The default 8 workers, or enough to keep W requests a second in flight over the latency."""
+    return max(DEFAULT_WORKERS, math.ceil(writes_per_second * (latency_ms / 1000 + 0.05) * 1.1))
+
+
+def single_runs(args: argparse.Namespace) -> list[bool]:
     print(
-        f"Deleting {args.records} records per run; emulator in a subprocess limited to "
-        f"{ATTIO_WRITE_LIMIT:g} writes/s (Attio's limit), a fresh one per run."
+        f"Single bulk runs: engine at writes_per_second=W, {args.seconds:g} s worth of records (W x "
+        f"{args.seconds:g}); naive loop: the same count at 0 ms, {NAIVE_SAMPLE_AT_LATENCY} records at "
+        "100 ms (round-trip bound). Fresh emulator per row."
     )
     header = (
-        f"{'latency':>8}  {'contender':<44} {'deletes/s':>9}  {'vs 25/s':>7}  {'vs naive':>8}  {'429s':>5}"
+        f"{'limiter':<15} {'W':>4} {'latency':>7} {'workers':>7} {'records':>7}  {'engine ÷ W':>10}  "
+        f"{'429s / requests':>18}  {'settled w/s':>11}  {'naive ÷ W':>9}  {'vs naive':>8}  target"
     )
     print(header)
     print("-" * len(header))
-    for latency_ms in latencies:
-        results = []
-        for contender in (naive, engine):
-            with emulator(args.records, latency_ms) as base_url:
-                ids = record_ids(base_url)[: args.records]
-                results.append(contender(base_url, ids, latency_ms))
-        baseline = results[0].rate
-        for result in results:
-            print(
-                f"{latency_ms:>6}ms  {result.contender:<44} {result.rate:>9.1f}  "
-                f"{result.rate / ATTIO_WRITE_LIMIT:>6.2f}x  {result.rate / baseline:>7.2f}x  "
-                f"{result.rate_limited:>5}"
-            )
+    verdicts = []
+    for model in args.models:
+        for limit in args.limits:
+            for latency_ms in args.latency_ms:
+                count = int(limit * args.seconds)
+                naive_count = count if latency_ms == 0 else NAIVE_SAMPLE_AT_LATENCY
+                workers = _workers(limit, latency_ms)
+                with served_emulator(
+                    {"people": count + naive_count},
+                    writes_per_second=limit,
+                    reads_per_second=1000,
+                    latency=latency_ms / 1000,
+                    rate_limit_model=model,
+                ) as base_url:
+                    ids = record_ids(base_url)
+                    bulk = engine(base_url, ids[:count], limit, workers)
+                    time.sleep(1.5)  # let the limiter's window and bucket recover before the loop
+                    loop = naive(base_url, ids[count : count + naive_count])
+                ratio, share = bulk.rate / limit, bulk.rate_limited / bulk.requests
+                ok = ratio >= TARGETS[model] and share <= MAX_429_SHARE
+                verdicts.append(ok)
+                settled = f"{bulk.settled:.1f}" if bulk.settled is not None else "-"
+                print(
+                    f"{model:<15} {limit:>4} {latency_ms:>5}ms {workers:>7} {count:>7}  {ratio:>10.2f}  "
+                    f"{bulk.rate_limited:>6}/{bulk.requests:<5} {share:>5.1%}  {settled:>11}  "
+                    f"{loop.rate / limit:>9.2f}  {bulk.rate / loop.rate:>7.2f}x  "
+                    f"{'ok' if ok else 'MISSED'} (≥{TARGETS[model]:.2f}, ≤{MAX_429_SHARE:.0%})",
+                    flush=True,
+                )
+    return verdicts
+
+
+def concurrent_runs(args: argparse.Namespace) -> list[bool]:
+    limit = ATTIO_WRITE_LIMIT
     print(
-        "\nvs 25/s: share of Attio's write budget used (1.00x = the most any client can get); "
-        "vs naive: speed-up over the sequential loop measured in the same run."
+        f"\nConcurrent bulk runs against one W={limit} workspace: each its own process, default settings "
+        f"(writes_per_second={limit}, {DEFAULT_WORKERS} workers), no pool, {args.concurrent_records} "
+        "records each."
     )
+    header = (
+        f"{'limiter':<15} {'runs':>4}  {'combined ÷ W':>12}  {'min/max rate':>12}  "
+        f"{'each run, records/s':<22}{'429s / requests':>18}  {'deleted once':>12}  target"
+    )
+    print(header)
+    print("-" * len(header))
+    verdicts = []
+    for model in args.models:
+        for runs in args.runs:
+            count = args.concurrent_records
+            with served_emulator(
+                {"people": runs * count},
+                writes_per_second=limit,
+                reads_per_second=1000,
+                rate_limit_model=model,
+            ) as base_url:
+                ids = record_ids(base_url)
+                results = _together(base_url, [ids[i * count : (i + 1) * count] for i in range(runs)], limit)
+                left = len(record_ids(base_url))
+            started = min(r.started for r in results)
+            combined = sum(r.records for r in results) / (max(r.finished for r in results) - started) / limit
+            rates = [r.rate for r in results]
+            fairness = min(rates) / max(rates)
+            requests = sum(r.requests for r in results)
+            limited = sum(r.rate_limited for r in results)
+            once = left == 0 and all(r.not_found == 0 for r in results)
+            ok = combined >= CONCURRENT_TARGET and fairness >= FAIRNESS_TARGET and once
+            verdicts.append(ok)
+            each = ", ".join(f"{rate:.1f}" for rate in rates)
+            print(
+                f"{model:<15} {runs:>4}  {combined:>12.2f}  {fairness:>12.2f}  {each:<22}"
+                f"{limited:>6}/{requests:<5} {limited / requests:>5.1%}  {'yes' if once else 'NO':>12}  "
+                f"{'ok' if ok else 'MISSED'} (≥{CONCURRENT_TARGET:.2f}, ≥{FAIRNESS_TARGET})",
+                flush=True,
+            )
+    return verdicts
+
+
+def _together(base_url: str, shares: list[list[str]], limit: int) -> list[Measured]:
+    """Run one bulk delete per share, each in its own process, released at the same moment."""
+    children = []
+    for share in shares:
+        child = subprocess.Popen(
+            [sys.executable, __file__, "--one", base_url, str(limit)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=Path(__file__).resolve().parent.parent,
+        )
+        assert child.stdin is not None and child.stdout is not None
+        child.stdin.write(json.dumps(share) + "\n")
+        child.stdin.flush()
+        children.append(child)
+    for child in children:  # each says "ready" once Airflow and the provider are imported
+        assert child.stdout is not None
+        assert child.stdout.readline().strip() == "ready"
+    for child in children:
+        assert child.stdin is not None
+        child.stdin.write("go\n")
+        child.stdin.flush()
+    results = []
+    for child in children:
+        out, _ = child.communicate(timeout=600)
+        if child.returncode != 0:
+            raise RuntimeError(f"a concurrent run failed with exit status {child.returncode}")
+        results.append(Measured.from_json(out.strip().splitlines()[-1]))
+    return results
+
+
+def _one(base_url: str, limit: str) -> None:
+    """A child of :func:`_together`: read the ids, import, say ready, wait for go, delete, print JSON."""
+    ids = json.loads(sys.stdin.readline())
+    from airflow_provider_attio.hooks.attio import AttioHook  # noqa: F401  # the slow import, before go
+
+    print("ready", flush=True)
+    assert sys.stdin.readline().strip() == "go"
+    result = engine(base_url, ids, float(limit), DEFAULT_WORKERS)
+    print(json.dumps(result.__dict__), flush=True)
+
+
+def _csv(kind: type, text: str) -> list[Any]:
+    return [kind(x) for x in text.split(",") if x]
+
+
+def main() -> int:
+    if len(sys.argv) == 4 and sys.argv[1] == "--one":
+        _one(sys.argv[2], sys.argv[3])
+        return 0
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--models", default=",".join(MODELS), help="limiter models (default: all three)")
+    parser.add_argument("--limits", default="25,100", help="write budgets W (default 25,100)")
+    parser.add_argument("--latency-ms", default="0,100", help="added latencies (default 0,100)")
+    parser.add_argument("--seconds", type=float, default=12, help="single runs delete W x this (default 12)")
+    parser.add_argument("--runs", default="2,3", help="concurrent runs (default 2,3; empty: none)")
+    parser.add_argument("--concurrent-records", type=int, default=300, help="records per concurrent run")
+    args = parser.parse_args()
+    args.models = _csv(str, args.models)
+    args.limits = _csv(int, args.limits)
+    args.latency_ms = _csv(int, args.latency_ms)
+    args.runs = _csv(int, args.runs)
+    verdicts = single_runs(args) if args.limits else []
+    if args.runs:
+        verdicts += concurrent_runs(args)
+    missed = verdicts.count(False)
+    print(
+        "\nengine ÷ W: records/s over Attio's budget (1.00 = the most any client can get); vs naive: "
+        "speed-up over the loop in the same run; settled: the pace the engine ended on (its summary). "
+        + (f"{missed} row(s) missed a target." if missed else "Every row met its target.")
+    )
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
