@@ -1,4 +1,4 @@
-"""AttioRecordSensor: wait until an Attio record exists, or until it is gone."""
+"""AttioRecordSensor: wait until Attio records exist, or until they are gone."""
 
 from __future__ import annotations
 
@@ -17,18 +17,19 @@ from airflow.providers.common.compat.sdk import (
     conf,
 )
 
-from airflow_provider_attio.exceptions import AttioAuthError, AttioError
-from airflow_provider_attio.hooks.attio import AttioHook, RecordPoll
+from airflow_provider_attio.exceptions import AttioAuthError, AttioError, AttioValidationError
+from airflow_provider_attio.hooks.attio import AttioHook
 from airflow_provider_attio.policy import fail_fast_on_permanent_errors
 from airflow_provider_attio.triggers.records import AttioRecordTrigger
-from airflow_provider_attio.validation import validate_object, validate_record_id, validate_wait_for
+from airflow_provider_attio.validation import validate_wait_for
+from airflow_provider_attio.watch import RecordWatch, Verdict, Watching, check_now, validate_require
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
 
 
 class AttioRecordSensor(BaseSensorOperator):
-    """Wait until an Attio record exists (``wait_for="present"``) or is gone (``wait_for="absent"``).
+    """Wait until Attio records exist (``wait_for="present"``) or are gone (``wait_for="absent"``).
 
     .. code-block:: python
 
@@ -47,33 +48,47 @@ class AttioRecordSensor(BaseSensorOperator):
     and bad input fail at once, without retries.
 
     :param object: the object's api slug (``people``, ``companies``...) or UUID. Templated.
-    :param record_id: the record's UUID. Templated.
-    :param wait_for: ``"present"`` (default) or ``"absent"``.
+    :param record_id: the record's UUID. Templated. Give this or ``record_ids``.
+    :param record_ids: several records' UUIDs (or records as Attio returns them), e.g. an upstream task's
+        XCom. Templated. They are checked with one query per 250 records.
+    :param wait_for: ``"present"`` (default) or ``"absent"``, for every record watched.
+    :param require: with ``record_ids``: done when ``"all"`` (default) or ``"any"`` of them are as
+        ``wait_for`` says.
     :param deferrable: check once, then wait in the triggerer instead of holding a worker slot. Defaults to
         ``[operators] default_deferrable``. ``timeout`` and ``soft_fail`` behave as in poke mode.
     :param attio_conn_id: the Airflow connection to Attio. Templated.
 
-    With ``wait_for="present"`` it returns (as XCom) ``{"object", "record_id", "id", "web_url"}`` of the
-    record; with ``"absent"``, nothing.
+    XCom: with ``record_id`` and ``wait_for="present"``, ``{"object", "record_id", "id", "web_url"}`` of the
+    record; with ``"absent"``, nothing. With ``record_ids``: ``{"object", "wait_for", "require",
+    "matched", "unmatched"}`` (the ids that are, and are not yet, as wanted) and, for ``"present"``,
+    ``"records"``: each matched record's ``{"object", "record_id", "id", "web_url"}``.
     """
 
-    template_fields: Sequence[str] = ("object", "record_id", "attio_conn_id")
+    template_fields: Sequence[str] = ("object", "record_id", "record_ids", "attio_conn_id")
     ui_color = "#e6f0fa"
 
     def __init__(
         self,
         *,
         object: str,
-        record_id: str,
+        record_id: str | None = None,
+        record_ids: Any = None,
         wait_for: str = "present",
+        require: str = "all",
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
         attio_conn_id: str = AttioHook.default_conn_name,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        if (record_id is None) == (record_ids is None):
+            raise AttioValidationError(
+                "Give exactly one of record_id (one record UUID) or record_ids (a list of them)."
+            )
         self.object = object
         self.record_id = record_id
+        self.record_ids = record_ids
         self.wait_for = validate_wait_for(wait_for)
+        self.require = validate_require(require)
         self.deferrable = deferrable
         self.attio_conn_id = attio_conn_id
 
@@ -82,11 +97,24 @@ class AttioRecordSensor(BaseSensorOperator):
         """The hook, built on first use (never in ``__init__``: no network at DAG parse time)."""
         return AttioHook(attio_conn_id=self.attio_conn_id)
 
-    def _poll(self) -> RecordPoll:
+    @cached_property
+    def _watching(self) -> Watching:
+        """What this sensor waits for, checked after templating; it remembers records found gone."""
+        return Watching(
+            RecordWatch.of(
+                self.object,
+                record_id=self.record_id,
+                record_ids=self.record_ids,
+                wait_for=self.wait_for,
+                require=self.require,
+            )
+        )
+
+    def _check(self) -> Verdict:
         with fail_fast_on_permanent_errors():
-            object, record_id = validate_object(self.object), validate_record_id(self.record_id)
+            watching = self._watching
             try:
-                poll = self.hook.poll_record(object, record_id, self.wait_for)
+                verdict = check_now(watching, self.hook.send)
             except AttioAuthError as err:
                 if err.status != 401:
                     raise
@@ -94,31 +122,37 @@ class AttioRecordSensor(BaseSensorOperator):
                 self.log.warning("Attio rejected the token (401); reading the connection again.")
                 self.hook.close()
                 del self.__dict__["hook"]
-                poll = self.hook.poll_record(object, record_id, self.wait_for)
-        self.log.info("%s", poll.detail)
-        return poll
+                verdict = check_now(watching, self.hook.send)
+        self.log.info("%s", verdict.detail)
+        return verdict
 
     def poke(self, context: Context) -> bool | PokeReturnValue:
-        poll = self._poll()
-        return PokeReturnValue(is_done=True, xcom_value=poll.xcom) if poll.done else False
+        verdict = self._check()
+        return PokeReturnValue(is_done=True, xcom_value=verdict.xcom) if verdict.done else False
 
     def execute(self, context: Context) -> Any:
         if not self.deferrable:
             return super().execute(context)
         started = time.time()
         try:
-            poll = self._poll()
+            verdict = self._check()
         except AirflowFailException as err:
             if self.soft_fail:  # as BaseSensorOperator does for a failing poke
                 raise AirflowSkipException(f"Skipping due to soft_fail: {err}") from err
             raise
-        if poll.done:
-            return poll.xcom
+        if verdict.done:
+            return verdict.xcom
+        watch = self._watching.watch
+        records: dict[str, Any] = (
+            {"record_id": watch.record_ids[0]}
+            if watch.single
+            else {"record_ids": list(watch.record_ids), "require": watch.require}
+        )
         self.defer(
             trigger=AttioRecordTrigger(
-                object=self.object,
-                record_id=validate_record_id(self.record_id),
-                wait_for=self.wait_for,
+                object=watch.object,
+                **records,
+                wait_for=watch.wait_for,
                 attio_conn_id=self.attio_conn_id,
                 poke_interval=float(self.poke_interval),
                 deadline=started + float(self.timeout),

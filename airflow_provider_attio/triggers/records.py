@@ -7,57 +7,73 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
-from airflow.providers.common.compat.connection import get_async_connection
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
-from airflow_provider_attio.exceptions import AttioAuthError, AttioError
-from airflow_provider_attio.hooks.attio import AttioHook, RecordPoll, WaitFor
+from airflow_provider_attio.aio import Member, watcher
+from airflow_provider_attio.exceptions import AttioError
+from airflow_provider_attio.validation import WaitFor
+from airflow_provider_attio.watch import RecordWatch, Require, Verdict, Watching
 
 
 class AttioRecordTrigger(BaseTrigger):
-    """Poll a record in the triggerer until it is present (or absent), the deadline passes, or an error.
+    """Wait in the triggerer until records are present (or absent), the deadline passes, or an error.
 
-    Each check is :meth:`AttioHook.poll_record`, the very function the sensor's ``poke`` uses, run in a
-    worker thread so the triggerer's event loop never blocks on HTTP or on the hook's retry sleeps.
+    Triggers of one triggerer that watch records of the same object through the same connection are
+    checked together: one ``record_id`` ``$in`` query per tick for all of them, over one async HTTP
+    client per connection (:mod:`airflow_provider_attio.aio`). No thread is used and none sleeps: retries
+    and ``Retry-After`` waits are ``asyncio.sleep`` calls. The verdict comes from
+    :mod:`airflow_provider_attio.watch`, as for the sensor's ``poke``: before firing, the records it waits
+    on are read one by one, exactly as a poke reads them.
 
     The trigger keeps the sensor's deadline itself: ``dag.test()`` runs triggers without Airflow's
     deferral timeout, and a trigger that never fired would hang it.
 
     :param object: the object's api slug or UUID (already validated by the sensor).
-    :param record_id: the record's UUID.
+    :param record_id: the record's UUID, when the sensor watches one record.
+    :param record_ids: the records' UUIDs, when it watches several (give one of the two).
     :param wait_for: ``"present"`` or ``"absent"``.
+    :param require: ``"all"`` of the records or ``"any"`` of them (``record_ids`` only).
     :param attio_conn_id: the Airflow connection to Attio.
     :param poke_interval: seconds between checks.
     :param deadline: epoch seconds after which the trigger reports a timeout; ``None`` for no deadline.
 
-    Events: ``{"status": "success", "xcom": ...}``, ``{"status": "timeout", "message": ...}`` or
-    ``{"status": "error", "error": AttioError.to_dict()}``.
+    Events: ``{"status": "success", "xcom": ..., "message": ...}``, ``{"status": "timeout", "message": ...}``
+    or ``{"status": "error", "error": AttioError.to_dict()}``.
     """
 
     def __init__(
         self,
         *,
         object: str,
-        record_id: str,
         wait_for: WaitFor,
         attio_conn_id: str,
         poke_interval: float,
         deadline: float | None,
+        record_id: str | None = None,
+        record_ids: list[str] | None = None,
+        require: Require = "all",
     ) -> None:
         super().__init__()
         self.object = object
         self.record_id = record_id
+        self.record_ids = None if record_ids is None else list(record_ids)
         self.wait_for = wait_for
+        self.require = require
         self.attio_conn_id = attio_conn_id
         self.poke_interval = poke_interval
         self.deadline = deadline
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
+        records: dict[str, Any] = (
+            {"record_id": self.record_id}
+            if self.record_ids is None
+            else {"record_ids": self.record_ids, "require": self.require}
+        )
         return (
             f"{type(self).__module__}.{type(self).__qualname__}",
             {
                 "object": self.object,
-                "record_id": self.record_id,
+                **records,
                 "wait_for": self.wait_for,
                 "attio_conn_id": self.attio_conn_id,
                 "poke_interval": self.poke_interval,
@@ -66,51 +82,54 @@ class AttioRecordTrigger(BaseTrigger):
         )
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
-        hook: AttioHook | None = None
+        # The event is decided inside the batch and yielded after leaving it, so a fired trigger never
+        # stays in its group however long Airflow takes to close this generator.
+        yield TriggerEvent(await self._wait())
+
+    async def _wait(self) -> dict[str, Any]:
         try:
+            watching = Watching(
+                RecordWatch.of(
+                    self.object,
+                    record_id=self.record_id,
+                    record_ids=self.record_ids,
+                    wait_for=self.wait_for,
+                    require=self.require,
+                )
+            )
+        except AttioError as err:
+            return {"status": "error", "error": err.to_dict()}
+        watch = watching.watch
+        batch = watcher().watch(self.attio_conn_id, watch.object, watch.record_ids, self.poke_interval)
+        async with batch as me:
             while True:
-                try:
-                    hook = hook or await self._hook()
-                    poll = await self._poll(hook)
-                except AttioAuthError as err:
-                    if err.status != 401 or hook is None:
-                        yield TriggerEvent({"status": "error", "error": err.to_dict()})
-                        return
-                    # The token may have been rotated since the connection was read: read it again, once.
-                    self.log.warning("Attio rejected the token (401); reading the connection again.")
-                    hook.close()
-                    hook = await self._hook()
-                    try:
-                        poll = await self._poll(hook)
-                    except AttioError as retry_err:
-                        yield TriggerEvent({"status": "error", "error": retry_err.to_dict()})
-                        return
-                except AttioError as err:
-                    yield TriggerEvent({"status": "error", "error": err.to_dict()})
-                    return
-                if poll.done:
-                    yield TriggerEvent({"status": "success", "xcom": poll.xcom, "message": poll.detail})
-                    return
-                self.log.info("%s Waiting for the record to be %s.", poll.detail, self.wait_for)
                 remaining = None if self.deadline is None else self.deadline - time.time()
                 if remaining is not None and remaining <= 0:
-                    yield TriggerEvent({"status": "timeout", "message": self._timeout_message()})
-                    return
-                await asyncio.sleep(
-                    self.poke_interval if remaining is None else min(self.poke_interval, remaining)
-                )
-        finally:
-            if hook is not None:
-                hook.close()
+                    return {"status": "timeout", "message": self._timeout_message()}
+                try:
+                    verdict = await asyncio.wait_for(self._check(me, watching), remaining)
+                except asyncio.TimeoutError:
+                    return {"status": "timeout", "message": self._timeout_message()}
+                except AttioError as err:
+                    return {"status": "error", "error": err.to_dict()}
+                if verdict.done:
+                    return {"status": "success", "xcom": verdict.xcom, "message": verdict.detail}
+                self.log.info("%s Waiting for %s to be %s.", verdict.detail, self._what(), self.wait_for)
 
-    async def _hook(self) -> AttioHook:
-        connection = await get_async_connection(self.attio_conn_id, hook=AttioHook)
-        return AttioHook(self.attio_conn_id, connection=connection)
+    @staticmethod
+    async def _check(me: Member, watching: Watching) -> Verdict:
+        facts = watching.merge(await me.next())
+        return watching.conclude(facts, await me.read(watching.watch.to_confirm(facts)))
 
-    async def _poll(self, hook: AttioHook) -> RecordPoll:
-        return await asyncio.to_thread(hook.poll_record, self.object, self.record_id, self.wait_for)
+    def _what(self) -> str:
+        if self.record_ids is None:
+            return "the record"
+        return f"{'all' if self.require == 'all' else 'any'} of the {len(self.record_ids)} records"
 
     def _timeout_message(self) -> str:
-        return (
-            f"Record {self.record_id} of {self.object!r} was not {self.wait_for} before the sensor's timeout."
-        )
+        if self.record_ids is None:
+            what = f"Record {self.record_id} of {self.object!r} was not"
+        else:
+            some = "Not all" if self.require == "all" else "None"
+            what = f"{some} of the {len(self.record_ids)} records of {self.object!r} were"
+        return f"{what} {self.wait_for} before the sensor's timeout."

@@ -1,4 +1,9 @@
-"""AttioRecordSensor and AttioRecordTrigger over real HTTP: one decision table, poke and deferrable."""
+"""AttioRecordSensor and AttioRecordTrigger over real HTTP: one decision table, poke and deferrable.
+
+Every scenario runs in both modes, watching one record (``record_id``: a poke reads it, the trigger lists
+it in its batch query first) and two (``record_ids``: both modes list them first), and must reach the
+same decision: done (with the same XCom), wait, or fail.
+"""
 
 from __future__ import annotations
 
@@ -24,9 +29,10 @@ from airflow_provider_attio.triggers.records import AttioRecordTrigger
 from tests.conftest import TOKEN
 
 MISSING = "891dcbfc-9141-415d-9b2a-2238a6cc012d"
-GET_RECORD = "/v2/objects/*/records/*"
+ALSO_MISSING = "2b0f5c6e-3d4a-4e8b-9c1d-7a6f5e4d3c2b"
+RECORDS = "/v2/objects/*/records/*"  # a glob: single-record calls and queries alike
 
-# scenario -> (what to arrange, {wait_for: expected}) where expected is "done", "wait" or "fail".
+# scenario -> {wait_for: expected}, where expected is "done", "wait" or "fail".
 SCENARIOS: dict[str, dict[str, str]] = {
     "record exists": {"present": "done", "absent": "wait"},
     "record missing": {"present": "wait", "absent": "done"},
@@ -39,47 +45,73 @@ SCENARIOS: dict[str, dict[str, str]] = {
     "missing scope": {"present": "fail", "absent": "fail"},
 }
 CASES = [
-    (scenario, wait_for, expected)
+    pytest.param(scenario, wait_for, expected, many, id=f"{scenario}-{wait_for}-{'many' if many else 'one'}")
     for scenario, row in SCENARIOS.items()
     for wait_for, expected in row.items()
+    for many in (False, True)
 ]
 
 
-def _arrange(emu: AttioEmulator, use_connection: Any, scenario: str) -> tuple[str, str]:
-    """Set the emulator up for a scenario; return (object, record_id) to watch."""
-    # No retries inside the hook, so a "keep waiting" poke returns at once.
+def _arrange(emu: AttioEmulator, use_connection: Any, scenario: str, many: bool) -> tuple[str, list[str]]:
+    """Set the emulator up for a scenario; return the object and the records to watch (all alike)."""
+    # No retries inside the clients, so a "keep waiting" check returns at once.
     use_connection(emu.base_url, max_retries=0, timeout=0.5)
-    record_id = str(emu.create_record("people", {"name": "Ada Lovelace"})["id"]["record_id"])
+    ids = [str(emu.create_record("people", {"name": name})["id"]["record_id"]) for name in ("Ada", "Grace")]
+    ids = ids if many else ids[:1]
     if scenario == "record missing":
-        return "people", MISSING
+        return "people", [MISSING, ALSO_MISSING][: len(ids)]
     if scenario == "merge in progress":
-        emu.set_merging("people", record_id)
-    elif scenario == "rate limited":
-        emu.fail_next(100, 429, path=GET_RECORD)
-    elif scenario == "server error":
-        emu.fail_next(100, 503, path=GET_RECORD)
+        for record_id in ids:
+            emu.set_merging("people", record_id)
+    elif scenario in ("rate limited", "server error"):
+        emu.fail_next(100, 429 if scenario == "rate limited" else 503, path=RECORDS)
     elif scenario == "read timeout":
-        emu.set_latency(1.0, path=GET_RECORD)
+        emu.set_latency(1.0, path=RECORDS)
     elif scenario == "object missing":
-        return "widgets", record_id
+        return "widgets", ids
     elif scenario == "unknown token":
         use_connection(emu.base_url, token="revoked-or-never-issued")
     elif scenario == "missing scope":
         emu.add_token("config-only", scopes=["object_configuration:read"])
         use_connection(emu.base_url, token="config-only")
-    return "people", record_id
+    return "people", ids
 
 
-def _sensor(object: str, record_id: str, wait_for: str, **kwargs: Any) -> AttioRecordSensor:
-    return AttioRecordSensor(task_id="wait", object=object, record_id=record_id, wait_for=wait_for, **kwargs)
+def _records(ids: list[str], many: bool) -> dict[str, Any]:
+    return {"record_ids": ids} if many else {"record_id": ids[0]}
 
 
-@pytest.mark.parametrize(("scenario", "wait_for", "expected"), CASES)
+def _sensor(object: str, wait_for: str, **kwargs: Any) -> AttioRecordSensor:
+    return AttioRecordSensor(task_id="wait", object=object, wait_for=wait_for, **kwargs)
+
+
+def _expected_xcom(emu: AttioEmulator, ids: list[str], wait_for: str, many: bool) -> Any:
+    """The XCom of a sensor done watching ``ids`` (present ones exist in the emulator)."""
+    summaries = []
+    for record_id in ids if wait_for == "present" else []:
+        record = emu.get_record("people", record_id)
+        assert record is not None
+        summaries.append(
+            {"object": "people", "record_id": record_id, "id": record["id"], "web_url": record["web_url"]}
+        )
+    if not many:
+        return summaries[0] if wait_for == "present" else None
+    xcom: dict[str, Any] = {
+        "object": "people",
+        "wait_for": wait_for,
+        "require": "all",
+        "matched": ids,
+        "unmatched": [],
+    }
+    return {**xcom, "records": summaries} if wait_for == "present" else xcom
+
+
+@pytest.mark.parametrize(("scenario", "wait_for", "expected", "many"), CASES)
 def test_poke_decisions(
-    attio: AttioEmulator, use_connection: Any, scenario: str, wait_for: str, expected: str
+    attio: AttioEmulator, use_connection: Any, scenario: str, wait_for: str, expected: str, many: bool
 ) -> None:
-    object, record_id = _arrange(attio, use_connection, scenario)
-    sensor = _sensor(object, record_id, wait_for)
+    object, ids = _arrange(attio, use_connection, scenario, many)
+    sensor = _sensor(object, wait_for, **_records(ids, many))
     if expected == "fail":
         with pytest.raises(AirflowFailException) as info:
             sensor.poke({})  # type: ignore[arg-type]
@@ -90,17 +122,7 @@ def test_poke_decisions(
         assert result is False
         return
     assert isinstance(result, PokeReturnValue) and result.is_done
-    if wait_for == "present":
-        record = attio.get_record("people", record_id)
-        assert record is not None
-        assert result.xcom_value == {
-            "object": "people",
-            "record_id": record_id,
-            "id": record["id"],
-            "web_url": record["web_url"],
-        }
-    else:
-        assert result.xcom_value is None
+    assert result.xcom_value == _expected_xcom(attio, ids, wait_for, many)
 
 
 async def _first_event(trigger: AttioRecordTrigger) -> TriggerEvent:
@@ -109,34 +131,37 @@ async def _first_event(trigger: AttioRecordTrigger) -> TriggerEvent:
     raise AssertionError("the trigger ended without an event")
 
 
-def _trigger(object: str, record_id: str, wait_for: str, deadline_in: float = 0.3) -> AttioRecordTrigger:
+def _trigger(
+    object: str, wait_for: str, deadline_in: float = 0.3, poke_interval: float = 0.1, **records: Any
+) -> AttioRecordTrigger:
     return AttioRecordTrigger(
         object=object,
-        record_id=record_id,
         wait_for=wait_for,  # type: ignore[arg-type]
         attio_conn_id="attio_default",
-        poke_interval=0.1,
+        poke_interval=poke_interval,
         deadline=time.time() + deadline_in,
+        **records,
     )
 
 
-@pytest.mark.parametrize(("scenario", "wait_for", "expected"), CASES)
+@pytest.mark.parametrize(("scenario", "wait_for", "expected", "many"), CASES)
 def test_trigger_decisions(
-    attio: AttioEmulator, use_connection: Any, scenario: str, wait_for: str, expected: str
+    attio: AttioEmulator, use_connection: Any, scenario: str, wait_for: str, expected: str, many: bool
 ) -> None:
-    object, record_id = _arrange(attio, use_connection, scenario)
-    sensor = _sensor(object, record_id, wait_for, deferrable=True, timeout=0.3)
-    event = asyncio.run(_first_event(_trigger(object, record_id, wait_for)))
+    object, ids = _arrange(attio, use_connection, scenario, many)
+    sensor = _sensor(object, wait_for, deferrable=True, timeout=0.3, **_records(ids, many))
+    event = asyncio.run(_first_event(_trigger(object, wait_for, **_records(ids, many))))
     # The trigger made its decision only after asking Attio (a delayed answer is logged when sent).
     deadline = time.time() + 3
-    while attio.count(method="GET") == 0 and time.time() < deadline:
+    while not attio.count(path=RECORDS) and time.time() < deadline:
         time.sleep(0.05)
-    assert attio.count(method="GET") >= 1
+    assert attio.count(path=RECORDS) >= 1
     status = {"done": "success", "wait": "timeout", "fail": "error"}[expected]
     assert event.payload["status"] == status, event.payload
     json.dumps(event.payload)  # events are plain data
     if expected == "done":
-        poke = _sensor(object, record_id, wait_for).poke({})  # type: ignore[arg-type]
+        use_connection(attio.base_url)  # the same answer from a poke, faults or not
+        poke = _sensor(object, wait_for, **_records(ids, many)).poke({})  # type: ignore[arg-type]
         assert isinstance(poke, PokeReturnValue)
         assert sensor.execute_complete({}, event.payload) == poke.xcom_value  # type: ignore[arg-type]
     elif expected == "wait":
@@ -148,35 +173,70 @@ def test_trigger_decisions(
         assert TOKEN not in str(info.value)
 
 
+# require="any" and records in different states: one exists, one never did.
+REQUIRE_CASES = [
+    ("present", "all", "wait"),
+    ("present", "any", "done"),
+    ("absent", "all", "wait"),
+    ("absent", "any", "done"),
+]
+
+
+@pytest.mark.parametrize(("wait_for", "require", "expected"), REQUIRE_CASES)
+def test_one_record_of_two_in_both_modes(
+    attio: AttioEmulator, wait_for: str, require: str, expected: str
+) -> None:
+    present = str(attio.create_record("people", {"name": "Ada"})["id"]["record_id"])
+    ids = [present, MISSING]
+    poke = _sensor("people", wait_for, record_ids=ids, require=require).poke({})  # type: ignore[arg-type]
+    event = asyncio.run(_first_event(_trigger("people", wait_for, record_ids=ids, require=require)))
+    if expected == "wait":
+        assert poke is False
+        assert event.payload["status"] == "timeout"
+        assert "Not all of the 2 records of 'people' were" in event.payload["message"]
+        return
+    assert isinstance(poke, PokeReturnValue)
+    assert event.payload["status"] == "success"
+    assert event.payload["xcom"] == poke.xcom_value
+    matched = [present] if wait_for == "present" else [MISSING]
+    assert poke.xcom_value["matched"] == matched
+    assert poke.xcom_value["unmatched"] == [r for r in ids if r not in matched]
+    assert poke.xcom_value["require"] == "any"
+
+
 def test_trigger_waits_then_succeeds_when_the_record_goes(attio: AttioEmulator) -> None:
     record_id = str(attio.create_record("people", {"name": "Ada Lovelace"})["id"]["record_id"])
 
     async def scenario() -> TriggerEvent:
-        task = asyncio.create_task(_first_event(_trigger("people", record_id, "absent", deadline_in=30)))
-        await asyncio.sleep(0.5)
+        trigger = _trigger("people", "absent", deadline_in=30, record_id=record_id)
+        task = asyncio.create_task(_first_event(trigger))
+        while attio.count(method="POST", path=RECORDS) < 3:  # it looked three times while it was there
+            await asyncio.sleep(0.01)
         assert not task.done()
         await asyncio.to_thread(_delete_over_http, attio, record_id)
         return await asyncio.wait_for(task, timeout=10)
 
     event = asyncio.run(scenario())
     assert event.payload["status"] == "success"
-    assert attio.count(method="GET", path=GET_RECORD) >= 3  # it polled while the record was there
+    # Listed three times, then absent from the listing: read once to confirm, as a poke would.
+    assert attio.count(method="GET", path=f"/v2/objects/people/records/{record_id}") == 1
 
 
-def _delete_over_http(emu: AttioEmulator, record_id: str) -> None:
+def _delete_over_http(emu: AttioEmulator, record_id: str, object: str = "people") -> None:
     import requests
 
-    url = f"{emu.base_url}/v2/objects/people/records/{record_id}"
+    url = f"{emu.base_url}/v2/objects/{object}/records/{record_id}"
     assert requests.delete(url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=5).status_code == 200
 
 
 def test_trigger_never_blocks_the_event_loop(attio: AttioEmulator) -> None:
     record_id = str(attio.create_record("people", {"name": "Ada Lovelace"})["id"]["record_id"])
-    attio.set_latency(1.0, method="GET", path=GET_RECORD, count=1)
+    attio.set_latency(1.0, path=RECORDS, count=2)  # the listing, then the confirming read: both slow
 
     async def scenario() -> tuple[int, float]:
         ticks = 0
-        poll = asyncio.create_task(_first_event(_trigger("people", record_id, "present", deadline_in=30)))
+        trigger = _trigger("people", "present", deadline_in=30, record_id=record_id)
+        poll = asyncio.create_task(_first_event(trigger))
         started = time.monotonic()
         while not poll.done():
             await asyncio.sleep(0.01)
@@ -185,13 +245,18 @@ def test_trigger_never_blocks_the_event_loop(attio: AttioEmulator) -> None:
         return ticks, time.monotonic() - started
 
     ticks, elapsed = asyncio.run(scenario())
-    assert elapsed >= 0.9  # the emulator really was slow
-    # A blocked loop would tick once or twice in that second; a free one ticks on every sleep.
-    assert ticks >= 20
+    assert elapsed >= 1.9  # the emulator really was slow
+    # A blocked loop would tick once or twice in those seconds; a free one ticks on every sleep.
+    assert ticks >= 40
 
 
-def test_trigger_serializes_to_plain_data_and_round_trips() -> None:
-    trigger = _trigger("people", MISSING, "absent")
+@pytest.mark.parametrize(
+    "records",
+    [{"record_id": MISSING}, {"record_ids": [MISSING, ALSO_MISSING], "require": "any"}],
+    ids=["one", "many"],
+)
+def test_trigger_serializes_to_plain_data_and_round_trips(records: dict[str, Any]) -> None:
+    trigger = _trigger("people", "absent", **records)
     classpath, kwargs = trigger.serialize()
     json.dumps(kwargs)
     module, name = classpath.rsplit(".", 1)
@@ -199,33 +264,97 @@ def test_trigger_serializes_to_plain_data_and_round_trips() -> None:
     assert rebuilt.serialize() == (classpath, kwargs)
 
 
+def test_a_trigger_serialized_by_the_previous_release_still_runs(attio: AttioEmulator) -> None:
+    # Deferred tasks outlive upgrades: the triggerer rebuilds triggers from the kwargs stored before.
+    old_kwargs = {
+        "object": "people",
+        "record_id": MISSING,
+        "wait_for": "absent",
+        "attio_conn_id": "attio_default",
+        "poke_interval": 0.05,
+        "deadline": time.time() + 30,
+    }
+    event = asyncio.run(_first_event(AttioRecordTrigger(**old_kwargs)))
+    assert event.payload["status"] == "success"
+
+
 def test_deferrable_first_check_is_inline(attio: AttioEmulator) -> None:
     record_id = str(attio.create_record("people", {"name": "Ada Lovelace"})["id"]["record_id"])
     # Already present: no deferral, the XCom comes straight back.
-    xcom = _sensor("people", record_id, "present", deferrable=True).execute({})  # type: ignore[arg-type]
+    xcom = _sensor("people", "present", record_id=record_id, deferrable=True).execute({})  # type: ignore[arg-type]
     assert xcom["record_id"] == record_id
     # Not gone yet: it defers, with the sensor's timeout as the trigger's deadline.
-    sensor = _sensor("people", record_id, "absent", deferrable=True, timeout=120, poke_interval=7)
+    sensor = _sensor("people", "absent", record_id=record_id, deferrable=True, timeout=120, poke_interval=7)
     before = time.time()
     with pytest.raises(TaskDeferred) as info:
         sensor.execute({})  # type: ignore[arg-type]
     trigger = info.value.trigger
     assert isinstance(trigger, AttioRecordTrigger)
-    assert trigger.poke_interval == 7 and before + 119 <= trigger.deadline <= time.time() + 120
+    assert trigger.poke_interval == 7 and trigger.deadline is not None
+    assert before + 119 <= trigger.deadline <= time.time() + 120
+    assert trigger.record_id == record_id and trigger.record_ids is None
     assert info.value.method_name == "execute_complete"
+
+
+def test_deferring_many_records_hands_the_checked_ids_to_the_trigger(attio: AttioEmulator) -> None:
+    ids = [str(attio.create_record("people", {"name": n})["id"]["record_id"]) for n in ("Ada", "Grace")]
+    rendered = json.dumps([ids[0].upper(), ids[1], ids[0]])  # a template rendered to a string
+    sensor = _sensor("people", "absent", record_ids=rendered, require="any", deferrable=True, timeout=60)
+    with pytest.raises(TaskDeferred) as info:
+        sensor.execute({})  # type: ignore[arg-type]
+    trigger = info.value.trigger
+    assert isinstance(trigger, AttioRecordTrigger)
+    assert (trigger.record_id, trigger.record_ids, trigger.require) == (None, ids, "any")
 
 
 def test_bad_input_fails_before_any_request(attio: AttioEmulator) -> None:
     with pytest.raises(AirflowFailException, match="record_id must be"):
-        _sensor("people", "nope", "present").poke({})  # type: ignore[arg-type]
+        _sensor("people", "present", record_id="nope").poke({})  # type: ignore[arg-type]
     with pytest.raises(AirflowFailException, match="object must be"):
-        _sensor("People", MISSING, "present", deferrable=True).execute({})  # type: ignore[arg-type]
+        _sensor("People", "present", record_id=MISSING, deferrable=True).execute({})  # type: ignore[arg-type]
+    with pytest.raises(AirflowFailException, match=r"record_ids\[1\] must be"):
+        _sensor("people", "present", record_ids=[MISSING, "nope"]).poke({})  # type: ignore[arg-type]
+    with pytest.raises(AirflowFailException, match="record_ids must be a list"):
+        _sensor("people", "present", record_ids=MISSING).poke({})  # type: ignore[arg-type]
     with pytest.raises(AttioValidationError, match="wait_for"):
-        _sensor("people", MISSING, "gone")
+        _sensor("people", "gone", record_id=MISSING)
+    with pytest.raises(AttioValidationError, match="require must be"):
+        _sensor("people", "absent", record_ids=[MISSING], require="most")
+    with pytest.raises(AttioValidationError, match="exactly one of record_id"):
+        _sensor("people", "absent", record_id=MISSING, record_ids=[MISSING])
+    with pytest.raises(AttioValidationError, match="exactly one of record_id"):
+        _sensor("people", "absent")
+    assert attio.requests == []
+
+
+def test_an_empty_list_is_done_for_all_and_refused_for_any(attio: AttioEmulator) -> None:
+    result = _sensor("people", "absent", record_ids=[]).poke({})  # type: ignore[arg-type]
+    assert isinstance(result, PokeReturnValue) and result.xcom_value["matched"] == []
+    with pytest.raises(AirflowFailException, match="could never succeed"):
+        _sensor("people", "absent", record_ids=[], require="any").poke({})  # type: ignore[arg-type]
     assert attio.requests == []
 
 
 def test_soft_fail_skips_on_a_permanent_error_in_the_inline_check(attio: AttioEmulator) -> None:
-    sensor = _sensor("widgets", MISSING, "present", deferrable=True, soft_fail=True)
+    sensor = _sensor("widgets", "present", record_id=MISSING, deferrable=True, soft_fail=True)
     with pytest.raises(AirflowSkipException):
         sensor.execute({})  # type: ignore[arg-type]
+
+
+def test_poking_many_records_queries_then_reads_only_to_finish(attio: AttioEmulator) -> None:
+    ids = [str(r["id"]["record_id"]) for r in attio.seed("people", 260)]  # two queries' worth
+    sensor = _sensor("people", "absent", record_ids=[*ids[:255], MISSING])
+    assert sensor.poke({}) is False  # type: ignore[arg-type]
+    queries = [r for r in attio.requests if r.method == "POST"]
+    assert [len(q.body["filter"]["record_id"]["$in"]) for q in queries] == [250, 6]
+    assert attio.count(method="GET") == 0  # 255 still listed: reading MISSING can't finish the wait yet
+    for record_id in ids[:255]:
+        _delete_over_http(attio, record_id)
+    attio.clear_log()
+    result = sensor.poke({})  # type: ignore[arg-type]
+    assert isinstance(result, PokeReturnValue) and len(result.xcom_value["matched"]) == 256
+    assert attio.count(method="POST") == 2 and attio.count(method="GET") == 256
+    # Records confirmed gone stay gone: the next poke neither lists nor reads them again.
+    attio.clear_log()
+    assert isinstance(sensor.poke({}), PokeReturnValue)  # type: ignore[arg-type]
+    assert attio.requests == []

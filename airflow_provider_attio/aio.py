@@ -1,0 +1,429 @@
+"""The deferred path's I/O, on the triggerer's event loop: an async Attio client and the batch watcher.
+
+* :class:`AsyncAttioClient` sends :class:`~airflow_provider_attio.protocol.ApiRequest` values with
+  ``httpx.AsyncClient`` (which Airflow ships), through a bounded connection pool, with the hook's retry
+  policy (:mod:`airflow_provider_attio.protocol`): its waits are ``asyncio.sleep`` calls, so a 429 or a
+  5xx backoff holds no thread.
+* :class:`RecordWatcher` (one per event loop, :func:`watcher`) batches the sensors of a triggerer: the
+  triggers watching records of the same object through the same connection form a group, checked with one
+  ``record_id`` ``$in`` query per tick (:data:`~airflow_provider_attio.protocol.IDS_PER_QUERY` ids a
+  query) whose answer is fanned out to each trigger. One client serves each connection. A trigger that
+  leaves (fired, cancelled, timed out) leaves its group; the last one out closes the client.
+
+A group checks its sensors on a common tick whose period is the shortest ``poke_interval`` among them;
+each sensor is checked at the last tick before it is due, so never later than its ``poke_interval``, and
+sensors deferred at different moments share the same queries.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import time
+import weakref
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass
+
+import httpx
+from airflow.providers.common.compat.connection import get_async_connection, get_async_extra_dejson
+
+from airflow_provider_attio.exceptions import (
+    AttioAuthError,
+    AttioError,
+    AttioNotFoundError,
+    AttioServerError,
+    AttioTransientError,
+)
+from airflow_provider_attio.hooks.attio import USER_AGENT, AttioHook, ConnectionSettings, connection_parts
+from airflow_provider_attio.protocol import (
+    Answer,
+    ApiRequest,
+    RecordFact,
+    TransportFailure,
+    arun,
+    check_record,
+    chunked,
+    error_from_answer,
+    exhausted,
+    gives_up,
+    list_by_id,
+    parse_body,
+    retry_wait,
+    retryable,
+    transport_error,
+)
+
+log = logging.getLogger(__name__)
+
+#: Connections one client keeps to Attio at most (requests beyond wait for a free one).
+MAX_CONNECTIONS = 10
+
+
+def _failure(err: httpx.HTTPError) -> TransportFailure:
+    """How far a request that got no answer went: never sent, or perhaps applied."""
+    if isinstance(err, (httpx.ConnectTimeout, httpx.PoolTimeout)):
+        return "connect_timeout"
+    if isinstance(err, httpx.ConnectError):
+        return "connect"
+    if isinstance(err, httpx.TimeoutException):
+        return "read_timeout"
+    if isinstance(err, (httpx.NetworkError, httpx.RemoteProtocolError)):
+        return "dropped"
+    return "other"
+
+
+class AsyncAttioClient:
+    """Send requests to Attio from an event loop: one ``httpx.AsyncClient``, a bounded pool, no threads.
+
+    Retries follow the hook's policy exactly (:func:`~airflow_provider_attio.protocol.retry_wait`,
+    :func:`~airflow_provider_attio.protocol.gives_up`), sleeping with ``asyncio.sleep``.
+
+    :param base_url: the API's base URL.
+    :param token: the bearer token (kept in the client's headers only).
+    :param settings: the connection's timeouts and retry options.
+    :param max_connections: the pool's size.
+    :param transport: an httpx transport (tests).
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        settings: ConnectionSettings,
+        *,
+        max_connections: int = MAX_CONNECTIONS,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.base_url = base_url
+        self.settings = settings
+        self._client = httpx.AsyncClient(
+            base_url=base_url,
+            headers={
+                "Authorization": f"Bearer {token}",
+                "User-Agent": USER_AGENT,
+                "Accept": "application/json",
+            },
+            timeout=httpx.Timeout(settings.timeout, connect=settings.connect_timeout, pool=None),
+            limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
+            follow_redirects=False,
+            transport=transport,
+        )
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={self.base_url!r})"
+
+    @classmethod
+    async def for_connection(cls, conn_id: str) -> AsyncAttioClient:
+        """A client for an Airflow connection, read without blocking the event loop."""
+        conn = await get_async_connection(conn_id, hook=AttioHook)
+        base_url, settings, token = connection_parts(conn, await get_async_extra_dejson(conn))
+        return cls(base_url, token, settings)
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    async def send(self, request: ApiRequest) -> Answer:
+        """Send one logical call with retries; return a 2xx or a plain 404, or raise an AttioError."""
+        started = time.monotonic()
+        attempts, ambiguous = 0, False
+        while True:
+            attempts += 1
+            try:
+                return await self._attempt(request, ambiguous)
+            except AttioError as error:
+                ambiguous = ambiguous or isinstance(error, AttioServerError)
+                if not retryable(error):
+                    raise
+                wait = retry_wait(self.settings, error, attempts)
+                elapsed = time.monotonic() - started
+                if gives_up(self.settings, attempts, elapsed, wait):
+                    raise exhausted(error, attempts, elapsed) from None
+                log.warning("Attio call failed (attempt %d), retrying in %.2fs: %s", attempts, wait, error)
+                await asyncio.sleep(wait)
+
+    async def _attempt(self, request: ApiRequest, ambiguous: bool) -> Answer:
+        method, path = request.method, request.path
+        try:
+            response = await self._client.request(method, path, json=request.json)
+        except httpx.HTTPError as err:
+            raise transport_error(_failure(err), type(err).__name__, method, path) from None
+        body = parse_body(response.content)
+        if response.status_code < 300:
+            return Answer(response.status_code, body, ambiguous, response.headers.get("Content-Type", ""))
+        retry_after = response.headers.get("Retry-After")
+        error = error_from_answer(response.status_code, body, retry_after, method, path)
+        if type(error) is AttioNotFoundError:
+            return Answer(response.status_code, {}, ambiguous)
+        raise error
+
+
+ClientFactory = Callable[[str], Awaitable[AsyncAttioClient]]
+
+
+class _Link:
+    """One Attio connection on one event loop: the client every group of that connection shares."""
+
+    def __init__(self, conn_id: str, factory: ClientFactory) -> None:
+        self.conn_id = conn_id
+        self._factory = factory
+        self._client: AsyncAttioClient | None = None
+        self._retired: list[AsyncAttioClient] = []
+        self._lock = asyncio.Lock()
+
+    async def _current(self) -> AsyncAttioClient:
+        async with self._lock:
+            if self._client is None:
+                self._client = await self._factory(self.conn_id)
+            return self._client
+
+    async def _reread(self, stale: AsyncAttioClient) -> AsyncAttioClient:
+        async with self._lock:
+            if self._client is stale:  # not re-read already by a concurrent call
+                log.warning("Attio rejected the token (401); reading the connection %r again.", self.conn_id)
+                self._client = await self._factory(self.conn_id)
+                self._retired.append(stale)  # other calls may still be using it: closed with the link
+            assert self._client is not None
+            return self._client
+
+    async def send(self, request: ApiRequest) -> Answer:
+        """Send with the connection's client; on a 401, read the connection again (a rotated token), once."""
+        client = await self._current()
+        try:
+            return await client.send(request)
+        except AttioAuthError as err:
+            if err.status != 401:
+                raise
+        return await (await self._reread(client)).send(request)
+
+    async def aclose(self) -> None:
+        clients = [c for c in (self._client, *self._retired) if c is not None]
+        self._client, self._retired = None, []
+        for client in clients:
+            await client.aclose()
+
+
+@dataclass
+class WatchStats:
+    """What a watcher did, for logs and benchmarks: counts since it started."""
+
+    #: ``record_id`` ``$in`` queries sent (each may hold many sensors' records).
+    queries: int = 0
+    #: record ids those queries asked about.
+    ids_queried: int = 0
+    #: checks delivered to sensors (one per sensor per tick, whatever its number of records).
+    checks: int = 0
+    #: single-record reads (``GET``) confirming a sensor is done.
+    reads: int = 0
+
+
+Delivery = dict[str, RecordFact] | BaseException
+
+
+class Member:
+    """One trigger in a group: its records, its interval and its next check."""
+
+    def __init__(self, group: _Group, record_ids: tuple[str, ...], interval: float, now: float) -> None:
+        self.group = group
+        self.record_ids = record_ids
+        self.interval = max(interval, 0.001)
+        #: When it was last checked (at first: when it joined, just after the sensor's own check).
+        self.last = now
+        self.waiting = False
+        self._future: asyncio.Future[Delivery] | None = None
+        self._undelivered: Delivery | None = None
+
+    async def next(self) -> dict[str, RecordFact]:
+        """The facts of this member's records from its next check (not confirmed: see ``watch``).
+
+        :raises AttioError: the check failed for good (missing object, rejected token...).
+        """
+        delivery, self._undelivered = self._undelivered, None
+        if delivery is None:
+            self._future = asyncio.get_running_loop().create_future()
+            self.waiting = True
+            self.group.wake()
+            try:
+                delivery = await self._future
+            finally:
+                self._future, self.waiting = None, False
+        if isinstance(delivery, BaseException):
+            raise delivery
+        return delivery
+
+    def deliver(self, delivery: Delivery) -> None:
+        if self._future is not None and not self._future.done():
+            self._future.set_result(delivery)
+        else:  # not waiting right now: the next call to next() gets it
+            self._undelivered = delivery
+
+    async def read(self, record_ids: Sequence[str]) -> dict[str, RecordFact]:
+        """Read records one by one (``GET``, concurrently) through the group's connection."""
+        group = self.group
+        group.stats.reads += len(record_ids)
+        facts = await asyncio.gather(
+            *(arun(check_record(group.object, r, object_known=True), group.link.send) for r in record_ids)
+        )
+        return dict(zip(record_ids, facts, strict=True))
+
+
+class _Group:
+    """The triggers watching one object through one connection: one query per tick for all of them."""
+
+    def __init__(self, watcher: RecordWatcher, link: _Link, object: str) -> None:
+        self.watcher, self.link, self.object = watcher, link, object
+        self.stats = watcher.stats
+        self.members: set[Member] = set()
+        self.anchor = time.monotonic()
+        self._changed = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._ticks: set[asyncio.Task[None]] = set()
+
+    def add(self, member: Member) -> None:
+        self.members.add(member)
+        if self._task is None:
+            loop = asyncio.get_running_loop()
+            self._task = loop.create_task(self._run(), name=f"attio-watch-{self.object}")
+        self.wake()
+
+    def remove(self, member: Member) -> None:
+        self.members.discard(member)
+        self.wake()
+
+    def wake(self) -> None:
+        self._changed.set()
+
+    def _check_at(self, member: Member, period: float) -> float:
+        """The last tick of the group's grid at or before the member is due."""
+        due = member.last + member.interval
+        return self.anchor + math.floor((due - self.anchor) / period + 1e-9) * period
+
+    async def _run(self) -> None:
+        try:
+            await self._schedule()
+        except Exception as err:  # a bug here must not leave triggers waiting forever
+            log.exception("The watcher of %r stopped", self.object)
+            for member in self.members:
+                member.deliver(err)
+        finally:
+            for tick in self._ticks:
+                tick.cancel()
+            await self.watcher._release(self)
+
+    async def _schedule(self) -> None:
+        while self.members:
+            now = time.monotonic()
+            period = min(m.interval for m in self.members)
+            ready = [m for m in self.members if m.waiting]
+            due = [m for m in ready if self._check_at(m, period) <= now]
+            if due:
+                for member in due:
+                    member.waiting, member.last = False, now
+                tick = asyncio.get_running_loop().create_task(self._tick(due))
+                self._ticks.add(tick)
+                tick.add_done_callback(self._ticks.discard)
+                continue
+            self._changed.clear()
+            next_at = min((self._check_at(m, period) for m in ready), default=None)
+            with suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), None if next_at is None else next_at - now)
+
+    async def _list(self, chunk: Sequence[str]) -> dict[str, RecordFact]:
+        self.stats.queries += 1
+        self.stats.ids_queried += len(chunk)
+        return await arun(list_by_id(self.object, chunk), self.link.send)
+
+    async def _tick(self, members: list[Member]) -> None:
+        chunks = chunked(list(dict.fromkeys(r for m in members for r in m.record_ids)))
+        results = await asyncio.gather(*(self._list(chunk) for chunk in chunks), return_exceptions=True)
+        facts: dict[str, RecordFact] = {}
+        failures: dict[str, BaseException] = {}
+        for chunk, result in zip(chunks, results, strict=True):
+            if isinstance(result, (AttioTransientError, asyncio.CancelledError)):
+                log.info("Checking %d records of %r failed for now: %s", len(chunk), self.object, result)
+                facts.update(_unavailable(chunk, result))
+            elif isinstance(result, BaseException):
+                failures.update(dict.fromkeys(chunk, result))
+            else:
+                facts.update(result)
+        for member in members:
+            failure = next((failures[r] for r in member.record_ids if r in failures), None)
+            if failure is None:
+                self.stats.checks += 1
+            member.deliver(failure or {r: facts[r] for r in member.record_ids})
+
+
+def _unavailable(record_ids: Iterable[str], error: BaseException) -> dict[str, RecordFact]:
+    detail = str(error) or type(error).__name__
+    return {r: RecordFact(r, "unavailable", confirmed=False, detail=detail) for r in record_ids}
+
+
+class RecordWatcher:
+    """The groups and connections of one event loop (one triggerer process's loop).
+
+    :param factory: builds a connection's client; reads the Airflow connection by default.
+    """
+
+    def __init__(self, factory: ClientFactory | None = None) -> None:
+        self._factory: ClientFactory = factory or AsyncAttioClient.for_connection
+        self._links: dict[str, _Link] = {}
+        self._groups: dict[tuple[str, str], _Group] = {}
+        self.stats = WatchStats()
+
+    @property
+    def groups(self) -> dict[tuple[str, str], int]:
+        """How many triggers each (connection id, object) group holds now."""
+        return {key: len(group.members) for key, group in self._groups.items()}
+
+    @property
+    def connections(self) -> list[str]:
+        """The connection ids with a client open now."""
+        return list(self._links)
+
+    @asynccontextmanager
+    async def watch(
+        self, conn_id: str, object: str, record_ids: Sequence[str], interval: float
+    ) -> AsyncIterator[Member]:
+        """Join the group of ``(conn_id, object)`` for the duration of the ``async with`` block."""
+        key = (conn_id, object)
+        group = self._groups.get(key)
+        if group is None:
+            link = self._links.get(conn_id) or self._links.setdefault(conn_id, _Link(conn_id, self._factory))
+            group = self._groups[key] = _Group(self, link, object)
+        member = Member(group, tuple(record_ids), interval, time.monotonic())
+        group.add(member)
+        try:
+            yield member
+        finally:
+            group.remove(member)
+
+    async def _release(self, group: _Group) -> None:
+        """A group's loop ended (no members left): forget it, and close its connection if unused."""
+        key = (group.link.conn_id, group.object)
+        if self._groups.get(key) is group:
+            del self._groups[key]
+        link = group.link
+        if not any(g.link is link for g in self._groups.values()) and self._links.get(link.conn_id) is link:
+            del self._links[link.conn_id]
+            await link.aclose()
+
+
+_WATCHERS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, RecordWatcher] = weakref.WeakKeyDictionary()
+
+
+def watcher() -> RecordWatcher:
+    """The running event loop's watcher (the triggerer runs every trigger on one loop)."""
+    loop = asyncio.get_running_loop()
+    found = _WATCHERS.get(loop)
+    if found is None:
+        found = _WATCHERS[loop] = RecordWatcher()
+    return found
+
+
+def use_watcher(found: RecordWatcher) -> None:
+    """Make ``found`` the running event loop's watcher (tests and benchmarks)."""
+    _WATCHERS[asyncio.get_running_loop()] = found
+
+
+__all__ = ["AsyncAttioClient", "Member", "RecordWatcher", "WatchStats", "use_watcher", "watcher"]

@@ -1,0 +1,257 @@
+"""What a record sensor's checks mean: Attio's facts in, a verdict out.
+
+The sensor's ``poke`` and the deferred trigger both decide here, on the same
+:class:`~airflow_provider_attio.protocol.RecordFact` values, so the two modes cannot disagree. Only the
+way the facts are gathered differs: a poking sensor asks Attio itself, a trigger gets its records'
+listings from the batch query its triggerer runs for every sensor watching the same object.
+
+A listing (a ``record_id`` ``$in`` query) only says what *looks* settled. Before a sensor is done, each
+record it is waiting on is read with a ``GET``, as a single-record poke reads it, and a record that the
+``GET`` finds gone stays gone (Attio's deletes are permanent), so it is not read again.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from airflow_provider_attio.exceptions import AttioTransientError, AttioValidationError
+from airflow_provider_attio.protocol import (
+    Answer,
+    ApiRequest,
+    RecordFact,
+    check_record,
+    chunked,
+    list_by_id,
+    run,
+)
+from airflow_provider_attio.validation import (
+    WaitFor,
+    shorten,
+    validate_object,
+    validate_record_id,
+    validate_wait_for,
+)
+
+Require = Literal["all", "any"]
+REQUIRE_CHOICES: tuple[str, ...] = ("all", "any")
+
+
+def validate_require(value: Any) -> Require:
+    """Return ``value`` if it is ``"all"`` or ``"any"``, else raise :class:`AttioValidationError`."""
+    if value in REQUIRE_CHOICES:
+        return value
+    raise AttioValidationError(f"require must be 'all' or 'any'; got {shorten(value)}.")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One check's conclusion: done or not, a line for the log, and the sensor's XCom when done."""
+
+    done: bool
+    detail: str
+    xcom: Any = None
+
+
+@dataclass(frozen=True)
+class RecordWatch:
+    """What a sensor waits for: records of one object to be ``present`` or ``absent``.
+
+    :param object: the object's api slug or UUID (validated).
+    :param record_ids: the records' UUIDs (validated, lower case, no duplicates).
+    :param wait_for: ``"present"`` or ``"absent"``.
+    :param require: ``"all"`` of the records, or ``"any"`` one of them.
+    :param single: the sensor was given one ``record_id`` (not ``record_ids``): its XCom keeps the
+        single-record shape.
+    """
+
+    object: str
+    record_ids: tuple[str, ...]
+    wait_for: WaitFor
+    require: Require = "all"
+    single: bool = False
+
+    @classmethod
+    def of(
+        cls,
+        object: Any,
+        *,
+        record_id: Any = None,
+        record_ids: Any = None,
+        wait_for: Any = "present",
+        require: Any = "all",
+    ) -> RecordWatch:
+        """Check the sensor's arguments (after templating) and build the watch; raise on bad input."""
+        if (record_id is None) == (record_ids is None):
+            raise AttioValidationError(
+                "Give exactly one of record_id (one record UUID) or record_ids (a list of them)."
+            )
+        ids = (validate_record_id(record_id),) if record_ids is None else normalize_record_ids(record_ids)
+        watch = cls(
+            validate_object(object),
+            ids,
+            validate_wait_for(wait_for),
+            validate_require(require),
+            record_ids is None,
+        )
+        if not ids and watch.require == "any":
+            raise AttioValidationError(
+                "record_ids is empty: with require='any' the sensor could never succeed."
+            )
+        return watch
+
+    def wanted(self, fact: RecordFact | None) -> bool:
+        """Whether a record's fact is what the sensor waits for (listed or confirmed)."""
+        return fact is not None and fact.state == self.wait_for
+
+    def _confirmed_as_wanted(self, fact: RecordFact | None) -> bool:
+        return fact is not None and fact.confirmed and self.wanted(fact)
+
+    def to_confirm(self, facts: Mapping[str, RecordFact]) -> list[str]:
+        """The records to read (``GET``) before deciding: those whose listing looks as wanted, when
+        confirming them could finish the wait. Nothing to read while another record is not ready yet."""
+        if self.require == "any" and any(self._confirmed_as_wanted(f) for f in facts.values()):
+            return []
+        looks_wanted = [r for r in self.record_ids if self.wanted(facts.get(r))]
+        if self.require == "all" and len(looks_wanted) < len(self.record_ids):
+            return []
+        return [r for r in looks_wanted if not facts[r].confirmed]
+
+    def judge(self, facts: Mapping[str, RecordFact]) -> Verdict:
+        """The verdict on confirmed facts: done when all (or any) records are as wanted."""
+        matched = [
+            r for r in self.record_ids if facts.get(r) and facts[r].confirmed and self.wanted(facts[r])
+        ]
+        done = len(matched) == len(self.record_ids) if self.require == "all" else bool(matched)
+        if self.single:
+            return self._single_verdict(facts.get(self.record_ids[0]), done)
+        pending = [r for r in self.record_ids if r not in matched]
+        detail = (
+            f"{len(matched)} of {len(self.record_ids)} records of {self.object!r} are {self.wait_for}"
+            f" (require={self.require!r}){_why_waiting(pending, facts)}."
+        )
+        if not done:
+            return Verdict(False, detail)
+        xcom: dict[str, Any] = {
+            "object": self.object,
+            "wait_for": self.wait_for,
+            "require": self.require,
+            "matched": matched,
+            "unmatched": pending,
+        }
+        if self.wait_for == "present":
+            xcom["records"] = [_record_summary(self.object, facts[r]) for r in matched]
+        return Verdict(True, detail, xcom)
+
+    def _single_verdict(self, fact: RecordFact | None, done: bool) -> Verdict:
+        record_id, object = self.record_ids[0], self.object
+        if fact is None or fact.state in ("merging", "unavailable"):
+            return Verdict(False, f"Not decided yet: {fact.detail if fact else 'no answer'}")
+        if fact.state == "absent":
+            return Verdict(done, f"Record {record_id} of {object!r} does not exist.")
+        if not done:
+            return Verdict(False, f"Record {record_id} of {object!r} still exists.")
+        return Verdict(True, f"Record {record_id} of {object!r} exists.", _record_summary(object, fact))
+
+
+def _record_summary(object: str, fact: RecordFact) -> dict[str, Any]:
+    record = fact.record or {}
+    return {
+        "object": object,
+        "record_id": fact.record_id,
+        "id": record.get("id"),
+        "web_url": record.get("web_url"),
+    }
+
+
+def _why_waiting(pending: list[str], facts: Mapping[str, RecordFact]) -> str:
+    states = [facts[r].state for r in pending if r in facts]
+    notes = [f"{states.count(s)} {s}" for s in ("merging", "unavailable") if s in states]
+    return f"; waiting on {', '.join(notes)}" if notes else ""
+
+
+def normalize_record_ids(record_ids: Any, field_name: str = "record_ids") -> tuple[str, ...]:
+    """Validate a list of record ids (or records as Attio returns them), lower-cased, first occurrence kept.
+
+    A templated value rendered to a string holding a JSON or Python list is parsed back.
+    """
+    record_ids = _parse_rendered_list(record_ids, field_name)
+    if isinstance(record_ids, (str, bytes, Mapping)) or not isinstance(record_ids, Iterable):
+        raise AttioValidationError(
+            f"{field_name} must be a list of Attio record ids (UUIDs); got {shorten(record_ids)}. "
+            "Pass the XComArg itself (e.g. record_ids=find_ids()) or set "
+            "render_template_as_native_obj=True on the DAG."
+        )
+    seen: dict[str, None] = {}
+    for index, item in enumerate(record_ids):
+        if isinstance(item, Mapping) and isinstance(item.get("id"), Mapping):
+            item = item["id"].get("record_id")
+        seen.setdefault(validate_record_id(item, f"{field_name}[{index}]"), None)
+    return tuple(seen)
+
+
+def _parse_rendered_list(value: Any, field_name: str) -> Any:
+    """A string holding a JSON or Python list (a rendered template), as that list; anything else as is."""
+    text = value.strip() if isinstance(value, str) else ""
+    if not text.startswith(("[", "(")):
+        return value
+    try:
+        return json.loads(text)
+    except ValueError:
+        pass
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        raise AttioValidationError(
+            f"{field_name} looks like a list but is neither JSON nor a Python literal: {shorten(value)}."
+        ) from None
+
+
+@dataclass
+class Watching:
+    """A watch being waited on: what it found gone so far (gone for good) and the latest verdict."""
+
+    watch: RecordWatch
+    gone: dict[str, RecordFact] = field(default_factory=dict)
+
+    def merge(self, listing: Mapping[str, RecordFact]) -> dict[str, RecordFact]:
+        """A listing's facts, with the records already confirmed gone."""
+        return {**listing, **self.gone}
+
+    def conclude(self, facts: dict[str, RecordFact], confirmed: Mapping[str, RecordFact]) -> Verdict:
+        """The verdict once the records of :meth:`RecordWatch.to_confirm` are read."""
+        facts.update(confirmed)
+        self.gone.update({r: f for r, f in confirmed.items() if f.state == "absent"})
+        return self.watch.judge(facts)
+
+
+def unavailable(record_ids: Iterable[str], error: AttioTransientError) -> dict[str, RecordFact]:
+    """The facts of records whose listing failed transiently: not decided yet."""
+    return {r: RecordFact(r, "unavailable", confirmed=False, detail=str(error)) for r in record_ids}
+
+
+def check_now(watching: Watching, send: Callable[[ApiRequest], Answer]) -> Verdict:
+    """One poke: gather the facts with a blocking client (the hook's ``send``), then decide.
+
+    One record is read directly; several are listed (a query per :data:`~protocol.IDS_PER_QUERY` ids)
+    first, then read only when that could finish the wait.
+    """
+    watch = watching.watch
+    if len(watch.record_ids) == 1 and not watching.gone:
+        record_id = watch.record_ids[0]
+        return watching.conclude({}, {record_id: run(check_record(watch.object, record_id), send)})
+    listing: dict[str, RecordFact] = {}
+    todo = [r for r in watch.record_ids if r not in watching.gone]
+    for chunk in chunked(todo):
+        try:
+            listing.update(run(list_by_id(watch.object, chunk), send))
+        except AttioTransientError as err:
+            listing.update(unavailable(chunk, err))
+    facts = watching.merge(listing)
+    confirmed = {
+        r: run(check_record(watch.object, r, object_known=True), send) for r in watch.to_confirm(facts)
+    }
+    return watching.conclude(facts, confirmed)
