@@ -329,10 +329,10 @@ class _Run:
 
     def _delete_one(self, record_id: str) -> Outcome | None:
         """Archive (if asked) then delete one record; ``None`` when stopped before sending."""
-        object = self.job.object
+        object_ref = self.job.object
         if self.archive is not None:
             try:
-                record = self.hook.get_record(object, record_id)
+                record = self.hook.get_record(object_ref, record_id)
             except AttioObjectNotFoundError:
                 raise
             except AttioNotFoundError:
@@ -342,10 +342,10 @@ class _Run:
                 return "not_found"
             if self.stop.is_set():
                 return None
-            self.archive.save_record(object, record_id, record)
+            self.archive.save_record(object_ref, record_id, record)
         if not self.limiter.acquire(self.stop):
             return None
-        outcome = self.hook.delete_record(object, record_id)
+        outcome = self.hook.delete_record(object_ref, record_id)
         if outcome == "not_found" and self.archive is None and self.job.is_retry:
             return "not_found_on_retry"  # maybe this task's earlier try deleted it: nobody can tell
         return outcome

@@ -223,17 +223,20 @@ def check_job(
     :raises AttioValidationError: a message naming the argument (and the bad value or its position).
     """
     options = options or BulkDeleteOptions()
-    object = validate_object(object)
-    record_ids = parse_structured(record_ids, "record_ids")
-    filter = parse_structured(filter, "filter")
-    check_one_target(record_ids, filter)
-    ids = normalize_record_ids(record_ids) if record_ids is not None else None
+    object_ref = validate_object(object)
+    ids_given = parse_structured(record_ids, "record_ids")
+    filter_given = parse_structured(filter, "filter")
+    check_one_target(ids_given, filter_given)
+    ids = normalize_record_ids(ids_given) if ids_given is not None else None
     if ids is not None and len(ids) > options.max_records:
-        raise over_cap_error("record_ids holds", f"{len(ids):,}", object, options.max_records)
+        raise over_cap_error("record_ids holds", f"{len(ids):,}", object_ref, options.max_records)
+    checked_filter = None
+    if filter_given is not None:
+        checked_filter = _check_filter(filter_given, object_ref, options.allow_delete_all)
     return BulkDeleteJob(
-        object=object,
+        object=object_ref,
         record_ids=ids,
-        filter=_check_filter(filter, object, options.allow_delete_all) if filter is not None else None,
+        filter=checked_filter,
         archive_to=check_archive_location(archive_to) if archive_to is not None else None,
         options=options,
         is_retry=_check_bool(is_retry, "is_retry"),

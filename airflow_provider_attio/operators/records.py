@@ -78,19 +78,19 @@ class AttioDeleteRecordOperator(BaseOperator):
 
     def execute(self, context: Context) -> dict[str, str]:
         with fail_fast_on_permanent_errors():
-            object = validate_object(self.object)
+            object_ref = validate_object(self.object)
             record_id = validate_record_id(self.record_id)
-            outcome: str = self.hook.delete_record(object, record_id)
+            outcome: str = self.hook.delete_record(object_ref, record_id)
         if outcome == "not_found" and is_retry(context):
-            note_not_found_on_retry(f"record {record_id} of {object!r}", self.log)
+            note_not_found_on_retry(f"record {record_id} of {object_ref!r}", self.log)
             outcome = "not_found_on_retry"
         elif outcome == "not_found":
             apply_if_not_found(
-                self.if_not_found, f"Record {record_id} of {object!r} was not found in Attio", self.log
+                self.if_not_found, f"Record {record_id} of {object_ref!r} was not found in Attio", self.log
             )
         else:
-            self.log.info("Deleted Attio record %s of %r.", record_id, object)
-        return {"object": object, "record_id": record_id, "outcome": outcome}
+            self.log.info("Deleted Attio record %s of %r.", record_id, object_ref)
+        return {"object": object_ref, "record_id": record_id, "outcome": outcome}
 
 
 def is_retry(context: Context) -> bool:
