@@ -42,13 +42,13 @@ HARD_DECREASE = 0.7
 #: How late in its interval, at most, a slot is (a share of the interval, at random).
 SLOT_JITTER = 0.3
 #: A 429 below the last ceiling lowers the ceiling this much under the pace that overran.
-CONVERGE = 0.1
+CONVERGE = 0.05
 #: After a 429, settle this share under the pace that overran (the ceiling), before probing above it.
 MARGIN = 0.03
 #: Time constant of the recovery towards the ceiling, in seconds.
 RECOVERY_SECONDS = 0.4
 #: How long the pace stays under the ceiling before probing, in seconds (randomised by +/- 50 %).
-PLATEAU_SECONDS = 4.0
+PLATEAU_SECONDS = 2.0
 #: The additive probe's first speed: this share of the cap per second...
 PROBE = 0.01
 #: ...which doubles every this many seconds without a 429.
@@ -155,6 +155,7 @@ class Pacer:
         self._probing_since: float | None = None
         self._streak = 0
         self._last_429 = -math.inf
+        self._held: deque[tuple[float, float]] = deque()  # the last holds: (start, end)
         self._passed: deque[float] = deque()  # when the calls of the last second were let through
         self._rate_limited = 0
         self._decreases = 0
@@ -235,14 +236,17 @@ class Pacer:
             # And the answer before, within a second, was a 429 too: the budget is spent for now.
             spent = self._streak > 1 and close
             self._forget_passed(now)
-            self._decrease(spent)
+            self._decrease(spent, now)
             # Slots handed out at the old pace are taken again: the new pace applies from now.
             self._plan += 1
             self._next = now if self._cap is None else max(now, self._last_sent + 1.0 / self._pace)
             if spent:
                 # Hold every caller until then.
+                self._held.append((max(now, self._hold_until), now + wait))
                 self._hold_until = max(self._hold_until, now + wait)
                 self._next = max(self._next, self._hold_until)
+                while len(self._held) > 4:
+                    self._held.popleft()
             return wait
 
     def stats(self) -> PacerStats:
@@ -272,15 +276,17 @@ class Pacer:
 
     # -- the control law (call with the lock held) -------------------------------------------------------
 
-    def _decrease(self, spent: bool) -> None:
+    def _decrease(self, spent: bool, now: float) -> None:
         self._epoch += 1
         if self._cap is None:
             return
         if spent:
             # Far too fast. What Attio let through in the last second is this run's share of the budget
             # (whatever the limiter): go down to that, and don't go back up to where it ran out.
-            share = len(self._passed)
-            self._pace = max(self._floor, self._pace * HARD_DECREASE, min(self._pace * DECREASE, share))
+            # Per second of the last one that this run could send in (not held).
+            held = sum(max(0.0, min(end, now) - max(start, now - 1.0)) for start, end in self._held)
+            share, before = len(self._passed) / max(0.25, 1.0 - held), self._pace
+            self._pace = max(self._floor, before * HARD_DECREASE, min(before * DECREASE, share))
             self._ceiling = self._pace / (1 - MARGIN)
         else:
             if self._ceiling is not None and self._pace < self._ceiling:

