@@ -196,9 +196,9 @@ def error_from_answer(status: int, body: Any, retry_after: str | None, method: s
     if status == 404:
         return AttioNotFoundError("Attio answered 404 not found.", **kwargs)
     if status == 429:
-        error = AttioRateLimitError("Attio's rate limit was exceeded.", **kwargs)
-        error.retry_after = retry_after_seconds(retry_after)
-        return error
+        return AttioRateLimitError(
+            "Attio's rate limit was exceeded.", retry_after=retry_after_seconds(retry_after), **kwargs
+        )
     if status >= 500:
         return AttioServerError(f"Attio answered with a server error ({status}).", **kwargs)
     return AttioPermanentError(f"Attio answered with an unexpected status {status}.", **kwargs)
@@ -295,12 +295,7 @@ def gives_up(settings: RetrySettings, attempts: int, elapsed: float, upcoming_wa
 
 def exhausted(error: AttioError, attempts: int, elapsed: float) -> AttioError:
     """``error`` again, its message saying how long the call kept trying."""
-    data = error.to_dict()
-    data["message"] = f"{error.message} Gave up after {attempts} attempts over {elapsed:.1f}s."
-    again = AttioError.from_dict(data)
-    if isinstance(error, AttioRateLimitError) and isinstance(again, AttioRateLimitError):
-        again.retry_after = error.retry_after
-    return again
+    return error.with_message(f"{error.message} Gave up after {attempts} attempts over {elapsed:.1f}s.")
 
 
 # -- procedures ----------------------------------------------------------------------------------------

@@ -8,15 +8,13 @@ thin shells over it, so they can never disagree about Attio's semantics.
 from __future__ import annotations
 
 import ipaddress
-import random
 import socket
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any, Literal
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 import requests
 import tenacity
@@ -31,14 +29,25 @@ from airflow_provider_attio.exceptions import (
     AttioError,
     AttioNotFoundError,
     AttioObjectNotFoundError,
-    AttioPermanentError,
     AttioRateLimitError,
     AttioServerError,
     AttioTransientError,
     AttioValidationError,
 )
 from airflow_provider_attio.options import BulkDeleteOptions
-from airflow_provider_attio.protocol import DEFAULT_HOST, Answer, ApiRequest, parse_body
+from airflow_provider_attio.protocol import (
+    DEFAULT_HOST,
+    Answer,
+    ApiRequest,
+    TransportFailure,
+    api_path,
+    error_from_answer,
+    parse_body,
+    rate_limit_wait,
+    retry_after_seconds,
+    retry_wait,
+    transport_error,
+)
 from airflow_provider_attio.validation import (
     WaitFor,
     check_finite_number,
@@ -159,16 +168,6 @@ class RateLimited:
     wait: float
 
 
-def rate_limit_wait(settings: ConnectionSettings, retry_after: float | None, attempt: int) -> float:
-    """How long to wait after the ``attempt``-th call got a 429: ``Retry-After``, at least the backoff.
-
-    The date has one-second resolution and the clocks differ, so a date already past still means "wait
-    a moment": the unjittered exponential backoff is the floor; ``max_retry_wait`` the ceiling.
-    """
-    floor = settings.backoff * 2 ** max(0, attempt - 1)
-    return float(min(settings.max_retry_wait, max(retry_after or 0.0, floor)))
-
-
 def connection_parts(conn: Any, extras: Mapping[str, Any]) -> tuple[str, ConnectionSettings, str]:
     """Read an ``attio`` connection: its base URL, its settings and its token (masked in logs).
 
@@ -237,76 +236,14 @@ def base_url_of(conn: Any) -> str:
     return f"{parts.scheme}://{netloc}{path}"
 
 
-def retry_after_seconds(header: str | None, now: float | None = None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header: delta-seconds, or an HTTP date as Attio sends.
-
-    :param header: the header's value, or ``None``.
-    :param now: the current epoch time (for tests); defaults to ``time.time()``.
-    :return: the wait (never negative), or ``None`` if the header is missing or unreadable.
-    """
-    if not header:
-        return None
-    header = header.strip()
-    if header.isdigit():
-        return float(header)
-    try:
-        when = parsedate_to_datetime(header)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when is None:
-        return None
-    return max(0.0, when.timestamp() - (time.time() if now is None else now))
-
-
 def error_from_response(response: requests.Response, method: str, path: str) -> AttioError:
     """Turn a non-2xx answer into the matching :class:`AttioError`, reading Attio's flat error body.
 
     Attio's error body is ``{status_code, type, code, message}``; a body of any other shape still gives
-    an error carrying the raw status.
+    an error carrying the raw status (:func:`airflow_provider_attio.protocol.error_from_answer`).
     """
-    status = response.status_code
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if not isinstance(body, dict):
-        body = {}
-    kwargs: dict[str, Any] = {
-        "status": status,
-        "error_type": body.get("type") if isinstance(body.get("type"), str) else None,
-        "code": body.get("code") if isinstance(body.get("code"), str) else None,
-        "attio_message": body.get("message") if isinstance(body.get("message"), str) else None,
-        "method": method,
-        "path": path,
-    }
-    code = kwargs["code"]
-    if status == 400:
-        return AttioValidationError("Attio rejected the request as invalid.", **kwargs)
-    if status == 401:
-        return AttioAuthError(
-            "Attio rejected the token: it is missing, invalid, expired or revoked. "
-            "Check the password of the Attio connection.",
-            **kwargs,
-        )
-    if status == 403:
-        return AttioAuthError(
-            "The token is not allowed to do this. The provider needs the scopes "
-            f"{' and '.join(REQUIRED_SCOPES)} (granted to the API key in Attio's workspace settings).",
-            **kwargs,
-        )
-    if status == 404 and code == "merge_in_progress":
-        return AttioTransientError("The record is being merged and cannot be read or deleted yet.", **kwargs)
-    if status == 404:
-        return AttioNotFoundError("Attio answered 404 not found.", **kwargs)
-    if status == 429:
-        return AttioRateLimitError(
-            "Attio's rate limit was exceeded.",
-            retry_after=retry_after_seconds(response.headers.get("Retry-After")),
-            **kwargs,
-        )
-    if status >= 500:
-        return AttioServerError(f"Attio answered with a server error ({status}).", **kwargs)
-    return AttioPermanentError(f"Attio answered with an unexpected status {status}.", **kwargs)
+    body = parse_body(response.content)
+    return error_from_answer(response.status_code, body, response.headers.get("Retry-After"), method, path)
 
 
 class AttioHook(BaseHook):
@@ -426,7 +363,7 @@ class AttioHook(BaseHook):
     # -- the one place requests are sent ---------------------------------------------------------------
 
     def _path(self, *segments: str) -> str:
-        return "/v2/" + "/".join(quote(segment, safe="") for segment in segments)
+        return api_path(*segments)
 
     def send(self, request: ApiRequest) -> Answer:
         """Send one request of :mod:`airflow_provider_attio.protocol` with the retry policy.
@@ -500,17 +437,12 @@ class AttioHook(BaseHook):
         )
         if not never_sent:
             state.ambiguous = True
+        failure: TransportFailure = "other"
         if isinstance(err, requests.Timeout):
-            what = "did not connect in time" if never_sent else "timed out waiting for Attio's answer"
+            failure = "connect_timeout" if never_sent else "read_timeout"
         elif isinstance(err, requests.ConnectionError):
-            what = "could not connect" if never_sent else "lost the connection before Attio answered"
-        else:
-            return AttioPermanentError(
-                f"The request could not be sent: {type(err).__name__}.", method=method, path=path
-            )
-        # The exception text from requests may hold the URL; the URL never holds the token, but keep
-        # the message to the class name anyway so nothing unexpected is echoed.
-        return AttioServerError(f"The request {what} ({type(err).__name__}).", method=method, path=path)
+            failure = "connect" if never_sent else "dropped"
+        return transport_error(failure, type(err).__name__, method, path)
 
     def add_rate_limit_listener(self, listener: Callable[[RateLimited], None]) -> Callable[[], None]:
         """Call ``listener`` with a :class:`RateLimited` for every 429 this hook receives, from any thread.
@@ -802,15 +734,10 @@ def missing_scopes(granted: str) -> list[str]:
 
 
 def _wait_for(settings: ConnectionSettings) -> Any:
-    """Sleep as :func:`rate_limit_wait` says after a 429, else jittered exponential backoff; capped."""
-    backoff = tenacity.wait_random_exponential(multiplier=settings.backoff, max=settings.max_retry_wait)
+    """Sleep as :func:`airflow_provider_attio.protocol.retry_wait` says (the async client's policy too)."""
 
     def wait(retry_state: tenacity.RetryCallState) -> float:
         error = retry_state.outcome.exception() if retry_state.outcome else None
-        if isinstance(error, AttioRateLimitError):
-            wanted = rate_limit_wait(settings, error.retry_after, retry_state.attempt_number)
-            # A little jitter so concurrent writers don't all return on the same millisecond.
-            return float(min(settings.max_retry_wait, wanted + random.uniform(0.0, 0.05)))
-        return float(max(0.01, backoff(retry_state)))
+        return retry_wait(settings, error, retry_state.attempt_number)
 
     return wait
