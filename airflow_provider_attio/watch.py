@@ -147,20 +147,22 @@ class RecordWatch:
         return Verdict(True, detail, xcom)
 
     def _single_verdict(self, fact: RecordFact | None, done: bool) -> Verdict:
-        record_id, object = self.record_ids[0], self.object
+        record_id, object_ref = self.record_ids[0], self.object
         if fact is None or fact.state in ("merging", "unavailable"):
             return Verdict(False, f"Not decided yet: {fact.detail if fact else 'no answer'}")
         if fact.state == "absent":
-            return Verdict(done, f"Record {record_id} of {object!r} does not exist.")
+            return Verdict(done, f"Record {record_id} of {object_ref!r} does not exist.")
         if not done:
-            return Verdict(False, f"Record {record_id} of {object!r} still exists.")
-        return Verdict(True, f"Record {record_id} of {object!r} exists.", _record_summary(object, fact))
+            return Verdict(False, f"Record {record_id} of {object_ref!r} still exists.")
+        return Verdict(
+            True, f"Record {record_id} of {object_ref!r} exists.", _record_summary(object_ref, fact)
+        )
 
 
-def _record_summary(object: str, fact: RecordFact) -> dict[str, Any]:
+def _record_summary(object_ref: str, fact: RecordFact) -> dict[str, Any]:
     record = fact.record or {}
     return {
-        "object": object,
+        "object": object_ref,
         "record_id": fact.record_id,
         "id": record.get("id"),
         "web_url": record.get("web_url"),

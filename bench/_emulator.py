@@ -33,8 +33,8 @@ def served_emulator(
         "--token",
         TOKEN,
     ]
-    for object, count in seed.items():
-        command += ["--seed", f"{object}={count}"]
+    for object_ref, count in seed.items():
+        command += ["--seed", f"{object_ref}={count}"]
     if writes_per_second is not None:
         command += ["--writes-per-second", str(writes_per_second)]
     if reads_per_second is not None:

@@ -101,9 +101,9 @@ with DAG(
     def check_preview(summary: dict[str, Any], params: dict[str, Any] | None = None) -> bool:
         """Go on to the teardown only if the preview found records and the run confirms the delete."""
         assert params is not None  # Airflow passes the DAG run's params
-        count, object = summary["requested"], summary["object"]
+        count, object_ref = summary["requested"], summary["object"]
         if count == 0:
-            print(f"No {object} record matches the filter: nothing to delete.")
+            print(f"No {object_ref} record matches the filter: nothing to delete.")
             return False  # False skips the teardown
         if params["confirm_delete"] is not True:
             print(

@@ -49,11 +49,11 @@ MAX_RECORDS = 200  # a mapped delete is one task per record: past this, use Atti
 def find_records_to_remove(params: dict[str, Any] | None = None) -> list[str]:
     """Return the ids of the records matching the ``filter`` param, all before anything is deleted."""
     assert params is not None  # Airflow passes the DAG run's params
-    object, filter = params["object"], params["filter"]
-    ids = [record["id"]["record_id"] for record in AttioHook().iter_records(object, filter=filter)]
+    records = AttioHook().iter_records(params["object"], filter=params["filter"])
+    ids = [record["id"]["record_id"] for record in records]
     if len(ids) > MAX_RECORDS:
-        raise ValueError(f"{len(ids)} records match {filter}: more than {MAX_RECORDS}; refusing to map them.")
-    print(f"{len(ids)} {object} records to remove.")
+        raise ValueError(f"{len(ids)} records match {params['filter']}: more than {MAX_RECORDS}; refusing.")
+    print(f"{len(ids)} {params['object']} records to remove.")
     return ids
 
 

@@ -38,9 +38,9 @@ def test_without_confirmation_the_run_is_only_a_preview(
     attio: AttioEmulator, run_dag: Callable[..., DagRunResult], tmp_path: Path
 ) -> None:
     doomed = [_person(attio, f"Tester {n}", f"tester{n}@loadtest.dev") for n in range(6)]
-    filter = {"email_addresses": {"email_domain": "loadtest.dev"}}
+    loadtest_filter = {"email_addresses": {"email_domain": "loadtest.dev"}}
     for conf in ({}, {"confirm_delete": False}):
-        result = run_dag(DAG_ID, archive_to=str(tmp_path), filter=filter, **conf)
+        result = run_dag(DAG_ID, archive_to=str(tmp_path), filter=loadtest_filter, **conf)
         assert result.states == {"preview": "success", "check_preview": "success", "teardown": "skipped"}
         assert result.xcoms["preview"]["requested"] == 6
     assert attio.count(method="DELETE") == 0
@@ -67,8 +67,8 @@ def test_preview_then_teardown_with_an_archive(
     kept = [_person(attio, f"Customer {n}", f"customer{n}@acme.com") for n in range(4)]
     before = {rid: attio.get_record("people", rid) for rid in doomed}
 
-    filter = {"email_addresses": {"email_domain": "loadtest.dev"}}
-    result = run_dag(DAG_ID, archive_to=str(tmp_path), filter=filter, confirm_delete=True)
+    loadtest_filter = {"email_addresses": {"email_domain": "loadtest.dev"}}
+    result = run_dag(DAG_ID, archive_to=str(tmp_path), filter=loadtest_filter, confirm_delete=True)
 
     assert result.state == "success"
     assert result.states == {"preview": "success", "check_preview": "success", "teardown": "success"}

@@ -338,9 +338,9 @@ def test_seed_is_realistic_and_deterministic() -> None:
             for r in records
         ]
 
-    for object, count in counts.items():
-        assert len(first.record_ids(object)) == count
-        assert without_times(values(first, object)) == without_times(values(second, object))
+    for object_ref, count in counts.items():
+        assert len(first.record_ids(object_ref)) == count
+        assert without_times(values(first, object_ref)) == without_times(values(second, object_ref))
     people = values(first, "people")
     emails = [v["email_addresses"][0]["email_address"] for v in people]
     assert len(set(emails)) == 30 and all("@" in e and "." in e.split("@")[1] for e in emails)

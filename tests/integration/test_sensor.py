@@ -110,8 +110,8 @@ def _expected_xcom(emu: AttioEmulator, ids: list[str], wait_for: str, many: bool
 def test_poke_decisions(
     attio: AttioEmulator, use_connection: Any, scenario: str, wait_for: str, expected: str, many: bool
 ) -> None:
-    object, ids = _arrange(attio, use_connection, scenario, many)
-    sensor = _sensor(object, wait_for, **_records(ids, many))
+    object_ref, ids = _arrange(attio, use_connection, scenario, many)
+    sensor = _sensor(object_ref, wait_for, **_records(ids, many))
     if expected == "fail":
         with pytest.raises(AirflowFailException) as info:
             sensor.poke({})  # type: ignore[arg-type]
@@ -148,9 +148,9 @@ def _trigger(
 def test_trigger_decisions(
     attio: AttioEmulator, use_connection: Any, scenario: str, wait_for: str, expected: str, many: bool
 ) -> None:
-    object, ids = _arrange(attio, use_connection, scenario, many)
-    sensor = _sensor(object, wait_for, deferrable=True, timeout=0.3, **_records(ids, many))
-    event = asyncio.run(_first_event(_trigger(object, wait_for, **_records(ids, many))))
+    object_ref, ids = _arrange(attio, use_connection, scenario, many)
+    sensor = _sensor(object_ref, wait_for, deferrable=True, timeout=0.3, **_records(ids, many))
+    event = asyncio.run(_first_event(_trigger(object_ref, wait_for, **_records(ids, many))))
     # The trigger made its decision only after asking Attio (a delayed answer is logged when sent).
     deadline = time.time() + 3
     while not attio.count(path=RECORDS) and time.time() < deadline:
@@ -161,7 +161,7 @@ def test_trigger_decisions(
     json.dumps(event.payload)  # events are plain data
     if expected == "done":
         use_connection(attio.base_url)  # the same answer from a poke, faults or not
-        poke = _sensor(object, wait_for, **_records(ids, many)).poke({})  # type: ignore[arg-type]
+        poke = _sensor(object_ref, wait_for, **_records(ids, many)).poke({})  # type: ignore[arg-type]
         assert isinstance(poke, PokeReturnValue)
         assert sensor.execute_complete({}, event.payload) == poke.xcom_value  # type: ignore[arg-type]
     elif expected == "wait":
