@@ -487,14 +487,14 @@ class AttioHook(BaseHook):
         :param object: the object's api slug (``people``) or UUID.
         :param fresh: ask Attio even if this hook already saw the object (it may have been deleted since).
         """
-        object = validate_object(object)
-        if object in self._existing_objects and not fresh:
+        object_ref = validate_object(object)
+        if object_ref in self._existing_objects and not fresh:
             return True
-        answer = self._call("GET", self._path("objects", object), accept_not_found=True)
+        answer = self._call("GET", self._path("objects", object_ref), accept_not_found=True)
         if answer.status == 404:
-            self._existing_objects.discard(object)
+            self._existing_objects.discard(object_ref)
             return False
-        self._existing_objects.add(object)
+        self._existing_objects.add(object_ref)
         return True
 
     def _raise_if_object_missing(self, object: str, error_path: str, method: str) -> None:
@@ -517,13 +517,13 @@ class AttioHook(BaseHook):
         :raises AttioNotFoundError: the record does not exist.
         :raises AttioObjectNotFoundError: the object does not exist.
         """
-        object, record_id = validate_object(object), validate_record_id(record_id)
-        path = self._path("objects", object, "records", record_id)
+        object_ref, record_id = validate_object(object), validate_record_id(record_id)
+        path = self._path("objects", object_ref, "records", record_id)
         answer = self._call("GET", path, accept_not_found=True)
         if answer.status == 404:
-            self._raise_if_object_missing(object, path, "GET")
+            self._raise_if_object_missing(object_ref, path, "GET")
             raise AttioNotFoundError(
-                f"Record {record_id} does not exist in object {object!r}.",
+                f"Record {record_id} does not exist in object {object_ref!r}.",
                 status=404,
                 error_type="invalid_request_error",
                 code="not_found",
@@ -545,12 +545,12 @@ class AttioHook(BaseHook):
         :param record_id: the record's UUID.
         :raises AttioObjectNotFoundError: the object does not exist.
         """
-        object, record_id = validate_object(object), validate_record_id(record_id)
-        path = self._path("objects", object, "records", record_id)
+        object_ref, record_id = validate_object(object), validate_record_id(record_id)
+        path = self._path("objects", object_ref, "records", record_id)
         answer = self._call("DELETE", path, accept_not_found=True)
         if answer.status != 404:
             return "deleted"
-        self._raise_if_object_missing(object, path, "DELETE")
+        self._raise_if_object_missing(object_ref, path, "DELETE")
         if answer.ambiguous_earlier:
             self.log.info("Record %s was deleted by an earlier attempt whose answer was lost.", record_id)
             return "deleted"
@@ -574,7 +574,7 @@ class AttioHook(BaseHook):
         :param sorts: Attio sorts, e.g. ``[{"attribute": "name", "direction": "asc"}]``.
         :param page_size: records per request (Attio's ``limit``).
         """
-        object = validate_object(object)
+        object_ref = validate_object(object)
         validate_filter(filter)
         if sorts is not None and not (
             isinstance(sorts, Sequence) and all(isinstance(s, Mapping) for s in sorts)
@@ -582,7 +582,7 @@ class AttioHook(BaseHook):
             raise AttioValidationError(f"sorts must be a list of Attio sort objects; got {shorten(sorts)}.")
         if not isinstance(page_size, int) or isinstance(page_size, bool) or page_size < 1:
             raise AttioValidationError(f"page_size must be a positive integer; got {shorten(page_size)}.")
-        path = self._path("objects", object, "records", "query")
+        path = self._path("objects", object_ref, "records", "query")
         offset = 0
         while True:
             body: dict[str, Any] = {"limit": page_size, "offset": offset}
@@ -593,7 +593,8 @@ class AttioHook(BaseHook):
             answer = self._call("POST", path, json_body=body, accept_not_found=True)
             if answer.status == 404:
                 raise AttioObjectNotFoundError(
-                    f"The Attio object {object!r} does not exist in this workspace (check the slug or UUID).",
+                    f"The Attio object {object_ref!r} does not exist in this workspace "
+                    "(check the slug or UUID).",
                     status=404,
                     code="not_found",
                     method="POST",
