@@ -1,22 +1,11 @@
 """The bulk delete engine: delete hundreds or thousands of Attio records safely, at Attio's pace.
 
-Attio has no bulk delete endpoint: deleting N records is N ``DELETE`` calls, and every app and token of
-a workspace shares one budget of 25 writes per second. :func:`delete_records` (also
-:meth:`AttioHook.delete_records <airflow_provider_attio.hooks.attio.AttioHook.delete_records>` and the
-``AttioDeleteRecordsOperator``) does it the safe way:
-
-1. checks every argument, then that the object exists, before anything is deleted;
-2. resolves the *whole* target set first (explicit ids, or every record matching a filter), and refuses
-   to start when it exceeds ``max_records`` or when an empty filter would delete everything;
-3. optionally archives each record's full JSON (exactly what ``GET`` returned) to a JSON Lines archive,
-   durably, *before* its ``DELETE`` is sent; a retried run reads the archive and skips what it deleted;
-4. deletes with a few concurrent workers sharing one rate limiter at ``writes_per_second``, pausing all
-   of them when Attio answers 429 (the hook retries that call after ``Retry-After``);
-5. records an outcome per record (deleted, not found, failed); one failure doesn't stop the others,
-   the run fails at the end naming the failed ids, so a retry finishes the job idempotently. Permanent
-   errors that doom every record (401/403, a missing object, an unwritable archive) stop it early.
-
-The result is a small :class:`BulkDeleteSummary` (counts, never ids), safe to push as an XCom.
+Attio has no bulk delete endpoint: deleting N records is N ``DELETE`` calls, and every app and token of a
+workspace shares one budget of writes per second. :func:`delete_records` (also ``AttioHook.delete_records``
+and ``AttioDeleteRecordsOperator``) runs in stages: plan (check the job, confirm the object, resolve the
+whole target set, read the archive), run (paced workers, stopping early when every record would fail),
+report (summary, failures, the not-found policy). The README's "Delete many records" section is the
+user's guide to what each stage promises.
 """
 
 from __future__ import annotations

@@ -41,16 +41,13 @@ class AttioDeleteRecordOperator(BaseOperator):
             task_id="delete_person", object="people", record_id="{{ params.record_id }}"
         )
 
-    :param object: the object's api slug (``people``, ``companies``, ``deals``, a custom object's slug)
-        or UUID. Templated.
+    :param object: the object's api slug (``people``, ``companies``, a custom slug) or UUID. Templated.
     :param record_id: the record's UUID. Templated.
-    :param if_not_found: what to do when the record does not exist: ``"succeed"`` (default: log a
-        warning), ``"fail"`` (fail without retries) or ``"skip"`` (mark the task skipped).
+    :param if_not_found: the record doesn't exist: ``"succeed"`` (default), ``"fail"`` or ``"skip"``.
     :param attio_conn_id: the Airflow connection to Attio. Templated.
 
-    Returns (as XCom) ``{"object": ..., "record_id": ..., "outcome": "deleted" | "not_found"}``.
-    Bad input, a missing object, 400, 401 and 403 fail the task without retries; rate limits, 5xx and
-    timeouts that outlast the hook's retry budget leave Airflow's retries to act.
+    Returns (as XCom) ``{"object", "record_id", "outcome"}``, the outcome ``"deleted"``, ``"not_found"`` or
+    ``"not_found_on_retry"``. The README explains the outcomes and which errors use Airflow's retries.
     """
 
     template_fields: Sequence[str] = ("object", "record_id", "attio_conn_id")
@@ -103,19 +100,8 @@ def is_retry(context: Context) -> bool:
 class AttioDeleteRecordsOperator(BaseOperator):
     """Delete many Attio records in one task: by id list or by filter, paced under Attio's rate limit.
 
-    Attio has no bulk endpoint, so this sends one ``DELETE`` per record, with a few concurrent workers
-    sharing one rate limiter at ``writes_per_second`` (Attio's budget is 25 writes/s per workspace).
-    Safe by default:
-
-    * the whole target set is resolved before the first delete, and more than ``max_records`` fails
-      the task before anything is deleted; ``filter={}`` (everything) needs ``allow_delete_all=True``;
-    * ``dry_run=True`` reports how many records would go (and logs a sample), deleting nothing;
-    * ``archive_to`` saves every record's full JSON durably *before* its DELETE, and lets a retried task
-      skip what it already deleted;
-    * one record's failure doesn't stop the others; the task fails at the end naming the failed ids, so
-      an Airflow retry finishes the job. Permanent errors (bad token, missing scope, missing object, bad
-      input) fail at once, without retries;
-    * the log shows progress (done/total, rate, ETA) on long runs.
+    The README's "Delete many records" section explains the safety rules (target set resolved first, the
+    cap, dry run, archive, per-record outcomes), retries and how to share the workspace's budget.
 
     .. code-block:: python
 
@@ -127,42 +113,19 @@ class AttioDeleteRecordsOperator(BaseOperator):
             max_records=5_000,
         )
 
-    **Scale.** Attio's limits belong to the workspace, not the task. When several tasks delete at once
-    (mapped tasks, parallel DAGs, several Celery/Kubernetes workers), put every Attio-writing task in one
-    Airflow pool and give each ``writes_per_second = 25 / pool slots`` (e.g. a pool of 4 slots and
-    ``writes_per_second=6``): the pool bounds concurrent writers, the pace keeps their sum under the
-    budget, and 429 answers (waited out by the hook, pausing all workers) remain the backstop. With several
-    workers, keep the archive on shared storage (``s3://...``) so a retry on another machine finds it.
-
-    :param object: the object's api slug (``people``, ``companies``, ``deals``, a custom slug) or UUID.
-        Templated.
-    :param record_ids: the records to delete: a list of record UUIDs (or of records as Attio returns
-        them), typically an upstream task's output (``record_ids=find_ids()``). Duplicates are removed;
-        every id is checked before any request, and a bad one fails the task naming it. Templated (a
-        rendered string holding a JSON or Python list is parsed). Give this or ``filter``, not both.
-    :param filter: delete every record matching this Attio query filter, e.g.
-        ``{"email_addresses": {"email_domain": "example.com"}}``. Templated (``"{{ params.filter }}"``
-        works: a rendered dict is parsed).
-    :param allow_delete_all: allow ``filter={}``, every record of the object. ``max_records`` still applies.
-    :param max_records: safety cap (default 10,000): more targets fail the task before anything is
-        deleted, with a message saying how many matched. Raise it deliberately for bigger jobs.
-    :param dry_run: count and log what would be deleted (the first 10 ids), delete nothing.
-    :param writes_per_second: this task's pace (default 25, Attio's whole workspace budget). Lower it
-        when other Attio writers run at the same time: the workspace budget divided by the pool's slots.
-    :param max_concurrency: concurrent requests (default 8, at most 32): enough to reach the pace over a
-        real network; more does not go faster than ``writes_per_second``.
-    :param archive_to: archive every record before deleting it (one extra read per record): a local
-        path or ``file://`` URI (one JSON Lines file, fsync'd before each DELETE), or an object storage
-        URI such as ``s3://bucket/attio/{{ run_id }}`` (a folder of JSON Lines segments; needs the
-        matching Airflow provider and connection). Each line holds the record exactly as Attio's ``GET``
-        returned it, then its outcome. Templated; use one archive per run.
-    :param if_not_found: records that don't exist: ``"succeed"`` (log a warning, the default: reruns
-        stay idempotent), ``"fail"`` (after processing all the others, fail without retries naming
-        them) or ``"skip"`` (after processing all the others, mark the task skipped).
+    :param object: the object's api slug (``people``, ``companies``, a custom slug) or UUID. Templated.
+    :param record_ids: record UUIDs (or records as Attio returns them), e.g. a task's output. Templated.
+    :param filter: delete every record matching this Attio query filter. Templated.
+    :param allow_delete_all: allow ``filter={}``, every record of the object.
+    :param max_records: safety cap (default 10,000): more targets fail the task before anything is deleted.
+    :param dry_run: count and log what would be deleted, delete nothing.
+    :param writes_per_second: this task's pace (default 25, Attio's whole workspace budget).
+    :param max_concurrency: concurrent requests (default 8, at most 32).
+    :param archive_to: archive every record here before deleting it (a path or object storage URI). Templated.
+    :param if_not_found: records that don't exist: ``"succeed"`` (default), ``"fail"`` or ``"skip"``.
     :param attio_conn_id: the Airflow connection to Attio. Templated.
 
-    Returns (as XCom) a small summary, never the ids: ``{"object", "requested", "deleted",
-    "not_found", "failed", "skipped_already_deleted", "dry_run", "archive"}``.
+    Returns (as XCom) a small summary, never the ids: :class:`~airflow_provider_attio.bulk.BulkDeleteSummary`.
     """
 
     template_fields: Sequence[str] = ("object", "record_ids", "filter", "archive_to", "attio_conn_id")
