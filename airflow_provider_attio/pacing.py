@@ -61,7 +61,7 @@ MIN_PACE = 0.1
 FALLBACK_WAIT = 0.1
 MAX_FALLBACK_WAIT = 2.0
 #: Time constant of the reported ``settled`` pace (an average over the recent past), in seconds.
-SETTLED_SECONDS = 5.0
+SETTLED_SECONDS = 3.0
 
 
 class Waiter(Protocol):
@@ -159,7 +159,10 @@ class Pacer:
         self._passed: deque[float] = deque()  # when the calls of the last second were let through
         self._rate_limited = 0
         self._decreases = 0
-        self._settled = self._pace
+        # The settled pace: an average of the pace over the recent past, weighted towards now (an
+        # exponential average, corrected for its start so that a short run reports its own average).
+        self._settled_sum = 0.0
+        self._settled_weight = 0.0
         self._settled_at = now
 
     # -- slots -------------------------------------------------------------------------------------------
@@ -256,7 +259,7 @@ class Pacer:
             paced = self._cap is not None
             return PacerStats(
                 pace=round(self._pace, 2) if paced else None,
-                settled=round(self._settled, 2) if paced else None,
+                settled=round(self._settled(), 2) if paced else None,
                 rate_limited=self._rate_limited,
                 decreases=self._decreases,
             )
@@ -342,6 +345,10 @@ class Pacer:
     def _track_settled(self, now: float) -> None:
         elapsed = now - self._settled_at
         if elapsed > 0:
-            weight = math.exp(-elapsed / SETTLED_SECONDS)
-            self._settled = self._settled * weight + self._pace * (1 - weight)
+            decay = math.exp(-elapsed / SETTLED_SECONDS)
+            self._settled_sum = self._settled_sum * decay + self._pace * (1 - decay)
+            self._settled_weight = self._settled_weight * decay + (1 - decay)
             self._settled_at = now
+
+    def _settled(self) -> float:
+        return self._settled_sum / self._settled_weight if self._settled_weight > 0 else self._pace

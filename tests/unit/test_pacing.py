@@ -255,6 +255,20 @@ def test_stats_report_the_settled_pace_and_the_429s() -> None:
     assert stats.pace is not None and 20.0 < stats.pace <= 25.0
 
 
+def test_the_settled_pace_is_the_recent_average_even_for_a_short_run() -> None:
+    p, fake = pacer(25.0)
+    for _ in range(15):
+        p.succeeded(sent(p, fake))  # 0.6 s at 25/s
+    p.rate_limited(sent(p, fake), 0.5)
+    p.rate_limited(sent(p, fake), 0.5)  # spent: 15/s from now
+    fake.now += 0.9
+    settled = p.stats().settled
+    assert settled is not None and 15.0 < settled < 22.0  # weighted towards the recent 15/s
+    fake.now += 0.5 * pacing.PLATEAU_SECONDS - 0.9  # still resting at 15/s
+    later = p.stats().settled
+    assert later is not None and 15.0 < later < settled
+
+
 # -- closed loop over the emulator's limiter models (simulated, deterministic) --------------------------
 
 
