@@ -6,18 +6,13 @@ from collections.abc import Callable
 from typing import Any
 
 from airflow_provider_attio.testing import AttioEmulator
-
-MISSING = "891dcbfc-9141-415d-9b2a-2238a6cc012d"
-
-
-def _ids(records: list[dict[str, Any]]) -> list[str]:
-    return [r["id"]["record_id"] for r in records]
+from tests.helpers import MISSING_ID, record_ids
 
 
 def test_if_not_found_matrix(attio: AttioEmulator, run_dag: Callable[..., Any]) -> None:
-    present = _ids(attio.seed("people", 3))
-    bystanders = _ids(attio.seed("people", 2))
-    result = run_dag("attio_test_if_not_found", present=present, missing=MISSING)
+    present = record_ids(attio.seed("people", 3))
+    bystanders = record_ids(attio.seed("people", 2))
+    result = run_dag("attio_test_if_not_found", present=present, missing=MISSING_ID)
 
     assert result.state == "failed"
     expected = {
@@ -47,7 +42,7 @@ def test_if_not_found_matrix(attio: AttioEmulator, run_dag: Callable[..., Any]) 
         }
     assert result.xcoms["missing_succeed"] == {
         "object": "people",
-        "record_id": MISSING,
+        "record_id": MISSING_ID,
         "outcome": "not_found",
     }
     assert "missing_fail" not in result.xcoms and "missing_skip" not in result.xcoms
@@ -60,7 +55,7 @@ def test_transient_errors_outlasting_the_hook_leave_airflow_retries_to_act(
     attio: AttioEmulator, use_connection: Callable[..., None], run_dag: Callable[..., Any]
 ) -> None:
     use_connection(attio.base_url, max_retries=1)
-    record_id = _ids(attio.seed("people", 1))[0]
+    record_id = record_ids(attio.seed("people", 1))[0]
     attio.fail_next(2, 503, method="DELETE")  # both attempts of the first try
     result = run_dag("attio_test_transient", record_id=record_id)
     assert result.states == {"delete": "success"}
@@ -70,8 +65,8 @@ def test_transient_errors_outlasting_the_hook_leave_airflow_retries_to_act(
 
 
 def test_mapped_delete_of_20_records(attio: AttioEmulator, run_dag: Callable[..., Any]) -> None:
-    people = _ids(attio.seed("people", 25))
-    companies = _ids(attio.seed("companies", 4))
+    people = record_ids(attio.seed("people", 25))
+    companies = record_ids(attio.seed("companies", 4))
     targets = people[:20]
     result = run_dag("attio_test_mapped", ids=targets, company_ids=companies[:3])
     assert result.state == "success"

@@ -10,9 +10,11 @@ import requests
 
 from airflow_provider_attio.testing import AttioEmulator
 from tests.emulator.contract import assert_matches_contract, template_for
+from tests.helpers import MISSING_ID, person
+
+__all__ = ["MISSING_ID", "Api", "person", "record_id"]
 
 TOKEN = "emulator-suite-token"
-MISSING_ID = "891dcbfc-9141-415d-9b2a-2238a6cc012d"
 
 _DEFAULT: Any = object()
 
@@ -90,8 +92,3 @@ def api(emu: AttioEmulator) -> Api:
 
 def record_id(record: dict[str, Any]) -> str:
     return str(record["id"]["record_id"])
-
-
-def person(emu: AttioEmulator, name: str = "Ada Lovelace", **values: Any) -> str:
-    """Create a person through the helper and return its id."""
-    return record_id(emu.create_record("people", {"name": name, **values}))

@@ -11,6 +11,7 @@ import requests
 
 from airflow_provider_attio.testing import AttioEmulator
 from tests.emulator.conftest import Api, person
+from tests.helpers import MISSING_ID
 
 RECORDS = "/v2/objects/*/records/*"
 
@@ -166,7 +167,7 @@ def test_drop_after_apply_waits_for_a_successful_matching_call(emu: AttioEmulato
     rid = person(emu)
     emu.drop_after_apply(1, method="DELETE", path=RECORDS)
     assert api.get(f"/v2/objects/people/records/{rid}").status_code == 200  # not a DELETE
-    missing = "891dcbfc-9141-415d-9b2a-2238a6cc012d"
+    missing = MISSING_ID
     assert api.delete(f"/v2/objects/people/records/{missing}").status_code == 404  # not applied
     with pytest.raises(requests.exceptions.ConnectionError):
         api.delete(f"/v2/objects/people/records/{rid}")

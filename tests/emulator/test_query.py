@@ -8,10 +8,7 @@ import pytest
 
 from airflow_provider_attio.testing import AttioEmulator
 from tests.emulator.conftest import Api, record_id
-
-
-def _ids(records: list[dict[str, Any]]) -> list[str]:
-    return [record_id(r) for r in records]
+from tests.helpers import record_ids
 
 
 def _names(records: list[dict[str, Any]]) -> list[str]:
@@ -43,15 +40,15 @@ def companies(emu: AttioEmulator) -> list[str]:
 
 def test_empty_query_returns_everything_in_creation_order(emu: AttioEmulator, api: Api) -> None:
     emu.seed("people", 7)
-    assert _ids(api.query()) == emu.record_ids("people")
-    assert _ids(api.query(filter={})) == emu.record_ids("people")
+    assert record_ids(api.query()) == emu.record_ids("people")
+    assert record_ids(api.query(filter={})) == emu.record_ids("people")
 
 
 def test_paging_by_limit_and_offset_with_an_exact_multiple(emu: AttioEmulator, api: Api) -> None:
     emu.seed("people", 6)
     pages = [api.query(limit=3, offset=offset) for offset in (0, 3, 6)]
     assert [len(p) for p in pages] == [3, 3, 0]  # the empty page after an exact multiple ends the paging
-    assert _ids(pages[0] + pages[1]) == emu.record_ids("people")
+    assert record_ids(pages[0] + pages[1]) == emu.record_ids("people")
 
 
 def test_paging_with_a_short_last_page(emu: AttioEmulator, api: Api) -> None:
@@ -102,7 +99,7 @@ def test_deleting_while_paging_by_offset_shifts_pages(emu: AttioEmulator, api: A
     # attio-api.md: deleting while paging by offset skips records. The emulator must behave the same.
     emu.seed("people", 4)
     first = api.query(limit=2)
-    for rid in _ids(first):
+    for rid in record_ids(first):
         api.delete(f"/v2/objects/people/records/{rid}")
     assert api.query(limit=2, offset=2) == []
     assert len(api.query(limit=2)) == 2

@@ -33,15 +33,11 @@ from airflow_provider_attio.hooks.attio import AttioHook
 from airflow_provider_attio.operators.records import AttioDeleteRecordsOperator
 from airflow_provider_attio.testing import AttioEmulator
 from tests.conftest import TOKEN
+from tests.helpers import EMPTY_CONTEXT, MISSING_ID, record_ids
 
-MISSING_ID = "891dcbfc-9141-415d-9b2a-2238a6cc012d"
 RECORD_PATH = "/v2/objects/people/records/{}"
 
 log = logging.getLogger(__name__)
-
-
-def _ids(records: list[dict[str, Any]]) -> list[str]:
-    return [r["id"]["record_id"] for r in records]
 
 
 def _deleted_paths(emu: AttioEmulator) -> list[str]:
@@ -63,7 +59,7 @@ def _read_archive(path: Path) -> list[dict[str, Any]]:
 
 
 def test_filter_deletes_exactly_its_matches(attio: AttioEmulator) -> None:
-    others = _ids(attio.seed("people", 40))
+    others = record_ids(attio.seed("people", 40))
     targets = _fixtures(attio, 15)
     summary = AttioHook().delete_records("people", filter={"job_title": "Sync fixture"})
     assert summary == {
@@ -86,7 +82,7 @@ def test_filter_deletes_exactly_its_matches(attio: AttioEmulator) -> None:
 def test_whole_target_set_is_resolved_before_the_first_delete(attio: AttioEmulator) -> None:
     # 1,100 matches span three query pages; deleting while paging by offset would skip records.
     _fixtures(attio, 1100)
-    keep = _ids(attio.seed("people", 5))
+    keep = record_ids(attio.seed("people", 5))
     AttioHook().delete_records("people", filter={"job_title": "Sync fixture"}, writes_per_second=None)
     methods = [(r.method, r.path.endswith("/query")) for r in attio.requests]
     first_delete = methods.index(("DELETE", False))
@@ -107,7 +103,7 @@ def test_cap_fails_before_any_delete(attio: AttioEmulator) -> None:
 
 
 def test_cap_applies_to_record_ids(attio: AttioEmulator) -> None:
-    ids = _ids(attio.seed("people", 4))
+    ids = record_ids(attio.seed("people", 4))
     with pytest.raises(AttioValidationError, match=r"record_ids holds 4 records .* max_records=3"):
         AttioHook().delete_records("people", record_ids=ids, max_records=3)
     assert attio.count(method="DELETE") == 0
@@ -141,7 +137,7 @@ def test_empty_filter_is_refused_unless_allowed(attio: AttioEmulator) -> None:
 
 
 def test_duplicates_are_deleted_once(attio: AttioEmulator) -> None:
-    a, b, keep = _ids(attio.seed("people", 3))
+    a, b, keep = record_ids(attio.seed("people", 3))
     summary = AttioHook().delete_records("people", record_ids=[a, b, a, a.upper(), b])
     assert (summary["requested"], summary["deleted"]) == (2, 2)
     assert sorted(_deleted_paths(attio)) == sorted([RECORD_PATH.format(a), RECORD_PATH.format(b)])
@@ -188,7 +184,7 @@ def test_archive_to_a_directory_is_rejected_before_any_request(attio: AttioEmula
 
 def _paced_run(attio: AttioEmulator, count: int, engine_rate: float) -> tuple[dict[str, Any], int]:
     attio.set_rate_limits(reads_per_second=None, writes_per_second=25)
-    keep = _ids(attio.seed("people", 3))
+    keep = record_ids(attio.seed("people", 3))
     targets = _fixtures(attio, count)
     attio.clear_log()
     summary = AttioHook().delete_records(
@@ -227,7 +223,7 @@ def test_archive_holds_every_deleted_record_as_get_returned_it(
     attio: AttioEmulator, tmp_path: Path, as_uri: bool
 ) -> None:
     targets = _fixtures(attio, 12)
-    keep = _ids(attio.seed("people", 3))
+    keep = record_ids(attio.seed("people", 3))
     before = {rid: attio.get_record("people", rid) for rid in targets}
     path = tmp_path / "archive" / "people.jsonl"
     location = path.as_uri() if as_uri else str(path)
@@ -348,7 +344,7 @@ def test_sigkill_halfway_then_rerun_finishes_without_resending(
     attio: AttioEmulator, use_connection: Callable[..., None], tmp_path: Path, mode: str
 ) -> None:
     attio.set_rate_limits(reads_per_second=None, writes_per_second=25)
-    keep = _ids(attio.seed("people", 4))
+    keep = record_ids(attio.seed("people", 4))
     targets = _fixtures(attio, 120)
     before = {rid: attio.get_record("people", rid) for rid in targets}
     archive = tmp_path / "teardown.jsonl"
@@ -543,14 +539,14 @@ def test_if_not_found_applies_to_the_whole_run(
 
 def test_operator_returns_the_small_summary(attio: AttioEmulator, tmp_path: Path) -> None:
     _fixtures(attio, 7)
-    keep = _ids(attio.seed("people", 2))
+    keep = record_ids(attio.seed("people", 2))
     operator = AttioDeleteRecordsOperator(
         task_id="teardown",
         object="people",
         filter={"job_title": "Sync fixture"},
         archive_to=str(tmp_path / "a.jsonl"),
     )
-    xcom = operator.execute({})
+    xcom = operator.execute(EMPTY_CONTEXT)
     assert xcom == {
         "object": "people",
         "requested": 7,
@@ -571,18 +567,18 @@ def test_operator_parses_rendered_templates(attio: AttioEmulator) -> None:
     # What "{{ params.filter }}" / "{{ ti.xcom_pull(...) }}" render to without native rendering.
     operator = AttioDeleteRecordsOperator(task_id="t", object="people", filter="{{ params.filter }}")
     operator.filter = str({"job_title": "Sync fixture"})
-    assert operator.execute({})["deleted"] == 3
+    assert operator.execute(EMPTY_CONTEXT)["deleted"] == 3
     targets = _fixtures(attio, 2)
     operator = AttioDeleteRecordsOperator(task_id="t2", object="people", record_ids="{{ ids }}")
     operator.record_ids = json.dumps(targets)
-    assert operator.execute({})["deleted"] == 2
+    assert operator.execute(EMPTY_CONTEXT)["deleted"] == 2
 
 
 def test_operator_fails_permanent_errors_without_retries(attio: AttioEmulator) -> None:
     operator = AttioDeleteRecordsOperator(task_id="t", object="people", filter="{{ params.filter }}")
     operator.filter = {}
     with pytest.raises(AirflowFailException, match="allow_delete_all"):
-        operator.execute({})
+        operator.execute(EMPTY_CONTEXT)
     assert attio.requests == []
 
 
@@ -617,7 +613,7 @@ def test_operator_rejects_bad_targets_before_any_request(
     # Targets may be templated, so they are checked when the task runs: before anything is sent.
     operator = AttioDeleteRecordsOperator(task_id="t", **{"object": "people", **kwargs})
     with pytest.raises(AirflowFailException, match=words):
-        operator.execute({})
+        operator.execute(EMPTY_CONTEXT)
     assert attio.requests == []
 
 

@@ -17,7 +17,6 @@ from collections.abc import Iterator
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -39,21 +38,17 @@ from airflow_provider_attio.sensors.records import AttioRecordSensor
 from airflow_provider_attio.testing import AttioEmulator
 from airflow_provider_attio.triggers.records import AttioRecordTrigger
 from tests.conftest import TOKEN, assert_no_token
+from tests.helpers import MISSING_ID, person, task_context
 
-MISSING_ID = "891dcbfc-9141-415d-9b2a-2238a6cc012d"
 log = logging.getLogger(__name__)
 
 
 def _person(emu: AttioEmulator, name: str = "Ada Lovelace", title: str = "Engineer") -> str:
-    return str(emu.create_record("people", {"name": name, "job_title": title})["id"]["record_id"])
+    return person(emu, name, job_title=title)
 
 
 def _deletes_of(emu: AttioEmulator, record_id: str) -> int:
     return emu.count(method="DELETE", path=f"/v2/objects/people/records/{record_id}")
-
-
-def _context(try_number: int) -> Any:
-    return {"ti": SimpleNamespace(try_number=try_number)}
 
 
 # -- 1. a retried filter-mode bulk delete only checks what it no longer targets ---------------------------
@@ -113,10 +108,10 @@ def test_trailing_newline_is_refused_before_any_request(
         AttioHook().delete_record(object, record_id + suffix)
     operator = AttioDeleteRecordOperator(task_id="d", object=object, record_id=record_id + suffix)
     with pytest.raises(AirflowFailException, match=field):
-        operator.execute(_context(1))
+        operator.execute(task_context(1))
     sensor = AttioRecordSensor(task_id="s", object=object, record_id=record_id + suffix, wait_for="absent")
     with pytest.raises(AirflowFailException, match=field):
-        sensor.poke(_context(1))
+        sensor.poke(task_context(1))
     assert attio.requests == []
     assert attio.record_ids("people") == [record_id]
 
@@ -129,7 +124,7 @@ def test_plain_not_found_on_a_first_try_still_applies_the_policy(attio: AttioEmu
         task_id="d", object="people", record_id=MISSING_ID, if_not_found="fail"
     )
     with pytest.raises(AirflowFailException, match=f"Record {MISSING_ID} of 'people' was not found in Attio"):
-        operator.execute(_context(1))
+        operator.execute(task_context(1))
 
 
 def _five_with_one_failing(attio: AttioEmulator) -> tuple[list[str], str]:
@@ -147,8 +142,8 @@ def test_bulk_retry_without_archive_never_fails_for_its_own_earlier_deletes(
         task_id="bulk", object="people", record_ids=ids, if_not_found="fail", max_concurrency=1
     )
     with pytest.raises(AttioBulkDeleteRetryableError):
-        operator.execute(_context(1))
-    summary = operator.execute(_context(2))
+        operator.execute(task_context(1))
+    summary = operator.execute(task_context(2))
     assert summary["deleted"] == 1 and summary["not_found_on_retry"] == 4 and summary["not_found"] == 0
     assert attio.record_ids("people") == []
 
@@ -161,9 +156,9 @@ def test_bulk_retry_with_archive_is_exact(attio: AttioEmulator, use_connection: 
         task_id="bulk", record_ids=ids, archive_to=str(tmp_path / "a.jsonl"), **kwargs
     )
     with pytest.raises(AttioBulkDeleteRetryableError):
-        operator.execute(_context(1))
+        operator.execute(task_context(1))
     attio.clear_log()
-    summary = operator.execute(_context(2))
+    summary = operator.execute(task_context(2))
     assert summary["skipped_already_deleted"] == 4 and summary["deleted"] == 1
     assert summary["not_found"] == 0 and summary["not_found_on_retry"] == 0
     assert [r.path.rsplit("/", 1)[-1] for r in attio.requests if r.method == "DELETE"] == [failing]
@@ -172,7 +167,7 @@ def test_bulk_retry_with_archive_is_exact(attio: AttioEmulator, use_connection: 
         task_id="bulk2", record_ids=[*ids, MISSING_ID], archive_to=str(tmp_path / "a.jsonl"), **kwargs
     )
     with pytest.raises(AirflowFailException, match=r"1 record of 'people' .* was not found in Attio"):
-        operator.execute(_context(3))
+        operator.execute(task_context(3))
 
 
 # -- 4. the object deleted during a bulk run stops it ----------------------------------------------------
@@ -329,7 +324,7 @@ def test_literal_record_ids_over_the_cap_are_refused_before_any_request(attio: A
     ids = [f"00000000-0000-4000-8000-{i:012d}" for i in range(3)]
     operator = AttioDeleteRecordsOperator(task_id="bulk", object="people", record_ids=ids, max_records=2)
     with pytest.raises(AirflowFailException, match=r"record_ids holds 3 records.*max_records=2"):
-        operator.execute(_context(1))
+        operator.execute(task_context(1))
     with pytest.raises(AttioValidationError, match="max_records=2"):
         AttioHook().delete_records("people", record_ids=ids, max_records=2)
     assert attio.requests == []
@@ -362,7 +357,7 @@ def test_bulk_not_found_message_has_its_grammar(attio: AttioEmulator) -> None:
     ids = [f"00000000-0000-4000-8000-{i:012d}" for i in range(4)]
     with pytest.raises(AirflowFailException, match=r"^4 records of 'people' \(.*\) were not found in Attio"):
         AttioDeleteRecordsOperator(task_id="b", object="people", record_ids=ids, if_not_found="fail").execute(
-            _context(1)
+            task_context(1)
         )
 
 
@@ -466,10 +461,10 @@ def test_poking_sensor_rereads_a_rotated_token(attio: AttioEmulator, use_connect
     record_id = _person(attio)
     attio.add_token(ROTATED)
     sensor = AttioRecordSensor(task_id="s", object="people", record_id=record_id, wait_for="present")
-    assert sensor.poke(_context(1))
+    assert sensor.poke(task_context(1))
     attio.revoke_token(TOKEN)
     use_connection(attio.base_url, token=ROTATED)
-    assert sensor.poke(_context(1))
+    assert sensor.poke(task_context(1))
     assert attio.count(status=401) == 1
 
 
@@ -478,7 +473,7 @@ def test_a_401_after_rereading_still_fails(attio: AttioEmulator) -> None:
     sensor = AttioRecordSensor(task_id="s", object="people", record_id=record_id, wait_for="present")
     attio.revoke_token(TOKEN)
     with pytest.raises(AirflowFailException, match="rejected the token"):
-        sensor.poke(_context(1))
+        sensor.poke(task_context(1))
     assert attio.count(status=401) == 2
 
 

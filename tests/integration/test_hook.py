@@ -21,13 +21,9 @@ from airflow_provider_attio.exceptions import (
 from airflow_provider_attio.hooks.attio import AttioHook
 from airflow_provider_attio.testing import AttioEmulator
 from tests.conftest import TOKEN, assert_no_token
+from tests.helpers import MISSING_ID, person
 
 RECORD_PATH = "/v2/objects/*/records/*"
-MISSING_ID = "891dcbfc-9141-415d-9b2a-2238a6cc012d"
-
-
-def _person(emu: AttioEmulator, name: str = "Ada Lovelace") -> str:
-    return str(emu.create_record("people", {"name": name})["id"]["record_id"])
 
 
 def _deletes(emu: AttioEmulator) -> list[Any]:
@@ -38,7 +34,7 @@ def _deletes(emu: AttioEmulator) -> list[Any]:
 
 
 def test_delete_existing_record(attio: AttioEmulator) -> None:
-    keep, gone = _person(attio, "Keep Me"), _person(attio)
+    keep, gone = person(attio, "Keep Me"), person(attio)
     hook = AttioHook()
     assert hook.delete_record("people", gone) == "deleted"
     assert attio.record_ids("people") == [keep]
@@ -72,7 +68,7 @@ def test_delete_in_missing_object_raises(attio: AttioEmulator) -> None:
 
 
 def test_get_record_and_object_exists(attio: AttioEmulator) -> None:
-    record_id = _person(attio)
+    record_id = person(attio)
     hook = AttioHook()
     record = hook.get_record("people", record_id)
     assert record == attio.get_record("people", record_id)
@@ -96,7 +92,7 @@ def test_record_id_is_url_encoded_and_validated_before_sending(attio: AttioEmula
 
 
 def test_merge_in_progress_then_success(attio: AttioEmulator) -> None:
-    record_id = _person(attio)
+    record_id = person(attio)
     attio.fail_next(2, 404, method="DELETE", code="merge_in_progress")
     assert AttioHook().delete_record("people", record_id) == "deleted"
     assert [r.status for r in _deletes(attio)] == [404, 404, 200]
@@ -105,7 +101,7 @@ def test_merge_in_progress_then_success(attio: AttioEmulator) -> None:
 
 def test_merging_record_outlasting_the_budget_is_transient(attio: AttioEmulator, use_connection: Any) -> None:
     use_connection(attio.base_url, max_retries=2)
-    record_id = _person(attio)
+    record_id = person(attio)
     attio.set_merging("people", record_id)
     with pytest.raises(AttioTransientError) as info:
         AttioHook().delete_record("people", record_id)
@@ -125,7 +121,7 @@ def test_merging_record_outlasting_the_budget_is_transient(attio: AttioEmulator,
 def test_permanent_errors_are_not_retried(
     attio: AttioEmulator, status: int, error_class: type[Exception], words: str
 ) -> None:
-    record_id = _person(attio)
+    record_id = person(attio)
     attio.fail_next(1, status, method="DELETE")
     with pytest.raises(error_class, match=words) as info:
         AttioHook().delete_record("people", record_id)
@@ -145,7 +141,7 @@ def test_unknown_token_is_401_not_retried(attio: AttioEmulator, use_connection: 
 def test_missing_scope_is_403_naming_the_scopes(attio: AttioEmulator, use_connection: Any) -> None:
     attio.add_token("read-only-token", scopes=["object_configuration:read", "record_permission:read"])
     use_connection(attio.base_url, token="read-only-token")
-    record_id = _person(attio)
+    record_id = person(attio)
     with pytest.raises(AttioAuthError, match="record_permission:read-write") as info:
         AttioHook().delete_record("people", record_id)
     assert info.value.status == 403 and info.value.code == "unauthorized"
@@ -160,7 +156,7 @@ def test_no_token_in_connection_fails_before_sending(attio: AttioEmulator, use_c
 
 
 def test_429_with_http_date_waits_until_that_second(attio: AttioEmulator) -> None:
-    record_id = _person(attio)
+    record_id = person(attio)
     attio.fail_next(1, 429, method="DELETE")
     assert AttioHook().delete_record("people", record_id) == "deleted"
     first, second = _deletes(attio)
@@ -170,7 +166,7 @@ def test_429_with_http_date_waits_until_that_second(attio: AttioEmulator) -> Non
 
 
 def test_429_with_seconds_retry_after(attio: AttioEmulator) -> None:
-    record_id = _person(attio)
+    record_id = person(attio)
     attio.fail_next(1, 429, method="DELETE", retry_after="1")
     assert AttioHook().delete_record("people", record_id) == "deleted"
     first, second = _deletes(attio)
@@ -188,7 +184,7 @@ def test_429_outlasting_the_budget_raises_rate_limit_error(attio: AttioEmulator,
 
 @pytest.mark.parametrize("status", [500, 502, 503, 504])
 def test_5xx_then_success(attio: AttioEmulator, status: int) -> None:
-    record_id = _person(attio)
+    record_id = person(attio)
     attio.fail_next(2, status, method="DELETE")
     assert AttioHook().delete_record("people", record_id) == "deleted"
     assert [r.status for r in _deletes(attio)] == [status, status, 200]
@@ -196,7 +192,7 @@ def test_5xx_then_success(attio: AttioEmulator, status: int) -> None:
 
 def test_retry_budget_exhausted(attio: AttioEmulator, use_connection: Any, caplog: Any, capfd: Any) -> None:
     use_connection(attio.base_url, max_retries=3)
-    record_id = _person(attio)
+    record_id = person(attio)
     attio.fail_next(10, 503, method="DELETE")
     with pytest.raises(AttioServerError, match="Gave up after 4 attempts") as info:
         AttioHook().delete_record("people", record_id)
@@ -220,7 +216,7 @@ def test_total_time_budget_stops_retries(attio: AttioEmulator, use_connection: A
 
 def test_read_timeout_is_retried(attio: AttioEmulator, use_connection: Any) -> None:
     use_connection(attio.base_url, timeout=0.3)
-    record_id = _person(attio)
+    record_id = person(attio)
     attio.set_latency(1.0, method="GET", count=1)
     assert AttioHook().get_record("people", record_id)["id"]["record_id"] == record_id
 
@@ -233,7 +229,7 @@ def test_read_timeouts_outlasting_the_budget(attio: AttioEmulator, use_connectio
 
 
 def test_delete_applied_but_response_dropped_is_deleted(attio: AttioEmulator) -> None:
-    record_id = _person(attio)
+    record_id = person(attio)
     attio.drop_after_apply(1, method="DELETE")
     assert AttioHook().delete_record("people", record_id) == "deleted"
     statuses = [r.status for r in _deletes(attio)]
@@ -264,8 +260,8 @@ def test_iter_records_pages_until_a_short_page(
 
 
 def test_iter_records_with_filter(attio: AttioEmulator) -> None:
-    ada = _person(attio, "Ada Lovelace")
-    _person(attio, "Grace Hopper")
+    ada = person(attio, "Ada Lovelace")
+    person(attio, "Grace Hopper")
     found = [
         r["id"]["record_id"] for r in AttioHook().iter_records("people", filter={"name": "Ada Lovelace"})
     ]
@@ -347,7 +343,7 @@ def test_rate_limit_listeners_hear_every_429_with_the_hooks_wait(
     attio: AttioEmulator, use_connection: Any
 ) -> None:
     use_connection(attio.base_url, backoff=0.05, max_retry_wait=3)
-    record_id = _person(attio)
+    record_id = person(attio)
     attio.fail_next(2, 429, method="DELETE", retry_after="1")
     hook = AttioHook()
     heard: list[Any] = []
@@ -362,7 +358,7 @@ def test_rate_limit_listeners_hear_every_429_with_the_hooks_wait(
 
 
 def test_bulk_engine_leaves_the_hooks_session_alone(attio: AttioEmulator) -> None:
-    ids = [_person(attio, f"P{i}") for i in range(3)]
+    ids = [person(attio, f"P{i}") for i in range(3)]
     hook = AttioHook()
     attio.fail_next(1, 429, method="DELETE", retry_after="1")
     summary = hook.delete_records("people", record_ids=ids)
