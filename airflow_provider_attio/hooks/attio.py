@@ -316,7 +316,9 @@ class AttioHook(BaseHook):
         if self._base_url is not None:
             return
         conn = self._connection or self.get_connection(self.attio_conn_id)
-        self._base_url, self._settings, self._token = connection_parts(conn, conn.extra_dejson or {})
+        self._base_url, self._settings, token = connection_parts(conn, conn.extra_dejson or {})
+        # The token goes into the session's headers and nowhere else on the hook.
+        self._session = _new_session(token)
 
     @property
     def settings(self) -> ConnectionSettings:
@@ -336,21 +338,9 @@ class AttioHook(BaseHook):
         """The hook's HTTP session: built once, then reused (keep-alive), with the token and User-Agent."""
         with self._session_lock:
             if self._session is None:
+                self._base_url = None  # closed: read the connection (and its token) again
                 self._load()
-                session = requests.Session()
-                session.headers.update(
-                    {
-                        "Authorization": f"Bearer {self._token}",
-                        "User-Agent": USER_AGENT,
-                        "Accept": "application/json",
-                    }
-                )
-                # Retries are the hook's (they read Attio's answers); urllib3 must not retry underneath.
-                # The pool is sized for the bulk engine's concurrent writers.
-                adapter = HTTPAdapter(pool_connections=4, pool_maxsize=32, max_retries=0)
-                session.mount("https://", adapter)
-                session.mount("http://", adapter)
-                self._session = session
+            assert self._session is not None
             return self._session
 
     def close(self) -> None:
@@ -726,6 +716,19 @@ def describe_transport_failure(err: requests.RequestException, base_url: str) ->
     if isinstance(err, requests.Timeout):
         return f"{host} accepted the connection but did not answer in time."
     return f"Could not reach {host}: {type(err).__name__}."
+
+
+def _new_session(token: str) -> requests.Session:
+    session = requests.Session()
+    session.headers.update(
+        {"Authorization": f"Bearer {token}", "User-Agent": USER_AGENT, "Accept": "application/json"}
+    )
+    # Retries are the hook's (they read Attio's answers); urllib3 must not retry underneath.
+    # The pool is sized for the bulk engine's concurrent writers.
+    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=32, max_retries=0)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    return session
 
 
 def missing_scopes(granted: str) -> list[str]:

@@ -332,7 +332,9 @@ def test_test_connection_unknown_token(attio: AttioEmulator, use_connection: Any
 def test_repr_and_errors_never_show_the_token(attio: AttioEmulator) -> None:
     hook = AttioHook()
     hook.get_conn()
-    assert_no_token(hook, vars(hook).keys())
+    # Values, not only names: the token lives in the session's headers and nowhere else on the hook.
+    assert_no_token(hook, vars(hook), *vars(hook).values())
+    assert hook.get_conn().headers["Authorization"] == f"Bearer {TOKEN}"
     attio.fail_next(1, 400, method="DELETE")
     with pytest.raises(AttioValidationError) as info:
         hook.delete_record("people", MISSING_ID)
