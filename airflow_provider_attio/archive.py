@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import unquote, urlsplit
 
 from airflow_provider_attio.exceptions import ArchiveWriteError, AttioValidationError
 from airflow_provider_attio.validation import shorten
@@ -331,6 +332,9 @@ def open_archive(location: Any) -> LocalArchive | ObjectStorageArchive:
     location = check_archive_location(location)
     if isinstance(location, str) and "://" not in location:
         return LocalArchive(Path(location).expanduser(), location)
+    if isinstance(location, str) and location.lower().startswith("file://"):
+        # Local without ObjectStoragePath, whose file:// support varies across Airflow releases.
+        return LocalArchive(Path(unquote(urlsplit(location).path)), location)
     if isinstance(location, os.PathLike) and not hasattr(location, "protocol"):
         return LocalArchive(Path(location).expanduser(), str(location))
     from airflow.providers.common.compat.sdk import ObjectStoragePath
