@@ -85,12 +85,14 @@ class Slot:
     :param epoch: how many decreases the pacer had made then (older slots' 429s are the same event).
     :param plan: how many times the plan changed then (a decrease, a hold): a slot handed out under an
         older plan and not yet used is taken again, at the new pace.
+    :param probe: the one slot let through during a hold, to see whether the budget is back already.
     """
 
     at: float
     pace: float
     epoch: int
     plan: int
+    probe: bool = False
 
 
 @dataclass(frozen=True)
@@ -148,6 +150,7 @@ class Pacer:
         self._updated = now
         self._next = now
         self._hold_until = now
+        self._probe_at: float | None = None
         self._plan = 0
         self._last_sent = now
         self._epoch = 0
@@ -172,6 +175,11 @@ class Pacer:
         with self._lock:
             now = self._clock()
             self._advance(now)
+            if self._probe_at is not None and self._hold_until > now:
+                # During a hold, one call goes early: if it passes, the budget is back (a limiter that
+                # frees budget continuously, not at the date's whole second), and the hold ends.
+                probe_at, self._probe_at = max(self._probe_at, now), None
+                return Slot(probe_at, self._pace, self._epoch, self._plan, probe=True), probe_at - now
             grid = max(self._next, now, self._hold_until)
             slot_at = grid
             if self._cap is not None:
@@ -213,6 +221,13 @@ class Pacer:
             self._streak = 0
             now = self._clock()
             self._passed.append(now)
+            if slot.probe and self._hold_until > now:
+                # The budget is back before the date said: end the hold, and plan from now.
+                start, _ = self._held[-1]
+                self._held[-1] = (start, now)
+                self._hold_until = now
+                self._plan += 1
+                self._next = now
             self._forget_passed(now)
 
     def rate_limited(self, slot: Slot, retry_after: float | None) -> float:
@@ -229,10 +244,9 @@ class Pacer:
             self._streak += 1  # 429s in a row: no call let through in between
             close = now - self._last_429 <= 1.0
             self._last_429 = now
-            if retry_after is not None and retry_after > 0:
-                wait = float(retry_after)
-            else:
-                wait = min(MAX_FALLBACK_WAIT, FALLBACK_WAIT * 2 ** (self._streak - 1))
+            wait = self._fallback_or(retry_after)
+            if slot.probe:
+                return wait  # the budget is still spent: the hold goes on, as the date said
             if slot.epoch != self._epoch:
                 return wait  # sent before the last decrease: the same congestion event
             # A new congestion event: this call was sent at the current pace. Lower it, once.
@@ -248,9 +262,16 @@ class Pacer:
                 self._held.append((max(now, self._hold_until), now + wait))
                 self._hold_until = max(self._hold_until, now + wait)
                 self._next = max(self._next, self._hold_until)
+                probe_at = now + (1.0 / self._pace if self._cap is not None else FALLBACK_WAIT)
+                self._probe_at = probe_at if probe_at < self._hold_until else None
                 while len(self._held) > 4:
                     self._held.popleft()
             return wait
+
+    def _fallback_or(self, retry_after: float | None) -> float:
+        if retry_after is not None and retry_after > 0:
+            return float(retry_after)
+        return float(min(MAX_FALLBACK_WAIT, FALLBACK_WAIT * 2 ** max(0, self._streak - 1)))
 
     def stats(self) -> PacerStats:
         """The pace now, the pace settled on, the 429s heard and the decreases made."""

@@ -170,10 +170,30 @@ def test_back_to_back_429s_hold_every_caller_until_retry_after() -> None:
     assert second.at - first.at < 0.1
     p.rate_limited(second, 0.6)  # sent after the decrease, and 429 again: the budget is spent
     held_from = fake.now
-    third = sent(p, fake)
-    assert third.at >= held_from + 0.6
+    probe = sent(p, fake)  # one call goes early, at the new pace, to see whether the budget is back
+    assert probe.probe and probe.at < held_from + 0.6
+    others, _ = p.reserve()  # everyone else waits for the date
+    assert not others.probe and others.at >= held_from + 0.6
+    p.rate_limited(probe, 0.5)  # still spent (a per-second window): the hold goes on, no new decrease
+    assert p.stats().decreases == 2
+    assert sent(p, fake).at >= held_from + 0.6
     # And the pace came down hard, to what Attio let through in the last second (nothing here).
     assert p.pace is not None and p.pace < 25.0 * pacing.DECREASE * pacing.DECREASE
+
+
+def test_a_probe_that_passes_ends_the_hold() -> None:
+    # A limiter that frees its budget continuously (a token bucket, a sliding window) needn't be waited
+    # out until the whole second the date names.
+    p, fake = pacer(25.0)
+    p.rate_limited(sent(p, fake), 0.9)
+    p.rate_limited(sent(p, fake), 0.9)
+    probe = sent(p, fake)
+    assert probe.probe
+    held, _ = p.reserve()
+    p.succeeded(probe)
+    assert not p.still_valid(held)  # slots promised after the hold are taken again, from now
+    after = sent(p, fake)
+    assert after.at < probe.at + 0.2
 
 
 def test_a_spent_budget_brings_the_pace_down_to_what_got_through() -> None:
@@ -199,6 +219,8 @@ def test_unpaced_still_holds_on_back_to_back_429s() -> None:
     p, fake = pacer(None)
     p.rate_limited(sent(p, fake), 0.3)
     p.rate_limited(sent(p, fake), 0.3)
+    probe = sent(p, fake)
+    assert probe.probe and probe.at == pytest.approx(1000 + pacing.FALLBACK_WAIT)
     assert sent(p, fake).at == pytest.approx(1000.3)
     assert p.pace is None
 
