@@ -6,8 +6,9 @@ way the facts are gathered differs: a poking sensor asks Attio itself, a trigger
 listings from the batch query its triggerer runs for every sensor watching the same object.
 
 A listing (a ``record_id`` ``$in`` query) only says what *looks* settled. Before a sensor is done, each
-record it is waiting on is read with a ``GET``, as a single-record poke reads it, and a record that the
-``GET`` finds gone stays gone (Attio's deletes are permanent), so it is not read again.
+record it is waiting on is read with a ``GET``, as a single-record poke reads it. A record that a
+``wait_for="absent"`` sensor has read gone stays gone (Attio's deletes are permanent): it is not asked
+about again.
 """
 
 from __future__ import annotations
@@ -214,7 +215,8 @@ def _parse_rendered_list(value: Any, field_name: str) -> Any:
 
 @dataclass
 class Watching:
-    """A watch being waited on: what it found gone so far (gone for good) and the latest verdict."""
+    """A watch being waited on, and the records a ``wait_for="absent"`` watch has read gone (deletes are
+    permanent, so those are not asked about again)."""
 
     watch: RecordWatch
     gone: dict[str, RecordFact] = field(default_factory=dict)
@@ -226,7 +228,8 @@ class Watching:
     def conclude(self, facts: dict[str, RecordFact], confirmed: Mapping[str, RecordFact]) -> Verdict:
         """The verdict once the records of :meth:`RecordWatch.to_confirm` are read."""
         facts.update(confirmed)
-        self.gone.update({r: f for r, f in confirmed.items() if f.state == "absent"})
+        if self.watch.wait_for == "absent":  # a record waited for may not be readable yet: never cached
+            self.gone.update({r: f for r, f in confirmed.items() if f.state == "absent"})
         return self.watch.judge(facts)
 
 

@@ -23,8 +23,11 @@ def test_timeouts_and_soft_fail_poke_and_deferred(attio: AttioEmulator, run_dag:
         "deferred": "failed",
         "deferred_soft_fail": "skipped",
     }
-    # Each sensor kept polling until its 2 s timeout: several GETs each, deferred ones included.
-    assert attio.count(method="GET", path=f"/v2/objects/people/records/{MISSING}") >= 4 * 3
+    # Each sensor kept checking until its 2 s timeout: several checks each, deferred ones included (GETs
+    # of the record in poke mode, queries listing it from the triggers).
+    assert attio.count(method="GET", path=f"/v2/objects/people/records/{MISSING}") >= 2 * 3 + 2
+    queries = [r for r in attio.requests if r.method == "POST"]
+    assert len(queries) >= 2 * 3 and all(q.body["filter"]["record_id"]["$in"] == [MISSING] for q in queries)
 
 
 def test_sensors_wait_through_a_merge_until_the_record_is_readable(
@@ -61,21 +64,56 @@ def test_example_wait_until_deleted_runs_its_trigger(
 
     path = f"/v2/objects/people/records/{record_id}"
 
-    def someone_deletes_it_once_the_trigger_has_looked() -> None:
-        # The sensor's inline check is the first GET, the trigger's first poll the second.
+    def someone_deletes_it_once_the_sensor_has_seen_it() -> None:
+        # The sensor's inline check is the first GET: it sees the record and defers to its trigger.
         deadline = time.monotonic() + 120
-        while attio.count(method="GET", path=path) < 2 and time.monotonic() < deadline:
+        while attio.count(method="GET", path=path, status=200) < 1 and time.monotonic() < deadline:
             time.sleep(0.05)
         requests.delete(attio.base_url + path, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=5)
 
-    someone = threading.Thread(target=someone_deletes_it_once_the_trigger_has_looked, daemon=True)
+    someone = threading.Thread(target=someone_deletes_it_once_the_sensor_has_seen_it, daemon=True)
     someone.start()
     result = run_dag("example_attio_wait_until_deleted", record_id=record_id)
     someone.join()
     assert result.state == "success"
     assert result.states == {"wait_until_deleted": "success", "continue_pipeline": "success"}
     assert result.xcoms["continue_pipeline"] == record_id
-    # The inline check saw the record; the trigger saw it again, then saw it gone.
+    # The inline check saw the record; the trigger's query no longer listed it, and its confirming read
+    # found it gone.
     statuses = [r.status for r in attio.requests if r.method == "GET" and r.path == path]
-    assert statuses[:2] == [200, 200] and statuses[-1] == 404
+    assert statuses == [200, 404]
+    queries = [r for r in attio.requests if r.method == "POST" and r.path.endswith("/records/query")]
+    assert queries and all(q.body["filter"]["record_id"]["$in"] == [record_id] for q in queries)
     assert attio.record_ids("people") == [keep]
+
+
+def test_many_records_in_poke_reschedule_and_deferrable_modes(
+    attio: AttioEmulator, run_dag: Callable[..., Any]
+) -> None:
+    ids = [attio.create_record("people", {"name": n})["id"]["record_id"] for n in ("Ada", "Grace", "Alan")]
+    watched = [*ids, MISSING]
+
+    def delete_them_once_each_sensor_has_looked() -> None:
+        # Each sensor lists the records with one query per check; three looks at least, then they go.
+        deadline = time.monotonic() + 120
+        while attio.count(method="POST", status=200) < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        for record_id in ids:
+            url = f"{attio.base_url}/v2/objects/people/records/{record_id}"
+            requests.delete(url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=5)
+
+    deleter = threading.Thread(target=delete_them_once_each_sensor_has_looked, daemon=True)
+    deleter.start()
+    result = run_dag("attio_test_sensor_many", record_ids=watched)
+    deleter.join()
+    assert result.states == {
+        "ids_to_watch": "success",
+        "poke": "success",
+        "reschedule": "success",
+        "deferred": "success",
+    }
+    expected = {"object": "people", "wait_for": "absent", "require": "all", "unmatched": []}
+    for task_id in ("poke", "reschedule", "deferred"):
+        assert result.xcoms[task_id] == {**expected, "matched": watched}
+    # Checked by queries: never a GET per record per check, only reads confirming each record gone.
+    assert attio.count(method="GET") <= 3 * len(watched)

@@ -284,6 +284,16 @@ def test_poke_reads_what_it_found_gone_only_once() -> None:
     assert set(watching.gone) == {A, B}
 
 
+def test_a_record_awaited_present_is_read_on_every_poke() -> None:
+    # A 404 may be a record not readable yet (just created, or merging): only "gone" is forever.
+    send, log = _scripted({RECORD_A: Answer(404, {}), OBJECT: Answer(200, {"data": {}})})
+    watching = Watching(RecordWatch.of("people", record_id=A, wait_for="present"))
+    assert not check_now(watching, send).done
+    assert not check_now(watching, send).done
+    assert log.count(f"GET /v2/objects/people/records/{A}") == 2
+    assert not watching.gone
+
+
 def test_transient_listing_errors_mean_not_yet_and_permanent_ones_raise() -> None:
     send, _ = _scripted({("POST", "/v2/objects/people/records/query"): _error(429)})
     verdict = check_now(Watching(RecordWatch.of("people", record_ids=[A, B], wait_for="absent")), send)
