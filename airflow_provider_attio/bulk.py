@@ -14,7 +14,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, TypedDict
 
@@ -38,7 +38,6 @@ from airflow_provider_attio.options import (
     COUNT_PAST_CAP_FACTOR,
     BulkDeleteJob,
     BulkDeleteOptions,
-    check_job,
     over_cap_error,
 )
 from airflow_provider_attio.policy import apply_if_not_found, note_not_found_on_retry
@@ -340,34 +339,17 @@ class _Run:
         return outcome
 
 
-def delete_records(
-    hook: AttioHook,
-    object: str,
-    *,
-    record_ids: Iterable[str] | str | None = None,
-    filter: Mapping[str, Any] | str | None = None,
-    archive_to: Any = None,
-    options: BulkDeleteOptions | None = None,
-    is_retry: bool = False,
-    log: Any = None,
-) -> BulkDeleteSummary:
-    """Delete many records of one Attio object at Attio's pace, optionally archiving each one first.
+def delete_records(hook: AttioHook, job: BulkDeleteJob, log: Any = None) -> BulkDeleteSummary:
+    """Run a checked bulk delete (see ``AttioHook.delete_records``, its public face, which checks it).
 
-    Give exactly one of ``record_ids`` or ``filter``. Everything is checked, the object's existence
-    confirmed and the whole target set resolved before the first ``DELETE``. The README's "Bulk delete"
-    section explains the safety rules, the archive and the pacing.
+    Everything is checked, the object's existence confirmed and the whole target set resolved before the
+    first ``DELETE``. The README's "Delete many records" section explains the safety rules, the archive
+    and the pacing.
 
     :param hook: the :class:`~airflow_provider_attio.hooks.attio.AttioHook` to send requests with.
-    :param object: the object's api slug (``people``, ``companies``, a custom slug) or UUID.
-    :param record_ids: record UUIDs (or records as Attio returns them); duplicates are removed.
-    :param filter: delete every record matching this Attio query filter.
-    :param archive_to: a local path or object storage URI to archive each record to before its DELETE.
-    :param options: how to run: :class:`~airflow_provider_attio.options.BulkDeleteOptions` (defaults if None).
-    :param is_retry: this run retries an earlier try of the task (the operator passes ``try_number > 1``).
+    :param job: what to delete and how: :func:`~airflow_provider_attio.options.check_job` builds it.
     :param log: the logger for progress and outcomes; the hook's by default.
     :return: a :class:`BulkDeleteSummary`.
-    :raises AttioValidationError: a bad argument, the cap exceeded, an empty filter without
-        ``allow_delete_all`` (nothing was deleted).
     :raises AttioObjectNotFoundError: the object does not exist, or was deleted during the run.
     :raises AttioAuthError: 401/403; the run stops at once.
     :raises AttioBulkDeleteError: some records failed (the others were processed); retryable when any
@@ -375,14 +357,6 @@ def delete_records(
     :raises ArchiveWriteError: the archive could not be read or written; no record is deleted unarchived.
     """
     log = log or getattr(hook, "log", None) or _module_log
-    job = check_job(
-        object,
-        record_ids=record_ids,
-        filter=filter,
-        archive_to=archive_to,
-        options=options,
-        is_retry=is_retry,
-    )
     archive = open_archive(job.archive_to) if job.archive_to is not None and not job.options.dry_run else None
     if archive is not None:
         archive.check()

@@ -34,7 +34,7 @@ from airflow_provider_attio.exceptions import (
     AttioTransientError,
     AttioValidationError,
 )
-from airflow_provider_attio.options import BulkDeleteOptions
+from airflow_provider_attio.options import BulkDeleteOptions, check_job
 from airflow_provider_attio.protocol import (
     DEFAULT_HOST,
     Answer,
@@ -623,16 +623,15 @@ class AttioHook(BaseHook):
         :param is_retry: this run retries an earlier try of the same task.
         :param log: the logger for progress; the hook's by default.
         """
-        return bulk.delete_records(
-            self,
+        job = check_job(
             object,
             record_ids=record_ids,
             filter=filter,
             archive_to=archive_to,
             options=BulkDeleteOptions.of(options, **option_values),
             is_retry=is_retry,
-            log=log,
         )
+        return bulk.delete_records(self, job, log)
 
     def test_connection(self) -> tuple[bool, str]:
         """Check the token with one ``GET /v2/self`` and short timeouts, answering within about 10 s.
