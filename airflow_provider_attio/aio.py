@@ -212,7 +212,8 @@ class WatchStats:
     queries: int = 0
     #: record ids those queries asked about.
     ids_queried: int = 0
-    #: checks delivered to sensors (one per sensor per tick, whatever its number of records).
+    #: checks delivered to sensors with an answer for each of their records (one per sensor per tick,
+    #: whatever its number of records).
     checks: int = 0
     #: single-record reads (``GET``) confirming a sensor is done.
     reads: int = 0
@@ -349,9 +350,12 @@ class _Group:
                 facts.update(result)
         for member in members:
             failure = next((failures[r] for r in member.record_ids if r in failures), None)
-            if failure is None:
-                self.stats.checks += 1
-            member.deliver(failure or {r: facts[r] for r in member.record_ids})
+            if failure is not None:
+                member.deliver(failure)
+                continue
+            found = {r: facts[r] for r in member.record_ids}
+            self.stats.checks += all(f.state != "unavailable" for f in found.values())
+            member.deliver(found)
 
 
 def _unavailable(record_ids: Iterable[str], error: BaseException) -> dict[str, RecordFact]:
