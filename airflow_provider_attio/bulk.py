@@ -41,6 +41,8 @@ from airflow_provider_attio.options import (
     over_cap_error,
 )
 from airflow_provider_attio.policy import apply_if_not_found, note_not_found_on_retry
+from airflow_provider_attio.sync import SyncCounts, SyncPlan
+from airflow_provider_attio.sync import plan as plan_sync
 from airflow_provider_attio.validation import shorten, validate_record_id
 
 # The bulk errors live in exceptions.py with every other error; importable from here too.
@@ -68,7 +70,12 @@ PROGRESS_EVERY_SECONDS = 5.0
 _module_log = logging.getLogger(__name__)
 
 
-class BulkDeleteSummary(TypedDict):
+class _SyncSummary(TypedDict, total=False):
+    #: Delete by key or mirror only: what the keys matched, or what the mirror found in scope.
+    sync: SyncCounts
+
+
+class BulkDeleteSummary(_SyncSummary):
     """What a bulk delete did: small and JSON-safe, fit for XCom (it never holds record ids).
 
     ``requested`` counts the unique target records; ``deleted + not_found + not_found_on_retry + failed +
@@ -362,7 +369,7 @@ def delete_records(hook: AttioHook, job: BulkDeleteJob, log: Any = None) -> Bulk
         archive.check()
     _confirm_object(hook, job)
     # The whole target set, before anything is deleted.
-    targets = job.record_ids if job.record_ids is not None else _resolve_by_filter(hook, job, log)
+    targets, sync = _resolve_targets(hook, job, log)
     if job.options.dry_run:
         log.info(
             "Dry run: would delete %d record(s) of %r. First %d: %s",
@@ -371,7 +378,7 @@ def delete_records(hook: AttioHook, job: BulkDeleteJob, log: Any = None) -> Bulk
             min(DRY_RUN_SAMPLE, len(targets)),
             ", ".join(targets[:DRY_RUN_SAMPLE]) or "(none)",
         )
-        return _summary(job, len(targets), {}, 0, archive=None)
+        return _with_sync(_summary(job, len(targets), {}, 0, archive=None), sync, job, log)
     state = _read_state(archive, job, log)
     gone = _check_unfinished(hook, job, archive, state, targets, log)
     already = [rid for rid in targets if rid in state.deleted]
@@ -384,12 +391,33 @@ def delete_records(hook: AttioHook, job: BulkDeleteJob, log: Any = None) -> Bulk
     location = archive.location if archive else None
     if not targets and not gone:
         log.info("Nothing to delete in %r.", job.object)
-        return _summary(job, 0, {}, 0, archive=location)
+        return _with_sync(_summary(job, 0, {}, 0, archive=location), sync, job, log)
     run = _execute(hook, job, log, archive, state, todo)
     counts = {**run.progress.counts, "deleted": run.progress.counts["deleted"] + gone}
     summary = _summary(job, len(targets) + gone, counts, len(already), location)
     _log_summary(summary, run, log)
     _raise_outcomes(summary, run, job, log)
+    return _with_sync(summary, sync, job, log)
+
+
+def _resolve_targets(hook: AttioHook, job: BulkDeleteJob, log: Any) -> tuple[list[str], SyncPlan | None]:
+    """The whole target set: the ids, a filter's matches, or a delete by key's or a mirror's plan."""
+    if job.record_ids is not None:
+        return job.record_ids, None
+    if job.match is not None or job.keep is not None:
+        sync = plan_sync(hook, job, log)
+        return sync.record_ids, sync
+    return _resolve_by_filter(hook, job, log), None
+
+
+def _with_sync(
+    summary: BulkDeleteSummary, sync: SyncPlan | None, job: BulkDeleteJob, log: Any
+) -> BulkDeleteSummary:
+    """Add a sync's counts to the summary; apply ``if_not_found`` to keys that matched nothing."""
+    if sync is not None:
+        summary["sync"] = sync.counts
+        if not job.options.dry_run:
+            sync.apply_if_not_found(job, log)
     return summary
 
 

@@ -28,6 +28,8 @@ DEFAULT_MAX_CONCURRENCY = 8
 MAX_CONCURRENCY_LIMIT = 32
 #: Counting matches past ``max_records`` stops at this multiple of it (the error then says "more than").
 COUNT_PAST_CAP_FACTOR = 10
+#: The default share of a mirror's scope it may delete in one run (a larger share fails the run).
+DEFAULT_MAX_DELETE_FRACTION = 0.1
 
 
 def _check_positive_int(value: Any, name: str, upper: int | None = None) -> int:
@@ -49,6 +51,14 @@ def _check_rate(value: Any) -> float | None:
     return float(value)
 
 
+def _check_fraction(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 1:
+        raise AttioValidationError(
+            f"max_delete_fraction must be a number above 0 and at most 1 (1: no limit); got {shorten(value)}."
+        )
+    return float(value)
+
+
 def _check_bool(value: Any, name: str) -> bool:
     if not isinstance(value, bool):
         raise AttioValidationError(f"{name} must be True or False; got {shorten(value)}.")
@@ -64,7 +74,12 @@ class BulkDeleteOptions:
     :param dry_run: count and log what would be deleted, delete nothing.
     :param writes_per_second: the pace of DELETEs (Attio allows 25 per workspace); ``None``: unpaced.
     :param max_concurrency: concurrent requests, 1 to 32.
-    :param if_not_found: records that don't exist: ``"succeed"``, ``"fail"`` or ``"skip"``.
+    :param if_not_found: records (or keys) that don't exist: ``"succeed"``, ``"fail"`` or ``"skip"``.
+    :param delete_all_matches: delete by key: a key matching several records deletes them all (by default
+        such a key fails the run before anything is deleted).
+    :param allow_empty_source: mirror: run even when ``keep_values`` is empty.
+    :param max_delete_fraction: mirror: the largest share of the records in scope one run may delete.
+    :param delete_keyless: mirror: also delete records in scope that have no value for the key.
     """
 
     allow_delete_all: bool = False
@@ -73,6 +88,10 @@ class BulkDeleteOptions:
     writes_per_second: float | None = ATTIO_WRITES_PER_SECOND
     max_concurrency: int = DEFAULT_MAX_CONCURRENCY
     if_not_found: IfNotFound = "succeed"
+    delete_all_matches: bool = False
+    allow_empty_source: bool = False
+    max_delete_fraction: float = DEFAULT_MAX_DELETE_FRACTION
+    delete_keyless: bool = False
 
     def __post_init__(self) -> None:
         checked = {
@@ -84,6 +103,10 @@ class BulkDeleteOptions:
                 self.max_concurrency, "max_concurrency", MAX_CONCURRENCY_LIMIT
             ),
             "if_not_found": validate_if_not_found(self.if_not_found),
+            "delete_all_matches": _check_bool(self.delete_all_matches, "delete_all_matches"),
+            "allow_empty_source": _check_bool(self.allow_empty_source, "allow_empty_source"),
+            "max_delete_fraction": _check_fraction(self.max_delete_fraction),
+            "delete_keyless": _check_bool(self.delete_keyless, "delete_keyless"),
         }
         for name, value in checked.items():
             object.__setattr__(self, name, value)
@@ -112,8 +135,23 @@ class BulkDeleteOptions:
 
 
 @dataclass(frozen=True)
+class Keys:
+    """An attribute and key values of it (checked: scalars, blanks dropped, duplicates removed)."""
+
+    #: The attribute's api slug (or UUID), or ``"record_id"`` for the record's own id.
+    attribute: str
+    values: tuple[str | int | float, ...]
+    #: How many ``None`` or blank values were dropped.
+    blanks: int = 0
+
+
+@dataclass(frozen=True)
 class BulkDeleteJob:
-    """A checked bulk delete: one object, exactly one of ids or a filter, the archive and the options."""
+    """A checked bulk delete: one object, one kind of target, the archive and the options.
+
+    The targets are ``record_ids``; or a ``filter``; or ``match`` (delete by key); or ``keep`` with the
+    ``filter`` as its scope (a mirror delete: every record in scope whose key is not kept).
+    """
 
     object: str
     record_ids: list[str] | None
@@ -122,6 +160,10 @@ class BulkDeleteJob:
     options: BulkDeleteOptions = field(default_factory=BulkDeleteOptions)
     #: This run retries an earlier try of the same task (see the README on ``if_not_found``).
     is_retry: bool = False
+    #: Delete by key: the records whose ``attribute`` holds one of these values.
+    match: Keys | None = None
+    #: Mirror delete: keep the records in scope (``filter``) whose ``attribute`` holds one of these values.
+    keep: Keys | None = None
 
 
 def parse_structured(value: Any, field_name: str) -> Any:
@@ -194,13 +236,94 @@ def _check_filter(filter: Any, object: str, allow_delete_all: bool) -> dict[str,
     return dict(filter)
 
 
-def check_one_target(record_ids: Any, filter: Any) -> None:
-    """Raise unless exactly one of ``record_ids`` and ``filter`` is given (known even before templating)."""
-    if (record_ids is None) == (filter is None):
+def check_one_target(record_ids: Any, filter: Any, match_values: Any = None, keep_values: Any = None) -> None:
+    """Raise unless the targets are of exactly one kind (known even before templating).
+
+    The kinds: ``record_ids``; a ``filter``; ``match_values`` (delete by key); ``keep_values`` with a
+    ``filter`` that scopes the mirror.
+    """
+    given = [
+        name
+        for name, value in (("record_ids", record_ids), ("filter", filter), ("match_values", match_values))
+        if value is not None
+    ]
+    if keep_values is not None:
+        if given != ["filter"]:
+            raise AttioValidationError(
+                "A mirror delete (keep_values) needs filter= to scope what the sync owns (filter={} with "
+                "allow_delete_all=True for the whole object), and takes neither record_ids nor "
+                f"match_values; got {', '.join(given) or 'no filter'}."
+            )
+        return
+    if len(given) != 1:
+        what = {0: "neither", 2: "both"}.get(len(given), "several")
         raise AttioValidationError(
-            "Give exactly one of record_ids (a list of record UUIDs) or filter (an Attio query filter); "
-            f"got {'both' if record_ids is not None else 'neither'}."
+            "Give exactly one of record_ids (a list of record UUIDs) or filter (an Attio query filter) "
+            "or match_values with match_attribute (keys to delete by), or keep_values with "
+            f"keep_attribute and a filter (a mirror); got {what}"
+            + (f" ({' and '.join(given)})." if given else ".")
         )
+
+
+def _check_attribute(value: Any, field_name: str) -> str:
+    if not isinstance(value, str) or not value.strip() or any(c.isspace() for c in value.strip()):
+        raise AttioValidationError(
+            f"{field_name} must be an attribute's api slug (e.g. email_addresses, domains) or "
+            f"'record_id'; got {shorten(value)}."
+        )
+    return value.strip()
+
+
+def _key_value(item: Any, field_name: str, index: int) -> str | int | float | None:
+    if item is None or (isinstance(item, str) and not item.strip()):
+        return None
+    if isinstance(item, str):
+        return item.strip()
+    if isinstance(item, (int, float)) and not isinstance(item, bool) and item == item:  # not NaN
+        return item
+    raise AttioValidationError(
+        f"{field_name}[{index}] must be a string or a number (a key); got {shorten(item)}."
+    )
+
+
+def check_keys(attribute: Any, values: Any, kind: str) -> Keys:
+    """Check ``<kind>_attribute`` and ``<kind>_values``: a list of scalars (``None`` and blanks dropped).
+
+    :param kind: ``"match"`` or ``"keep"``, for the messages.
+    """
+    field_name = f"{kind}_values"
+    if attribute is None:
+        raise AttioValidationError(f"{field_name} needs {kind}_attribute, the attribute the keys are of.")
+    slug = _check_attribute(attribute, f"{kind}_attribute")
+    values = parse_structured(values, field_name)
+    if isinstance(values, (str, bytes, Mapping)) or not isinstance(values, Iterable):
+        raise AttioValidationError(
+            f"{field_name} must be a list of keys (strings or numbers); got {shorten(values)}. A templated "
+            "value renders to a string: pass the XComArg itself or set render_template_as_native_obj=True."
+        )
+    seen: dict[str | int | float, None] = {}
+    blanks = 0
+    for index, item in enumerate(values):
+        value = _key_value(item, field_name, index)
+        if value is None:
+            blanks += 1
+            continue
+        if slug == "record_id":
+            value = validate_record_id(value, f"{field_name}[{index}]").lower()
+        seen.setdefault(value, None)
+    return Keys(attribute=slug, values=tuple(seen), blanks=blanks)
+
+
+def _check_targets(
+    object_ref: str, options: BulkDeleteOptions, ids_given: Any, filter_given: Any
+) -> tuple[list[str] | None, dict[str, Any] | None]:
+    ids = normalize_record_ids(ids_given) if ids_given is not None else None
+    if ids is not None and len(ids) > options.max_records:
+        raise over_cap_error("record_ids holds", f"{len(ids):,}", object_ref, options.max_records)
+    checked_filter = None
+    if filter_given is not None:
+        checked_filter = _check_filter(filter_given, object_ref, options.allow_delete_all)
+    return ids, checked_filter
 
 
 def check_job(
@@ -211,28 +334,39 @@ def check_job(
     archive_to: Any = None,
     options: BulkDeleteOptions | None = None,
     is_retry: Any = False,
+    match_attribute: Any = None,
+    match_values: Any = None,
+    keep_attribute: Any = None,
+    keep_values: Any = None,
 ) -> BulkDeleteJob:
     """Check a bulk delete's targets without sending anything; raise on the first bad one.
 
     :param object: the object's api slug or UUID.
     :param record_ids: record UUIDs (or records as Attio returns them), or a string holding a list.
-    :param filter: an Attio query filter, or a string holding one.
+    :param filter: an Attio query filter, or a string holding one; with ``keep_values``, the mirror's scope.
     :param archive_to: where to archive each record before its DELETE.
     :param options: the run's options (the defaults if ``None``).
     :param is_retry: whether this run retries an earlier try of the same task.
+    :param match_attribute: delete by key: the attribute the keys are values of.
+    :param match_values: delete by key: the keys.
+    :param keep_attribute: mirror: the attribute the kept keys are values of.
+    :param keep_values: mirror: the keys to keep (the source of truth).
     :raises AttioValidationError: a message naming the argument (and the bad value or its position).
     """
     options = options or BulkDeleteOptions()
     object_ref = validate_object(object)
     ids_given = parse_structured(record_ids, "record_ids")
     filter_given = parse_structured(filter, "filter")
-    check_one_target(ids_given, filter_given)
-    ids = normalize_record_ids(ids_given) if ids_given is not None else None
-    if ids is not None and len(ids) > options.max_records:
-        raise over_cap_error("record_ids holds", f"{len(ids):,}", object_ref, options.max_records)
-    checked_filter = None
-    if filter_given is not None:
-        checked_filter = _check_filter(filter_given, object_ref, options.allow_delete_all)
+    match_given = parse_structured(match_values, "match_values")
+    keep_given = parse_structured(keep_values, "keep_values")
+    check_one_target(ids_given, filter_given, match_given, keep_given)
+    for kind, attribute, values in (
+        ("match", match_attribute, match_given),
+        ("keep", keep_attribute, keep_given),
+    ):
+        if attribute is not None and values is None:
+            raise AttioValidationError(f"{kind}_attribute is given without {kind}_values, the keys.")
+    ids, checked_filter = _check_targets(object_ref, options, ids_given, filter_given)
     return BulkDeleteJob(
         object=object_ref,
         record_ids=ids,
@@ -240,4 +374,6 @@ def check_job(
         archive_to=check_archive_location(archive_to) if archive_to is not None else None,
         options=options,
         is_retry=_check_bool(is_retry, "is_retry"),
+        match=check_keys(match_attribute, match_given, "match") if match_given is not None else None,
+        keep=check_keys(keep_attribute, keep_given, "keep") if keep_given is not None else None,
     )

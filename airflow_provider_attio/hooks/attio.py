@@ -606,13 +606,19 @@ class AttioHook(BaseHook):
         options: BulkDeleteOptions | None = None,
         is_retry: bool = False,
         log: Any = None,
+        match_attribute: str | None = None,
+        match_values: Iterable[Any] | str | None = None,
+        keep_attribute: str | None = None,
+        keep_values: Iterable[Any] | str | None = None,
         **option_values: Any,
     ) -> BulkDeleteSummary:
         """Delete many records at Attio's pace: the bulk engine behind ``AttioDeleteRecordsOperator``.
 
-        Give exactly one of ``record_ids`` or ``filter``; the whole target set is resolved before the
-        first DELETE. Returns the operator's small summary (counts, never ids), so a ``@task`` can use the
-        engine directly.
+        Give exactly one kind of target: ``record_ids``; a ``filter``; ``match_attribute`` with
+        ``match_values`` (delete by key); or ``keep_attribute`` with ``keep_values`` and a ``filter`` (a
+        mirror: delete every record in scope whose key is not kept). The whole target set is resolved
+        before the first DELETE. Returns the operator's small summary (counts, never ids), so a
+        ``@task`` can use the engine directly.
 
         :param object: the object's api slug or UUID.
         :param record_ids: record UUIDs (or records as Attio returns them).
@@ -622,6 +628,10 @@ class AttioHook(BaseHook):
         :param option_values: its options by name (``max_records=5_000, dry_run=True``...).
         :param is_retry: this run retries an earlier try of the same task.
         :param log: the logger for progress; the hook's by default.
+        :param match_attribute: delete by key: the attribute (``email_addresses``, ``record_id``...).
+        :param match_values: delete by key: the keys.
+        :param keep_attribute: mirror: the attribute of the kept keys.
+        :param keep_values: mirror: the keys to keep, the source of truth.
         """
         job = check_job(
             object,
@@ -630,6 +640,10 @@ class AttioHook(BaseHook):
             archive_to=archive_to,
             options=BulkDeleteOptions.of(options, **option_values),
             is_retry=is_retry,
+            match_attribute=match_attribute,
+            match_values=match_values,
+            keep_attribute=keep_attribute,
+            keep_values=keep_values,
         )
         return bulk.delete_records(self, job, log)
 

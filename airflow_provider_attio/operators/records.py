@@ -13,6 +13,7 @@ from airflow_provider_attio.hooks.attio import AttioHook
 from airflow_provider_attio.options import (
     ATTIO_WRITES_PER_SECOND,
     DEFAULT_MAX_CONCURRENCY,
+    DEFAULT_MAX_DELETE_FRACTION,
     DEFAULT_MAX_RECORDS,
     BulkDeleteOptions,
     check_one_target,
@@ -98,7 +99,7 @@ def is_retry(context: Context) -> bool:
 
 
 class AttioDeleteRecordsOperator(BaseOperator):
-    """Delete many Attio records in one task: by id list or by filter, paced under Attio's rate limit.
+    """Delete many Attio records in one task: by ids, filter, keys or mirror, paced under Attio's limit.
 
     The README's "Delete many records" section explains the safety rules (target set resolved first, the
     cap, dry run, archive, per-record outcomes), retries and how to share the workspace's budget.
@@ -122,14 +123,38 @@ class AttioDeleteRecordsOperator(BaseOperator):
     :param writes_per_second: this task's pace (default 25, Attio's whole workspace budget).
     :param max_concurrency: concurrent requests (default 8, at most 32).
     :param archive_to: archive every record here before deleting it (a path or object storage URI). Templated.
-    :param if_not_found: records that don't exist: ``"succeed"`` (default), ``"fail"`` or ``"skip"``.
+    :param if_not_found: records (or keys) that don't exist: ``"succeed"`` (default), ``"fail"``, ``"skip"``.
+    :param match_attribute: delete by key: the attribute the keys are of (``email_addresses``, ``domains``,
+        a text or number attribute, ``record_id``). Templated.
+    :param match_values: delete by key: the keys, e.g. a task's output. Templated.
+    :param delete_all_matches: a key matching several records deletes them all (default: fail first).
+    :param keep_attribute: mirror: the attribute of the kept keys; give ``filter`` as the scope. Templated.
+    :param keep_values: mirror: the keys to keep (the source of truth). Templated.
+    :param allow_empty_source: mirror: run even when ``keep_values`` is empty.
+    :param max_delete_fraction: mirror: the largest share of the scope one run may delete (default 0.1).
+    :param delete_keyless: mirror: also delete records in scope without a key value.
     :param attio_conn_id: the Airflow connection to Attio. Templated.
 
     Returns (as XCom) a small summary, never the ids: :class:`~airflow_provider_attio.bulk.BulkDeleteSummary`.
     """
 
-    template_fields: Sequence[str] = ("object", "record_ids", "filter", "archive_to", "attio_conn_id")
-    template_fields_renderers = {"filter": "json", "record_ids": "json"}
+    template_fields: Sequence[str] = (
+        "object",
+        "record_ids",
+        "filter",
+        "archive_to",
+        "attio_conn_id",
+        "match_attribute",
+        "match_values",
+        "keep_attribute",
+        "keep_values",
+    )
+    template_fields_renderers = {
+        "filter": "json",
+        "record_ids": "json",
+        "match_values": "json",
+        "keep_values": "json",
+    }
     ui_color = "#f4d9d9"
 
     def __init__(
@@ -146,12 +171,24 @@ class AttioDeleteRecordsOperator(BaseOperator):
         archive_to: str | None = None,
         if_not_found: str = "succeed",
         attio_conn_id: str = AttioHook.default_conn_name,
+        match_attribute: str | None = None,
+        match_values: list[Any] | str | None = None,
+        delete_all_matches: bool = False,
+        keep_attribute: str | None = None,
+        keep_values: list[Any] | str | None = None,
+        allow_empty_source: bool = False,
+        max_delete_fraction: float = DEFAULT_MAX_DELETE_FRACTION,
+        delete_keyless: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.object = object
         self.record_ids = record_ids
         self.filter = filter
+        self.match_attribute = match_attribute
+        self.match_values = match_values
+        self.keep_attribute = keep_attribute
+        self.keep_values = keep_values
         self.archive_to = archive_to
         self.attio_conn_id = attio_conn_id
         # Built (so checked) at DAG parse time; the targets may be templated and are checked at run time.
@@ -162,8 +199,12 @@ class AttioDeleteRecordsOperator(BaseOperator):
             writes_per_second=writes_per_second,
             max_concurrency=max_concurrency,
             if_not_found=if_not_found,  # type: ignore[arg-type]
+            delete_all_matches=delete_all_matches,
+            allow_empty_source=allow_empty_source,
+            max_delete_fraction=max_delete_fraction,
+            delete_keyless=delete_keyless,
         )
-        check_one_target(record_ids, filter)
+        check_one_target(record_ids, filter, match_values, keep_values)
 
     @cached_property
     def hook(self) -> AttioHook:
@@ -180,4 +221,8 @@ class AttioDeleteRecordsOperator(BaseOperator):
                 options=self.options,
                 is_retry=is_retry(context),
                 log=self.log,
+                match_attribute=self.match_attribute,
+                match_values=self.match_values,
+                keep_attribute=self.keep_attribute,
+                keep_values=self.keep_values,
             )

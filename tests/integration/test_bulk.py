@@ -624,7 +624,13 @@ def test_operator_defers_templated_arguments_to_execute() -> None:
         record_ids=["{{ params.id }}"],
         archive_to="{{ run_id }}.jsonl",
     )
-    assert operator.template_fields == ("object", "record_ids", "filter", "archive_to", "attio_conn_id")
+    assert operator.template_fields[:5] == ("object", "record_ids", "filter", "archive_to", "attio_conn_id")
+    assert set(operator.template_fields[5:]) == {
+        "match_attribute",
+        "match_values",
+        "keep_attribute",
+        "keep_values",
+    }
     assert operator.options.dry_run is False
 
 

@@ -192,6 +192,7 @@ def test_the_operator_takes_exactly_the_bulk_options_and_passes_them_on() -> Non
 
     parameters = inspect.signature(AttioDeleteRecordsOperator.__init__).parameters
     targets = {"self", "object", "record_ids", "filter", "archive_to", "attio_conn_id", "kwargs"}
+    targets |= {"match_attribute", "match_values", "keep_attribute", "keep_values"}
     assert set(parameters) - targets == set(BulkDeleteOptions.names())
     for name in BulkDeleteOptions.names():
         assert parameters[name].default == getattr(BulkDeleteOptions(), name), name
