@@ -24,7 +24,13 @@ from typing import Any
 import requests
 
 from airflow_provider_attio.testing import AttioEmulator
-from airflow_provider_attio.testing.seed import LOAD_TEST_DOMAIN, SYNC_FIXTURE_DOMAIN, seed_examples
+from airflow_provider_attio.testing.seed import (
+    LOAD_TEST_DOMAIN,
+    MIRROR_SYNC_DOMAIN,
+    SYNC_FIXTURE_DOMAIN,
+    seed_examples,
+    seed_mirror_sync,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / ".demo"
@@ -114,6 +120,7 @@ def main() -> int:
             f"Attio emulator at {emu.base_url} (token {emu.token[:4]}…), seeded like `serve --seed examples`"
         )
         seeded = seed_examples(emu)
+        mirrored = seed_mirror_sync(emu)
         target, watched = (emu.get_record("people", rid) or {} for rid in (seeded.delete_me, seeded.watch_me))
         fixtures, load_test = seeded.sync_fixtures, seeded.load_testers
         before = _show_counts(emu, "Before")
@@ -166,10 +173,18 @@ def main() -> int:
         print(f"  Archive: {saved} records saved before their DELETE, in {archive.relative_to(ROOT)}/")
         ok &= saved == len(load_test)
 
+        print(
+            f"\n5. Mirror sync of the {len(mirrored.kept) + 1} people @{MIRROR_SYNC_DOMAIN} against a "
+            "sqlite3 source that no longer holds one of them: a dry run, then the guarded mirror delete"
+        )
+        ok &= _run_dag(env, "example_attio_mirror_sync", {"confirm_delete": True})
+        people_left = set(emu.record_ids("people"))
+        ok &= mirrored.left not in people_left and set(mirrored.kept) <= people_left
+
         after = _show_counts(emu, "After")
         gone = {obj: before[obj] - after[obj] for obj in OBJECTS}
         print("Deleted: " + ", ".join(f"{n} {obj}" for obj, n in gone.items()))
-        deleted_ids = {target_id, watched_id, *fixtures, *load_test}
+        deleted_ids = {target_id, watched_id, *fixtures, *load_test, mirrored.left}
         still_there = deleted_ids & set(emu.record_ids("people"))
         expected_gone = len(deleted_ids)
         ok &= not still_there and gone == {"people": expected_gone, "companies": 0, "deals": 0}

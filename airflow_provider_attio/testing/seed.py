@@ -218,3 +218,39 @@ def seed_examples(emulator: AttioEmulator) -> ExampleRecords:
         for n in range(1, EXAMPLE_LOAD_TESTERS + 1)
     ]
     return ExampleRecords(delete_me, watch_me, fixtures, testers, background)
+
+
+#: The reserved domain of the people ``example_attio_mirror_sync`` mirrors (its default scope).
+MIRROR_SYNC_DOMAIN = "mirror-sync.example.invalid"
+#: How many people :func:`seed_mirror_sync` creates in that scope; the example's source keeps all but one.
+EXAMPLE_MIRROR_MEMBERS = 12
+
+
+@dataclass(frozen=True)
+class MirrorSyncRecords:
+    """The people :func:`seed_mirror_sync` created (record ids)."""
+
+    #: people whose email the example's source table still holds: a mirror keeps them
+    kept: list[str]
+    #: the person whose email the source no longer holds: a confirmed mirror deletes it
+    left: str
+
+
+def seed_mirror_sync(emulator: AttioEmulator) -> MirrorSyncRecords:
+    """Create the people ``example_attio_mirror_sync`` mirrors: ``member1..12@mirror-sync.example.invalid``.
+
+    The example's source table (sqlite3) holds members 1 to 11 (and a contact not in Attio yet), so a
+    confirmed run deletes member 12 (1 of 12, under the default ``max_delete_fraction`` of 0.1) and keeps
+    the others. ``make demo`` and the example's tests use it.
+    """
+
+    def person(n: int) -> str:
+        values = {
+            "name": f"Mirror Member {n}",
+            "email_addresses": [f"member{n}@{MIRROR_SYNC_DOMAIN}"],
+            "job_title": "Mirrored contact",
+        }
+        return str(emulator.create_record("people", values)["id"]["record_id"])
+
+    ids = [person(n) for n in range(1, EXAMPLE_MIRROR_MEMBERS + 1)]
+    return MirrorSyncRecords(kept=ids[:-1], left=ids[-1])
