@@ -11,6 +11,9 @@ What it shows:
   waiting", logged; a missing object or a bad token fail at once.
 * ``timeout`` bounds the wait (the sensor fails, or is skipped with ``soft_fail=True``), deferred or not.
 * ``wait_for="present"`` waits for a record to exist instead, and returns its ids and ``web_url``.
+* ``record_ids=[...]`` (a list, or an upstream task's output) waits for many records at once, all of them
+  or, with ``require="any"``, the first; its XCom lists which. Deferred sensors of one triggerer that
+  watch the same object share one Attio query per check.
 """
 
 from __future__ import annotations
