@@ -5,6 +5,12 @@ from __future__ import annotations
 import json
 import logging
 import math
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -298,3 +304,90 @@ def test_a_mirror_needs_a_scope_and_an_empty_scope_needs_allow_delete_all(attio:
     with pytest.raises(AttioValidationError, match="filter=\\{\\} matches every record"):
         AttioHook().delete_records("companies", keep_attribute="domains", keep_values=["a.com"], filter={})
     assert attio.requests == []
+
+
+# -- a mirror with an archive, SIGKILLed halfway, then resumed ------------------------------------------
+
+_KILLED_RUN = """
+import json, logging, sys
+logging.basicConfig(level=logging.INFO)
+from airflow_provider_attio.hooks.attio import AttioHook
+kwargs = json.loads(sys.argv[1])
+print(AttioHook().delete_records("people", **kwargs), flush=True)
+"""
+
+
+def _read_archive_tolerant(path: Path) -> list[dict[str, Any]]:
+    entries = []
+    for line in path.read_text().splitlines():
+        try:
+            entries.append(json.loads(line))
+        except ValueError:
+            continue  # a line the killed process was writing
+    return entries
+
+
+def _deleted_ok(emu: AttioEmulator) -> set[str]:
+    return {r.path.rsplit("/", 1)[1] for r in emu.requests if r.method == "DELETE" and r.status == 200}
+
+
+def test_mirror_with_archive_killed_halfway_then_resumed(attio: AttioEmulator, tmp_path: Path) -> None:
+    attio.set_rate_limits(reads_per_second=None, writes_per_second=25)
+    outside = [person(attio, f"Manual {i}", email_addresses=[f"m{i}@example.com"]) for i in range(3)]
+    scope = [
+        person(attio, f"Synced {i}", email_addresses=[f"s{i}@example.com"], job_title="Synced")
+        for i in range(400)
+    ]
+    kept, doomed = scope[:280], scope[280:]  # 120 of 400 go: 30 %
+    before = {rid: attio.get_record("people", rid) for rid in doomed}
+    archive = tmp_path / "mirror.jsonl"
+    kwargs: dict[str, Any] = {
+        "filter": {"job_title": "Synced"},
+        "keep_attribute": "email_addresses",
+        "keep_values": [f"S{i}@EXAMPLE.COM" for i in range(280)],
+        "max_delete_fraction": 0.3,
+        "archive_to": str(archive),
+        "max_concurrency": 4,
+        "writes_per_second": 20,
+    }
+    child = subprocess.Popen(
+        [sys.executable, "-c", _KILLED_RUN, json.dumps(kwargs)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env={**os.environ},
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while attio.count(method="DELETE", status=200) < 50:
+            assert child.poll() is None, child.communicate()[0].decode()[-2000:]
+            assert time.monotonic() < deadline, "the child never got to 50 deletes"
+            time.sleep(0.02)
+        os.kill(child.pid, signal.SIGKILL)
+    finally:
+        child.kill()
+        child.communicate()
+    assert child.returncode == -signal.SIGKILL
+
+    first_run = _deleted_ok(attio)
+    assert 50 <= len(first_run) < 120 and first_run <= set(doomed)
+    lines = _read_archive_tolerant(archive)
+    marked = {
+        line["record_id"] for line in lines if line["type"] == "outcome" and line["outcome"] == "deleted"
+    }
+    assert marked and marked <= first_run
+    assert first_run <= {line["record_id"] for line in lines if line["type"] == "record"}
+
+    attio.clear_log()
+    summary = AttioHook().delete_records("people", **kwargs)
+    resent = {r.path.rsplit("/", 1)[1] for r in attio.requests if r.method == "DELETE"}
+    assert not resent & first_run, "the resumed mirror re-sent a DELETE the first run had done"
+    assert attio.record_ids("people") == outside + kept
+    assert summary["failed"] == 0
+    # The resumed run saw only what was left in scope: the guard judged that, not the first run's view.
+    assert summary["sync"]["in_scope"] == 400 - len(first_run)
+    assert summary["sync"]["kept"] == 280
+    lines = _read_archive_tolerant(archive)
+    records = {line["record_id"]: line["record"] for line in lines if line["type"] == "record"}
+    assert records == before, "the archive holds every deleted record, as GET returned it"
+    done = {line["record_id"] for line in lines if line["type"] == "outcome" and line["outcome"] == "deleted"}
+    assert done == set(doomed)
