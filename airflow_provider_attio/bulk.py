@@ -14,7 +14,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, TypedDict
 
@@ -32,6 +32,7 @@ from airflow_provider_attio.exceptions import (
     AttioError,
     AttioNotFoundError,
     AttioObjectNotFoundError,
+    AttioRateLimitError,
     AttioTransientError,
 )
 from airflow_provider_attio.options import (
@@ -40,6 +41,7 @@ from airflow_provider_attio.options import (
     BulkDeleteOptions,
     over_cap_error,
 )
+from airflow_provider_attio.pacing import Pacer
 from airflow_provider_attio.policy import apply_if_not_found, note_not_found_on_retry
 from airflow_provider_attio.sync import SyncCounts, SyncPlan
 from airflow_provider_attio.sync import plan as plan_sync
@@ -55,7 +57,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from airflow_provider_attio.hooks.attio import AttioHook, RateLimited
+    from airflow_provider_attio.hooks.attio import AttioHook, DeleteOutcome, RateLimited
 
 #: How many record ids a dry run logs.
 DRY_RUN_SAMPLE = 10
@@ -102,39 +104,12 @@ class BulkDeleteSummary(_SyncSummary):
     dry_run: bool
     #: Where the archive is (a path or URI), or ``None`` without an archive (and in a dry run).
     archive: str | None
-
-
-# -- pacing --------------------------------------------------------------------------------------------
-
-
-class RateLimiter:
-    """Spaces calls evenly at ``rate`` per second across threads (no bursts), and can pause everyone.
-
-    :param rate: calls per second, or ``None`` for no pacing.
-    :param clock: a monotonic clock (for tests).
-    """
-
-    def __init__(self, rate: float | None, clock: Callable[[], float] = time.monotonic) -> None:
-        self._interval = 1.0 / rate if rate else 0.0
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._next = clock()
-
-    def acquire(self, stop: threading.Event) -> bool:
-        """Wait for this caller's slot; ``False`` if ``stop`` was set meanwhile."""
-        with self._lock:
-            now = self._clock()
-            slot = max(self._next, now)
-            self._next = slot + self._interval
-        delay = slot - now
-        if delay > 0:
-            return not stop.wait(delay)
-        return not stop.is_set()
-
-    def pause(self, seconds: float) -> None:
-        """Hold every slot back until ``seconds`` from now (Attio said 429: its budget is spent)."""
-        with self._lock:
-            self._next = max(self._next, self._clock() + seconds)
+    #: The pace the engine settled on, in writes per second (its recent average): under
+    #: ``writes_per_second`` when Attio's 429s (other writers, or its limiter) asked for less. Equal to
+    #: ``writes_per_second`` when nothing was sent; ``None`` when unpaced.
+    final_writes_per_second: float | None
+    #: Answers that were 429 (rate limited), every one absorbed by waiting and sending again.
+    rate_limited: int
 
 
 # -- progress ------------------------------------------------------------------------------------------
@@ -143,7 +118,8 @@ class RateLimiter:
 class _Progress:
     """Counts outcomes and logs done/total, rate and ETA every few seconds or every 10 %."""
 
-    def __init__(self, total: int, log: Any, object: str) -> None:
+    def __init__(self, total: int, log: Any, object: str, pacer: Pacer | None = None) -> None:
+        self.pacer = pacer
         self.total = total
         self.log = log
         self.object = object
@@ -188,9 +164,10 @@ class _Progress:
         self._last_log, self._last_step = now, step
         rate = done / max(now - self.started, 1e-9)
         eta = (self.total - done) / rate if rate > 0 else float("inf")
+        stats = self.pacer.stats() if self.pacer is not None else None
         self.log.info(
             "Progress: %d/%d records of %r (%d%%) at %.1f records/s, ETA %s (%d deleted, %d not found, "
-            "%d failed).",
+            "%d failed); pace %s writes/s, %d rate-limited answer(s) (429).",
             done,
             self.total,
             self.object,
@@ -200,6 +177,8 @@ class _Progress:
             self.counts["deleted"],
             self.counts["not_found"],
             self.counts["failed"],
+            f"{stats.pace:.1f}" if stats and stats.pace is not None else "unlimited",
+            stats.rate_limited if stats else 0,
         )
 
 
@@ -265,10 +244,11 @@ class _Run:
         self.log = log
         self.archive = archive
         self.state = state
-        self.limiter = RateLimiter(job.options.writes_per_second)
+        self.pacer = Pacer(job.options.writes_per_second)
+        self.max_wait = hook.settings.max_retry_wait
         self.stop = threading.Event()
         self.stop_error: BaseException | None = None
-        self.progress = _Progress(total, log, job.object)
+        self.progress = _Progress(total, log, job.object, self.pacer)
         self.rate_limited = 0
         self._lock = threading.Lock()
 
@@ -280,11 +260,10 @@ class _Run:
         self.stop.set()
 
     def on_rate_limited(self, signal: RateLimited) -> None:
-        """The hook got a 429: count it, and hold every writer back as long as the hook waits."""
+        """The hook got a 429 (a DELETE's, or an archive read's): count it. The pacer hears about the
+        DELETEs' own through their rate-limit gate."""
         with self._lock:
             self.rate_limited += 1
-        if signal.method == "DELETE":
-            self.limiter.pause(signal.wait)
 
     def worker(self, queue: Iterator[str], queue_lock: threading.Lock) -> None:
         while not self.stop.is_set():
@@ -338,11 +317,41 @@ class _Run:
             if self.stop.is_set():
                 return None
             self.archive.save_record(object_ref, record_id, record)
-        if not self.limiter.acquire(self.stop):
+        outcome = self._paced_delete(record_id)
+        if outcome is None:
             return None
-        outcome = self.hook.delete_record(object_ref, record_id)
         if outcome == "not_found" and self.archive is None and self.job.is_retry:
             return "not_found_on_retry"  # maybe this task's earlier try deleted it: nobody can tell
+        return outcome
+
+    def _paced_delete(self, record_id: str) -> DeleteOutcome | None:
+        """Send the DELETE in a slot of the pacer; after a 429, wait as the pacer says, take a new slot
+        and send again (the hook's retry count and budget apply). ``None`` when stopped before sending."""
+        slot = self.pacer.acquire(self.stop)
+        if slot is None:
+            return None
+        current = [slot]
+
+        def gate(retry_after: float | None) -> bool:
+            wait = min(self.pacer.rate_limited(current[0], retry_after), self.max_wait)
+            if self.stop.wait(wait):
+                return False
+            again = self.pacer.acquire(self.stop)
+            if again is None:
+                return False
+            current[0] = again
+            return True
+
+        try:
+            outcome = self.hook.delete_record(self.job.object, record_id, rate_limit_gate=gate)
+        except AttioRateLimitError:
+            if self.stop.is_set():
+                return None  # stopped while waiting: that DELETE was not applied (429 is never applied)
+            raise
+        except BaseException:
+            self.pacer.succeeded(current[0])  # whatever went wrong, the last answer was not a 429
+            raise
+        self.pacer.succeeded(current[0])
         return outcome
 
 
@@ -394,7 +403,7 @@ def delete_records(hook: AttioHook, job: BulkDeleteJob, log: Any = None) -> Bulk
         return _with_sync(_summary(job, 0, {}, 0, archive=location), sync, job, log)
     run = _execute(hook, job, log, archive, state, todo)
     counts = {**run.progress.counts, "deleted": run.progress.counts["deleted"] + gone}
-    summary = _summary(job, len(targets) + gone, counts, len(already), location)
+    summary = _summary(job, len(targets) + gone, counts, len(already), location, run)
     _log_summary(summary, run, log)
     _raise_outcomes(summary, run, job, log)
     return _with_sync(summary, sync, job, log)
@@ -543,10 +552,11 @@ def _execute(
 
 def _log_summary(summary: BulkDeleteSummary, run: _Run, log: Any) -> None:
     elapsed = time.monotonic() - run.progress.started
+    pace = summary["final_writes_per_second"]
     log.info(
         "Bulk delete of %r: %d requested, %d deleted, %d not found, %d not found on this retry, %d failed, "
         "%d skipped (already deleted per the archive), in %.1fs (%.1f records/s); %d rate-limited "
-        "answer(s) (429) absorbed.",
+        "answer(s) (429) absorbed; the pace settled at %s writes/s.",
         summary["object"],
         summary["requested"],
         summary["deleted"],
@@ -557,6 +567,7 @@ def _log_summary(summary: BulkDeleteSummary, run: _Run, log: Any) -> None:
         elapsed,
         run.progress.done / max(elapsed, 1e-9),
         run.rate_limited,
+        "unlimited" if pace is None else f"{pace:g}",
     )
 
 
@@ -609,8 +620,16 @@ def _failures_error(summary: BulkDeleteSummary, progress: _Progress, job: BulkDe
 
 
 def _summary(
-    job: BulkDeleteJob, requested: int, counts: Mapping[str, int], skipped: int, archive: str | None
+    job: BulkDeleteJob,
+    requested: int,
+    counts: Mapping[str, int],
+    skipped: int,
+    archive: str | None,
+    run: _Run | None = None,
 ) -> BulkDeleteSummary:
+    pace = job.options.writes_per_second
+    if run is not None:
+        pace = run.pacer.stats().settled
     return BulkDeleteSummary(
         object=job.object,
         requested=requested,
@@ -621,4 +640,6 @@ def _summary(
         skipped_already_deleted=skipped,
         dry_run=job.options.dry_run,
         archive=archive,
+        final_writes_per_second=None if pace is None else round(pace, 1),
+        rate_limited=run.rate_limited if run is not None else 0,
     )

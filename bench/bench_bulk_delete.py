@@ -121,7 +121,7 @@ def naive(base_url: str, ids: list[str]) -> Measured:
 
 def _workers(writes_per_second: float, latency_ms: int) -> int:
     """The default 8 workers, or enough to keep W requests a second in flight over the latency."""
-    return max(DEFAULT_WORKERS, math.ceil(writes_per_second * (latency_ms / 1000 + 0.05) * 1.1))
+    return min(32, max(DEFAULT_WORKERS, math.ceil(writes_per_second * (latency_ms / 1000 + 0.05) * 1.5)))
 
 
 def single_runs(args: argparse.Namespace) -> list[bool]:

@@ -72,6 +72,7 @@ __all__ = [
     "AttioHook",
     "ConnectionSettings",
     "DeleteOutcome",
+    "RateLimitGate",
     "RateLimited",
     "WaitFor",
     "error_from_response",
@@ -151,7 +152,15 @@ def _json_body(response: requests.Response) -> Any:
 class _CallState:
     ambiguous: bool = False
     attempts: int = 0
+    gave_up: bool = False  # a rate-limit gate said not to retry
     started: float = field(default_factory=time.monotonic)
+
+
+#: What a rate-limited call calls instead of the hook's own sleep: given the seconds until ``Retry-After``
+#: (``None`` when Attio didn't say), it waits as long as its caller's pacing needs, then returns ``True``
+#: to retry now or ``False`` to give up (the call then raises :class:`AttioRateLimitError`). The hook's
+#: retry count and budget still apply, and so does everything else about the call.
+RateLimitGate = Callable[[float | None], bool]
 
 
 @dataclass(frozen=True)
@@ -364,12 +373,19 @@ class AttioHook(BaseHook):
         return self._call(request.method, request.path, json_body=request.json, accept_not_found=True)
 
     def _call(
-        self, method: str, path: str, *, json_body: Any = None, accept_not_found: bool = False
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body: Any = None,
+        accept_not_found: bool = False,
+        rate_limit_gate: RateLimitGate | None = None,
     ) -> Answer:
         """Send one logical call with the retry policy and return its answer, or raise an AttioError.
 
         :param accept_not_found: return a plain 404 ``not_found`` instead of raising, so the caller can
             tell a missing record from a missing object.
+        :param rate_limit_gate: after a 429, call this instead of sleeping (see :data:`RateLimitGate`).
         """
         session = self.get_conn()
         settings = self.settings
@@ -403,14 +419,18 @@ class AttioHook(BaseHook):
             if isinstance(error, AttioRateLimitError):
                 wait = rate_limit_wait(settings, error.retry_after, state.attempts)
                 self._announce(RateLimited(method, path, wait))
+                if rate_limit_gate is not None and not rate_limit_gate(error.retry_after):
+                    state.gave_up = True
             raise error
 
         retrying = tenacity.Retrying(
-            retry=tenacity.retry_if_exception_type(AttioTransientError),
+            retry=tenacity.retry_if_exception(
+                lambda error: isinstance(error, AttioTransientError) and not state.gave_up
+            ),
             # stop_before_delay: never start a sleep that would end past the budget.
             stop=tenacity.stop_after_attempt(settings.max_retries + 1)
             | tenacity.stop_before_delay(settings.retry_budget),
-            wait=_wait_for(settings),
+            wait=_wait_for(settings, gated=rate_limit_gate is not None),
             before_sleep=self._log_retry,
             retry_error_callback=lambda retry_state: self._exhausted(retry_state, state),
             reraise=True,
@@ -458,6 +478,12 @@ class AttioHook(BaseHook):
     def _log_retry(self, retry_state: tenacity.RetryCallState) -> None:
         error = retry_state.outcome.exception() if retry_state.outcome else None
         sleep = retry_state.next_action.sleep if retry_state.next_action else 0.0
+        if isinstance(error, AttioRateLimitError) and sleep == 0:
+            # A rate-limit gate waited already: the caller paces (and reports) its own 429s.
+            self.log.debug(
+                "Attio answered 429 (attempt %d); retrying at the caller's pace.", retry_state.attempt_number
+            )
+            return
         self.log.warning(
             "Attio call failed (attempt %d), retrying in %.2fs: %s", retry_state.attempt_number, sleep, error
         )
@@ -523,7 +549,9 @@ class AttioHook(BaseHook):
         data: dict[str, Any] = answer.data(dict, "GET", path)
         return data
 
-    def delete_record(self, object: str, record_id: str) -> DeleteOutcome:
+    def delete_record(
+        self, object: str, record_id: str, *, rate_limit_gate: RateLimitGate | None = None
+    ) -> DeleteOutcome:
         """Delete a record (permanently): ``DELETE /v2/objects/{object}/records/{record_id}``.
 
         Returns facts and leaves policy to the caller: ``"deleted"``, or ``"not_found"`` when the object
@@ -533,11 +561,14 @@ class AttioHook(BaseHook):
 
         :param object: the object's api slug or UUID.
         :param record_id: the record's UUID.
+        :param rate_limit_gate: for callers that pace their own writes (the bulk engine): after a 429,
+            the hook calls it instead of sleeping, then retries (see :data:`RateLimitGate`). Without it
+            the hook waits for ``Retry-After`` itself, with the backoff as the floor.
         :raises AttioObjectNotFoundError: the object does not exist.
         """
         object_ref, record_id = validate_object(object), validate_record_id(record_id)
         path = self._path("objects", object_ref, "records", record_id)
-        answer = self._call("DELETE", path, accept_not_found=True)
+        answer = self._call("DELETE", path, accept_not_found=True, rate_limit_gate=rate_limit_gate)
         if answer.status != 404:
             return "deleted"
         self._raise_if_object_missing(object_ref, path, "DELETE")
@@ -750,11 +781,14 @@ def missing_scopes(granted: str) -> list[str]:
     return [scope for scope in REQUIRED_SCOPES if scope not in have]
 
 
-def _wait_for(settings: ConnectionSettings) -> Any:
-    """Sleep as :func:`airflow_provider_attio.protocol.retry_wait` says (the async client's policy too)."""
+def _wait_for(settings: ConnectionSettings, gated: bool = False) -> Any:
+    """Sleep as :func:`airflow_provider_attio.protocol.retry_wait` says (the async client's policy too);
+    not at all after a 429 when a rate-limit gate already waited."""
 
     def wait(retry_state: tenacity.RetryCallState) -> float:
         error = retry_state.outcome.exception() if retry_state.outcome else None
+        if gated and isinstance(error, AttioRateLimitError):
+            return 0.0
         return retry_wait(settings, error, retry_state.attempt_number)
 
     return wait

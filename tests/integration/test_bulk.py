@@ -72,6 +72,8 @@ def test_filter_deletes_exactly_its_matches(attio: AttioEmulator) -> None:
         "skipped_already_deleted": 0,
         "dry_run": False,
         "archive": None,
+        "final_writes_per_second": 25.0,  # no 429: the default pace throughout
+        "rate_limited": 0,
     }
     assert attio.record_ids("people") == others
     assert sorted(_deleted_paths(attio)) == sorted(RECORD_PATH.format(i) for i in targets)
@@ -560,6 +562,8 @@ def test_operator_returns_the_small_summary(attio: AttioEmulator, tmp_path: Path
         "skipped_already_deleted": 0,
         "dry_run": False,
         "archive": str(tmp_path / "a.jsonl"),
+        "final_writes_per_second": 25.0,
+        "rate_limited": 0,
     }
     assert json.loads(json.dumps(xcom)) == xcom
     assert attio.record_ids("people") == keep

@@ -1,4 +1,4 @@
-"""The bulk engine's parts that need no Attio: argument checks, the archive's group commit, the pacing."""
+"""The bulk engine's parts that need no Attio: argument checks, the archive's group commit."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from airflow_provider_attio.archive import LocalArchive, ObjectStorageArchive, open_archive
-from airflow_provider_attio.bulk import RateLimiter
 from airflow_provider_attio.exceptions import AttioValidationError
 from airflow_provider_attio.options import (
     BulkDeleteOptions,
@@ -121,67 +120,6 @@ def test_read_state_is_scoped_to_the_object(tmp_path: Path) -> None:
     people = archive.read_state("people")
     assert people.archived == {B} and people.deleted == set()
     assert archive.read_state("companies").deleted == {A}
-
-
-class _FakeTime(threading.Event):
-    """A clock that only moves when a caller waits on it: the limiter's waits, without wall-clock time."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.now = 1000.0
-        self.waits: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def wait(self, timeout: float | None = None) -> bool:
-        assert timeout is not None
-        self.waits.append(round(timeout, 6))
-        self.now += timeout
-        return False
-
-
-def test_rate_limiter_spaces_calls_evenly() -> None:
-    fake = _FakeTime()
-    limiter = RateLimiter(25.0, clock=fake.clock)
-    for _ in range(5):
-        assert limiter.acquire(fake)
-    # The first call goes at once, each next one 40 ms after the previous: 25 per second, no burst.
-    assert fake.waits == [0.04] * 4
-
-
-def test_rate_limiter_does_not_bank_idle_time() -> None:
-    fake = _FakeTime()
-    limiter = RateLimiter(25.0, clock=fake.clock)
-    limiter.acquire(fake)
-    fake.now += 10  # idle for 10 s: no burst of 250 calls afterwards
-    limiter.acquire(fake)
-    limiter.acquire(fake)
-    assert fake.waits == [0.04]
-
-
-def test_rate_limiter_pause_holds_every_caller_back() -> None:
-    fake = _FakeTime()
-    limiter = RateLimiter(25.0, clock=fake.clock)
-    limiter.acquire(fake)
-    limiter.pause(1.0)  # a 429 said: come back in a second
-    limiter.acquire(fake)
-    limiter.acquire(fake)
-    assert fake.waits == [1.0, 0.04]
-
-
-def test_rate_limiter_wait_ends_when_stopped() -> None:
-    limiter = RateLimiter(0.01)  # one call per 100 s
-    stop = threading.Event()
-    assert limiter.acquire(stop)
-    stop.set()
-    assert limiter.acquire(stop) is False
-
-
-def test_unlimited_rate_limiter_never_waits() -> None:
-    limiter = RateLimiter(None)
-    stop = threading.Event()
-    assert all(limiter.acquire(stop) for _ in range(1000))
 
 
 def test_the_operator_takes_exactly_the_bulk_options_and_passes_them_on() -> None:
