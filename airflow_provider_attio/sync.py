@@ -182,7 +182,7 @@ def resolve_keys(hook: AttioHook, job: BulkDeleteJob, log: Any) -> SyncPlan:
     """The records matching ``job.match``'s keys, by batched ``$in`` queries; raise on ambiguous keys.
 
     :raises AttioValidationError: a key matches several records (unless ``delete_all_matches``), or the
-        matches exceed ``max_records``. Nothing has been deleted then.
+        matches exceed ``max_records``. Nothing has been deleted then. A dry run reports it instead.
     """
     assert job.match is not None
     keys = job.match
@@ -196,9 +196,14 @@ def resolve_keys(hook: AttioHook, job: BulkDeleteJob, log: Any) -> SyncPlan:
     matches = _match(keys, found, reader.caseless)
     unmatched = [key for key, ids in matches.items() if not ids]
     ambiguous = {key: ids for key, ids in matches.items() if len(ids) > 1}
-    if ambiguous and not job.options.delete_all_matches:
-        raise _ambiguous_error(job, keys, ambiguous)
     targets = list(dict.fromkeys(rid for ids in matches.values() for rid in ids))
+    unclaimed = len(found) - len(targets)
+    if unclaimed:
+        log.warning(
+            "%d record(s) Attio returned for the keys hold none of them as this provider compares keys; "
+            "they are left alone.",
+            unclaimed,
+        )
     counts = _counts(
         "match",
         keys.attribute,
@@ -221,9 +226,23 @@ def resolve_keys(hook: AttioHook, job: BulkDeleteJob, log: Any) -> SyncPlan:
         len(ambiguous),
         " (all their matches are deleted: delete_all_matches=True)" if ambiguous else "",
     )
-    if len(targets) > job.options.max_records:
-        raise over_cap_error("The keys matched", f"{len(targets):,}", job.object, job.options.max_records)
+    refusal = None
+    if ambiguous and not job.options.delete_all_matches:
+        refusal = _ambiguous_error(job, keys, ambiguous)
+    elif len(targets) > job.options.max_records:
+        refusal = over_cap_error("The keys matched", f"{len(targets):,}", job.object, job.options.max_records)
+    _refuse(job, refusal, counts, log)
     return SyncPlan(targets, counts, unmatched[:SAMPLE])
+
+
+def _refuse(job: BulkDeleteJob, refusal: AttioValidationError | None, counts: SyncCounts, log: Any) -> None:
+    """Raise ``refusal``; in a dry run, note it in the counts and the log instead."""
+    if refusal is None:
+        return
+    if not job.options.dry_run:
+        raise refusal
+    counts["refused"] = str(refusal)
+    log.warning("Dry run: the real run would refuse: %s", refusal)
 
 
 def _match(keys: Keys, found: Mapping[str, list[Key]], caseless: bool) -> dict[Key, list[str]]:
@@ -308,12 +327,7 @@ def plan_mirror(hook: AttioHook, job: BulkDeleteJob, log: Any) -> SyncPlan:
         min(SAMPLE, len(doomed)),
         ", ".join(doomed[:SAMPLE]) or "(none)",
     )
-    refusal = guard_refusal(job, counts)
-    if refusal is not None and not job.options.dry_run:
-        raise refusal
-    if refusal is not None:
-        counts["refused"] = str(refusal)
-        log.warning("Dry run: the real run would refuse: %s", refusal)
+    _refuse(job, guard_refusal(job, counts), counts, log)
     return SyncPlan(doomed, counts)
 
 

@@ -110,6 +110,17 @@ def test_a_key_matching_several_records_fails_before_any_delete_naming_it(attio:
     assert single not in attio.record_ids("people")
 
 
+def test_a_dry_run_reports_an_ambiguous_key_instead_of_failing(attio: AttioEmulator) -> None:
+    for i in range(2):
+        person(attio, f"Twin {i}", email_addresses=["twin@example.com"])
+    summary = AttioHook().delete_records(
+        "people", match_attribute="email_addresses", match_values=["TWIN@example.com"], dry_run=True, log=log
+    )
+    assert summary["requested"] == 2 and summary["sync"]["ambiguous_keys"] == 1
+    assert "'TWIN@example.com' matches 2 records" in (summary["sync"]["refused"] or "")
+    assert _deletes(attio) == 0
+
+
 def test_emails_compare_case_insensitively(attio: AttioEmulator) -> None:
     ada = person(attio, "Ada", email_addresses=["Ada.Lovelace@Example.com"])
     summary = AttioHook().delete_records(
