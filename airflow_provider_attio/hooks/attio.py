@@ -457,7 +457,7 @@ class AttioHook(BaseHook):
     def add_rate_limit_listener(self, listener: Callable[[RateLimited], None]) -> Callable[[], None]:
         """Call ``listener`` with a :class:`RateLimited` for every 429 this hook receives, from any thread.
 
-        :param listener: a quick, thread-safe callable (the bulk engine slows its pace with it).
+        :param listener: a quick, thread-safe callable (the bulk engine counts the 429s it absorbs).
         :return: a function that removes the listener.
         """
         with self._session_lock:
