@@ -107,11 +107,11 @@ with DAG(
             return False  # False skips the teardown
         if params["confirm_delete"] is not True:
             print(
-                f"Preview only: {count} {object} record(s) match the filter and would be deleted. "
+                f"Preview only: {count} {object_ref} record(s) match the filter and would be deleted. "
                 'Nothing was deleted. To delete them, trigger again with {"confirm_delete": true}.'
             )
             return False
-        print(f"{count} {object} record(s) will be archived, then deleted.")
+        print(f"{count} {object_ref} record(s) will be archived, then deleted.")
         return True
 
     teardown = AttioDeleteRecordsOperator(

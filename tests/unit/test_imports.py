@@ -83,3 +83,31 @@ def test_no_module_imports_another_modules_private_names() -> None:
 def test_a_module_imports_alone(module: str) -> None:
     # A fresh interpreter: what loads first must not depend on something else having loaded before.
     subprocess.run([sys.executable, "-c", f"import {module}"], check=True, capture_output=True, timeout=120)
+
+
+def test_object_and_filter_are_only_read_where_they_are_parameters() -> None:
+    # The public parameters keep Attio's words (object, filter), shadowing the builtins; a function
+    # without such a parameter that reads the name gets the builtin: a bug (it printed "<class 'object'>").
+    roots = [PACKAGE, PACKAGE.parent / "example_dags"]
+    for path in [p for root in roots for p in sorted(root.rglob("*.py"))]:
+        for func in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+                continue
+            args = func.args
+            params = {a.arg for a in [*args.posonlyargs, *args.args, *args.kwonlyargs]}
+            body = func.body if isinstance(func.body, list) else [func.body]
+            for node in (n for stmt in body for n in ast.walk(stmt)):
+                if isinstance(node, ast.Name) and node.id in ("object", "filter") and node.id not in params:
+                    assert not isinstance(node.ctx, ast.Load) or _is_call_target(node, func), (
+                        f"{path.name}:{node.lineno} reads the builtin {node.id!r}"
+                    )
+
+
+def _is_call_target(name: ast.Name, tree: ast.AST) -> bool:
+    """``object.__setattr__(...)`` and ``filter(...)`` are meant: the builtin, called or its attribute."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and node.func is name:
+            return True
+        if isinstance(node, ast.Attribute) and node.value is name:
+            return True
+    return False
