@@ -13,12 +13,11 @@ about again.
 
 from __future__ import annotations
 
-import ast
-import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from airflow_provider_attio import options
 from airflow_provider_attio.exceptions import AttioTransientError, AttioValidationError
 from airflow_provider_attio.protocol import (
     Answer,
@@ -181,36 +180,7 @@ def normalize_record_ids(record_ids: Any, field_name: str = "record_ids") -> tup
 
     A templated value rendered to a string holding a JSON or Python list is parsed back.
     """
-    record_ids = _parse_rendered_list(record_ids, field_name)
-    if isinstance(record_ids, (str, bytes, Mapping)) or not isinstance(record_ids, Iterable):
-        raise AttioValidationError(
-            f"{field_name} must be a list of Attio record ids (UUIDs); got {shorten(record_ids)}. "
-            "Pass the XComArg itself (e.g. record_ids=find_ids()) or set "
-            "render_template_as_native_obj=True on the DAG."
-        )
-    seen: dict[str, None] = {}
-    for index, item in enumerate(record_ids):
-        if isinstance(item, Mapping) and isinstance(item.get("id"), Mapping):
-            item = item["id"].get("record_id")
-        seen.setdefault(validate_record_id(item, f"{field_name}[{index}]"), None)
-    return tuple(seen)
-
-
-def _parse_rendered_list(value: Any, field_name: str) -> Any:
-    """A string holding a JSON or Python list (a rendered template), as that list; anything else as is."""
-    text = value.strip() if isinstance(value, str) else ""
-    if not text.startswith(("[", "(")):
-        return value
-    try:
-        return json.loads(text)
-    except ValueError:
-        pass
-    try:
-        return ast.literal_eval(text)
-    except (ValueError, SyntaxError, MemoryError, RecursionError):
-        raise AttioValidationError(
-            f"{field_name} looks like a list but is neither JSON nor a Python literal: {shorten(value)}."
-        ) from None
+    return tuple(options.normalize_record_ids(record_ids, field_name))
 
 
 @dataclass

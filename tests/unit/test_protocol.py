@@ -258,7 +258,7 @@ def test_record_ids_are_checked_normalized_and_deduplicated() -> None:
         RecordWatch.of("people", record_ids=[A, "nope"])
     with pytest.raises(AttioValidationError, match="must be a list"):
         RecordWatch.of("people", record_ids=A)
-    with pytest.raises(AttioValidationError, match="neither JSON nor a Python literal"):
+    with pytest.raises(AttioValidationError, match="neither valid JSON nor a Python literal"):
         RecordWatch.of("people", record_ids="[nope")
     with pytest.raises(AttioValidationError, match="exactly one of record_id"):
         RecordWatch.of("people")
