@@ -191,6 +191,19 @@ class Watching:
     watch: RecordWatch
     gone: dict[str, RecordFact] = field(default_factory=dict)
 
+    @classmethod
+    def of(cls, task: Any) -> Watching:
+        """The watch of a sensor or of its trigger (both carry object, record_id(s), wait_for, require)."""
+        return cls(
+            RecordWatch.of(
+                task.object,
+                record_id=task.record_id,
+                record_ids=task.record_ids,
+                wait_for=task.wait_for,
+                require=task.require,
+            )
+        )
+
     def merge(self, listing: Mapping[str, RecordFact]) -> dict[str, RecordFact]:
         """A listing's facts, with the records already confirmed gone."""
         return {**listing, **self.gone}

@@ -22,7 +22,7 @@ from airflow_provider_attio.hooks.attio import AttioHook
 from airflow_provider_attio.policy import fail_fast_on_permanent_errors
 from airflow_provider_attio.triggers.records import AttioRecordTrigger
 from airflow_provider_attio.validation import validate_wait_for
-from airflow_provider_attio.watch import RecordWatch, Verdict, Watching, check_now, validate_require
+from airflow_provider_attio.watch import Verdict, Watching, check_now, validate_require
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
@@ -100,15 +100,7 @@ class AttioRecordSensor(BaseSensorOperator):
     @cached_property
     def _watching(self) -> Watching:
         """What this sensor waits for, checked after templating; it remembers records found gone."""
-        return Watching(
-            RecordWatch.of(
-                self.object,
-                record_id=self.record_id,
-                record_ids=self.record_ids,
-                wait_for=self.wait_for,
-                require=self.require,
-            )
-        )
+        return Watching.of(self)
 
     def _check(self) -> Verdict:
         with fail_fast_on_permanent_errors():

@@ -12,7 +12,7 @@ from airflow.triggers.base import BaseTrigger, TriggerEvent
 from airflow_provider_attio.aio import Member, watcher
 from airflow_provider_attio.exceptions import AttioError
 from airflow_provider_attio.validation import WaitFor
-from airflow_provider_attio.watch import RecordWatch, Require, Verdict, Watching
+from airflow_provider_attio.watch import Require, Verdict, Watching
 
 
 class AttioRecordTrigger(BaseTrigger):
@@ -88,15 +88,7 @@ class AttioRecordTrigger(BaseTrigger):
 
     async def _wait(self) -> dict[str, Any]:
         try:
-            watching = Watching(
-                RecordWatch.of(
-                    self.object,
-                    record_id=self.record_id,
-                    record_ids=self.record_ids,
-                    wait_for=self.wait_for,
-                    require=self.require,
-                )
-            )
+            watching = Watching.of(self)
         except AttioError as err:
             return {"status": "error", "error": err.to_dict()}
         watch = watching.watch
