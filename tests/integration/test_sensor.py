@@ -27,6 +27,7 @@ from airflow_provider_attio.sensors.records import AttioRecordSensor
 from airflow_provider_attio.testing import AttioEmulator
 from airflow_provider_attio.triggers.records import AttioRecordTrigger
 from tests.conftest import TOKEN
+from tests.helpers import EMPTY_CONTEXT
 
 MISSING = "891dcbfc-9141-415d-9b2a-2238a6cc012d"
 ALSO_MISSING = "2b0f5c6e-3d4a-4e8b-9c1d-7a6f5e4d3c2b"
@@ -114,10 +115,10 @@ def test_poke_decisions(
     sensor = _sensor(object_ref, wait_for, **_records(ids, many))
     if expected == "fail":
         with pytest.raises(AirflowFailException) as info:
-            sensor.poke({})  # type: ignore[arg-type]
+            sensor.poke(EMPTY_CONTEXT)
         assert TOKEN not in str(info.value)
         return
-    result = sensor.poke({})  # type: ignore[arg-type]
+    result = sensor.poke(EMPTY_CONTEXT)
     if expected == "wait":
         assert result is False
         return
@@ -161,15 +162,15 @@ def test_trigger_decisions(
     json.dumps(event.payload)  # events are plain data
     if expected == "done":
         use_connection(attio.base_url)  # the same answer from a poke, faults or not
-        poke = _sensor(object_ref, wait_for, **_records(ids, many)).poke({})  # type: ignore[arg-type]
+        poke = _sensor(object_ref, wait_for, **_records(ids, many)).poke(EMPTY_CONTEXT)
         assert isinstance(poke, PokeReturnValue)
-        assert sensor.execute_complete({}, event.payload) == poke.xcom_value  # type: ignore[arg-type]
+        assert sensor.execute_complete(EMPTY_CONTEXT, event.payload) == poke.xcom_value
     elif expected == "wait":
         with pytest.raises(AirflowSensorTimeout):
-            sensor.execute_complete({}, event.payload)  # type: ignore[arg-type]
+            sensor.execute_complete(EMPTY_CONTEXT, event.payload)
     else:
         with pytest.raises(AirflowFailException) as info:
-            sensor.execute_complete({}, event.payload)  # type: ignore[arg-type]
+            sensor.execute_complete(EMPTY_CONTEXT, event.payload)
         assert TOKEN not in str(info.value)
 
 
@@ -188,7 +189,7 @@ def test_one_record_of_two_in_both_modes(
 ) -> None:
     present = str(attio.create_record("people", {"name": "Ada"})["id"]["record_id"])
     ids = [present, MISSING]
-    poke = _sensor("people", wait_for, record_ids=ids, require=require).poke({})  # type: ignore[arg-type]
+    poke = _sensor("people", wait_for, record_ids=ids, require=require).poke(EMPTY_CONTEXT)
     event = asyncio.run(_first_event(_trigger("people", wait_for, record_ids=ids, require=require)))
     if expected == "wait":
         assert poke is False
@@ -281,13 +282,13 @@ def test_a_trigger_serialized_by_the_previous_release_still_runs(attio: AttioEmu
 def test_deferrable_first_check_is_inline(attio: AttioEmulator) -> None:
     record_id = str(attio.create_record("people", {"name": "Ada Lovelace"})["id"]["record_id"])
     # Already present: no deferral, the XCom comes straight back.
-    xcom = _sensor("people", "present", record_id=record_id, deferrable=True).execute({})  # type: ignore[arg-type]
+    xcom = _sensor("people", "present", record_id=record_id, deferrable=True).execute(EMPTY_CONTEXT)
     assert xcom["record_id"] == record_id
     # Not gone yet: it defers, with the sensor's timeout as the trigger's deadline.
     sensor = _sensor("people", "absent", record_id=record_id, deferrable=True, timeout=120, poke_interval=7)
     before = time.time()
     with pytest.raises(TaskDeferred) as info:
-        sensor.execute({})  # type: ignore[arg-type]
+        sensor.execute(EMPTY_CONTEXT)
     trigger = info.value.trigger
     assert isinstance(trigger, AttioRecordTrigger)
     assert trigger.poke_interval == 7 and trigger.deadline is not None
@@ -301,7 +302,7 @@ def test_deferring_many_records_hands_the_checked_ids_to_the_trigger(attio: Atti
     rendered = json.dumps([ids[0].upper(), ids[1], ids[0]])  # a template rendered to a string
     sensor = _sensor("people", "absent", record_ids=rendered, require="any", deferrable=True, timeout=60)
     with pytest.raises(TaskDeferred) as info:
-        sensor.execute({})  # type: ignore[arg-type]
+        sensor.execute(EMPTY_CONTEXT)
     trigger = info.value.trigger
     assert isinstance(trigger, AttioRecordTrigger)
     assert (trigger.record_id, trigger.record_ids, trigger.require) == (None, ids, "any")
@@ -309,13 +310,13 @@ def test_deferring_many_records_hands_the_checked_ids_to_the_trigger(attio: Atti
 
 def test_bad_input_fails_before_any_request(attio: AttioEmulator) -> None:
     with pytest.raises(AirflowFailException, match="record_id must be"):
-        _sensor("people", "present", record_id="nope").poke({})  # type: ignore[arg-type]
+        _sensor("people", "present", record_id="nope").poke(EMPTY_CONTEXT)
     with pytest.raises(AirflowFailException, match="object must be"):
-        _sensor("People", "present", record_id=MISSING, deferrable=True).execute({})  # type: ignore[arg-type]
+        _sensor("People", "present", record_id=MISSING, deferrable=True).execute(EMPTY_CONTEXT)
     with pytest.raises(AirflowFailException, match=r"record_ids\[1\] must be"):
-        _sensor("people", "present", record_ids=[MISSING, "nope"]).poke({})  # type: ignore[arg-type]
+        _sensor("people", "present", record_ids=[MISSING, "nope"]).poke(EMPTY_CONTEXT)
     with pytest.raises(AirflowFailException, match="record_ids must be a list"):
-        _sensor("people", "present", record_ids=MISSING).poke({})  # type: ignore[arg-type]
+        _sensor("people", "present", record_ids=MISSING).poke(EMPTY_CONTEXT)
     with pytest.raises(AttioValidationError, match="wait_for"):
         _sensor("people", "gone", record_id=MISSING)
     with pytest.raises(AttioValidationError, match="require must be"):
@@ -328,33 +329,33 @@ def test_bad_input_fails_before_any_request(attio: AttioEmulator) -> None:
 
 
 def test_an_empty_list_is_done_for_all_and_refused_for_any(attio: AttioEmulator) -> None:
-    result = _sensor("people", "absent", record_ids=[]).poke({})  # type: ignore[arg-type]
+    result = _sensor("people", "absent", record_ids=[]).poke(EMPTY_CONTEXT)
     assert isinstance(result, PokeReturnValue) and result.xcom_value["matched"] == []
     with pytest.raises(AirflowFailException, match="could never succeed"):
-        _sensor("people", "absent", record_ids=[], require="any").poke({})  # type: ignore[arg-type]
+        _sensor("people", "absent", record_ids=[], require="any").poke(EMPTY_CONTEXT)
     assert attio.requests == []
 
 
 def test_soft_fail_skips_on_a_permanent_error_in_the_inline_check(attio: AttioEmulator) -> None:
     sensor = _sensor("widgets", "present", record_id=MISSING, deferrable=True, soft_fail=True)
     with pytest.raises(AirflowSkipException):
-        sensor.execute({})  # type: ignore[arg-type]
+        sensor.execute(EMPTY_CONTEXT)
 
 
 def test_poking_many_records_queries_then_reads_only_to_finish(attio: AttioEmulator) -> None:
     ids = [str(r["id"]["record_id"]) for r in attio.seed("people", 260)]  # two queries' worth
     sensor = _sensor("people", "absent", record_ids=[*ids[:255], MISSING])
-    assert sensor.poke({}) is False  # type: ignore[arg-type]
+    assert sensor.poke(EMPTY_CONTEXT) is False
     queries = [r for r in attio.requests if r.method == "POST"]
     assert [len(q.body["filter"]["record_id"]["$in"]) for q in queries] == [250, 6]
     assert attio.count(method="GET") == 0  # 255 still listed: reading MISSING can't finish the wait yet
     for record_id in ids[:255]:
         _delete_over_http(attio, record_id)
     attio.clear_log()
-    result = sensor.poke({})  # type: ignore[arg-type]
+    result = sensor.poke(EMPTY_CONTEXT)
     assert isinstance(result, PokeReturnValue) and len(result.xcom_value["matched"]) == 256
     assert attio.count(method="POST") == 2 and attio.count(method="GET") == 256
     # Records confirmed gone stay gone: the next poke neither lists nor reads them again.
     attio.clear_log()
-    assert isinstance(sensor.poke({}), PokeReturnValue)  # type: ignore[arg-type]
+    assert isinstance(sensor.poke(EMPTY_CONTEXT), PokeReturnValue)
     assert attio.requests == []
