@@ -1,8 +1,8 @@
-"""AttioHook: every call this provider makes to Attio goes through here.
+"""AttioHook: the synchronous client every operator (and a poking sensor) calls Attio through.
 
-The hook owns the connection, the token, the HTTP session, the retry policy and the reading of Attio's
-answers (what a 404 means, when to wait, what is permanent). Operators, the sensor and the trigger are
-thin shells over it, so they can never disagree about Attio's semantics.
+The hook owns the connection, the token (in its session only) and the HTTP session. What Attio's answers
+mean (what a 404 means, when to wait, what is permanent) and the retry policy live in ``protocol.py``,
+shared with the deferred sensor's async client, so no two modes can disagree about Attio's semantics.
 """
 
 from __future__ import annotations
