@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Iterable, Mapping
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, cast
@@ -32,3 +38,34 @@ def record_ids(records: Iterable[Mapping[str, Any]]) -> list[str]:
 def person(emu: AttioEmulator, name: str = "Ada Lovelace", **values: Any) -> str:
     """Create a person in the emulator and return its id."""
     return str(emu.create_record("people", {"name": name, **values})["id"]["record_id"])
+
+
+_BULK_RUN = """
+import json, logging, sys
+logging.basicConfig(level=logging.INFO)
+from airflow_provider_attio.hooks.attio import AttioHook
+kwargs = json.loads(sys.argv[1])
+print(AttioHook().delete_records("people", **kwargs), flush=True)
+"""
+
+
+def kill_bulk_run_after(emu: AttioEmulator, deletes: int, **kwargs: Any) -> None:
+    """Run ``AttioHook().delete_records("people", **kwargs)`` in a child process; SIGKILL it once the
+    emulator has applied ``deletes`` DELETEs (waiting on the emulator's log, not on a timer)."""
+    child = subprocess.Popen(
+        [sys.executable, "-c", _BULK_RUN, json.dumps(kwargs)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env={**os.environ},
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while emu.count(method="DELETE", status=200) < deletes:
+            assert child.poll() is None, child.communicate()[0].decode()[-2000:]
+            assert time.monotonic() < deadline, f"the child never got to {deletes} deletes"
+            time.sleep(0.02)
+        os.kill(child.pid, signal.SIGKILL)
+    finally:
+        child.kill()
+        child.communicate()
+    assert child.returncode == -signal.SIGKILL

@@ -9,11 +9,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import logging
-import os
 import signal
-import subprocess
-import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -33,7 +29,7 @@ from airflow_provider_attio.hooks.attio import AttioHook
 from airflow_provider_attio.operators.records import AttioDeleteRecordsOperator
 from airflow_provider_attio.testing import AttioEmulator
 from tests.conftest import TOKEN
-from tests.helpers import EMPTY_CONTEXT, MISSING_ID, record_ids
+from tests.helpers import EMPTY_CONTEXT, MISSING_ID, kill_bulk_run_after, record_ids
 
 RECORD_PATH = "/v2/objects/people/records/{}"
 
@@ -335,14 +331,6 @@ def test_object_storage_archive_is_a_folder_of_segments(attio: AttioEmulator) ->
 
 # -- SIGKILL halfway, then a retry ---------------------------------------------------------------------
 
-_KILLED_RUN = """
-import json, logging, sys
-logging.basicConfig(level=logging.INFO)
-from airflow_provider_attio.hooks.attio import AttioHook
-kwargs = json.loads(sys.argv[1])
-print(AttioHook().delete_records("people", **kwargs), flush=True)
-"""
-
 
 @pytest.mark.parametrize("mode", ["record_ids", "filter"])
 def test_sigkill_halfway_then_rerun_finishes_without_resending(
@@ -359,23 +347,7 @@ def test_sigkill_halfway_then_rerun_finishes_without_resending(
     else:
         kwargs["filter"] = {"job_title": "Sync fixture"}
 
-    child = subprocess.Popen(
-        [sys.executable, "-c", _KILLED_RUN, json.dumps(kwargs)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        env={**os.environ},
-    )
-    try:
-        deadline = time.monotonic() + 120
-        while attio.count(method="DELETE", status=200) < 50:
-            assert child.poll() is None, child.communicate()[0].decode()[-2000:]
-            assert time.monotonic() < deadline, "the child never got to 50 deletes"
-            time.sleep(0.02)
-        os.kill(child.pid, signal.SIGKILL)
-    finally:
-        child.kill()
-        child.communicate()
-    assert child.returncode == -signal.SIGKILL
+    kill_bulk_run_after(attio, 50, **kwargs)
 
     first_run_deleted = {
         r.path.rsplit("/", 1)[1] for r in attio.requests if r.method == "DELETE" and r.status == 200

@@ -5,11 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import math
-import os
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +17,7 @@ from airflow_provider_attio.hooks.attio import AttioHook
 from airflow_provider_attio.operators.records import AttioDeleteRecordsOperator
 from airflow_provider_attio.testing import AttioEmulator
 from tests.conftest import TOKEN
-from tests.helpers import EMPTY_CONTEXT, MISSING_ID, person
+from tests.helpers import EMPTY_CONTEXT, MISSING_ID, kill_bulk_run_after, person
 
 log = logging.getLogger(__name__)
 
@@ -319,14 +314,6 @@ def test_a_mirror_needs_a_scope_and_an_empty_scope_needs_allow_delete_all(attio:
 
 # -- a mirror with an archive, SIGKILLed halfway, then resumed ------------------------------------------
 
-_KILLED_RUN = """
-import json, logging, sys
-logging.basicConfig(level=logging.INFO)
-from airflow_provider_attio.hooks.attio import AttioHook
-kwargs = json.loads(sys.argv[1])
-print(AttioHook().delete_records("people", **kwargs), flush=True)
-"""
-
 
 def _read_archive_tolerant(path: Path) -> list[dict[str, Any]]:
     entries = []
@@ -361,23 +348,7 @@ def test_mirror_with_archive_killed_halfway_then_resumed(attio: AttioEmulator, t
         "max_concurrency": 4,
         "writes_per_second": 20,
     }
-    child = subprocess.Popen(
-        [sys.executable, "-c", _KILLED_RUN, json.dumps(kwargs)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        env={**os.environ},
-    )
-    try:
-        deadline = time.monotonic() + 120
-        while attio.count(method="DELETE", status=200) < 50:
-            assert child.poll() is None, child.communicate()[0].decode()[-2000:]
-            assert time.monotonic() < deadline, "the child never got to 50 deletes"
-            time.sleep(0.02)
-        os.kill(child.pid, signal.SIGKILL)
-    finally:
-        child.kill()
-        child.communicate()
-    assert child.returncode == -signal.SIGKILL
+    kill_bulk_run_after(attio, 50, **kwargs)
 
     first_run = _deleted_ok(attio)
     assert 50 <= len(first_run) < 120 and first_run <= set(doomed)
