@@ -191,7 +191,8 @@ def connection_parts(conn: Any, extras: Mapping[str, Any]) -> tuple[str, Connect
     except AttioValidationError as err:
         # Not the connection id: while Airflow tests a connection it swaps in a random one.
         raise AttioAuthError(err.message) from None
-    mask_secret(token)
+    if token != conn.password:  # surrounding whitespace stripped: mask what is sent too
+        mask_secret(token)
     return base_url_of(conn), ConnectionSettings.from_extras(extras or {}), token
 
 
