@@ -284,7 +284,6 @@ class AttioHook(BaseHook):
         self._session_lock = threading.Lock()
         self._base_url: str | None = None
         self._settings: ConnectionSettings | None = None
-        self._existing_objects: set[str] = set()
         self._rate_limit_listeners: list[Callable[[RateLimited], None]] = []
 
     def __repr__(self) -> str:
@@ -498,25 +497,18 @@ class AttioHook(BaseHook):
 
     # -- Attio semantics ---------------------------------------------------------------------------------
 
-    def object_exists(self, object: str, *, fresh: bool = False) -> bool:
+    def object_exists(self, object: str) -> bool:
         """Whether the object (slug or UUID) exists in the workspace: ``GET /v2/objects/{object}``.
 
+        Always asked, never remembered: it is asked after a 404, exactly when an object may have gone.
+
         :param object: the object's api slug (``people``) or UUID.
-        :param fresh: ask Attio even if this hook already saw the object (it may have been deleted since).
         """
-        object_ref = validate_object(object)
-        if object_ref in self._existing_objects and not fresh:
-            return True
-        answer = self._call("GET", self._path("objects", object_ref), accept_not_found=True)
-        if answer.status == 404:
-            self._existing_objects.discard(object_ref)
-            return False
-        self._existing_objects.add(object_ref)
-        return True
+        path = self._path("objects", validate_object(object))
+        return self._call("GET", path, accept_not_found=True).status != 404
 
     def _raise_if_object_missing(self, object: str, error_path: str, method: str) -> None:
-        # Only ever asked after a 404, which is exactly when a remembered object may be gone.
-        if not self.object_exists(object, fresh=True):
+        if not self.object_exists(object):
             raise AttioObjectNotFoundError(
                 f"The Attio object {object!r} does not exist in this workspace (check the slug or UUID).",
                 status=404,

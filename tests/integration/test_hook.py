@@ -355,7 +355,7 @@ def test_rate_limit_listeners_hear_every_429_with_the_hooks_wait(
     path = f"/v2/objects/people/records/{record_id}"
     assert [(s.method, s.path, s.wait) for s in heard] == [("DELETE", path, 1.0), ("DELETE", path, 1.0)]
     attio.fail_next(1, 429, method="GET")
-    hook.object_exists("people", fresh=True)
+    hook.object_exists("people")
     assert len(heard) == 2  # removed: hears nothing more
 
 
