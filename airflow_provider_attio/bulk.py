@@ -326,24 +326,33 @@ class _Run:
 
     def _paced_delete(self, record_id: str) -> DeleteOutcome | None:
         """Send the DELETE in a slot of the pacer; after a 429, wait as the pacer says, take a new slot
-        and send again (the hook's retry count and budget apply). ``None`` when stopped before sending."""
+        and send again; after any other retryable failure, the hook's backoff and then a new slot (the
+        hook's retry count and budget apply). ``None`` when stopped before sending."""
         slot = self.pacer.acquire(self.stop)
         if slot is None:
             return None
         current = [slot]
 
-        def gate(retry_after: float | None) -> bool:
-            wait = min(self.pacer.rate_limited(current[0], retry_after), self.max_wait)
-            if self.stop.wait(wait):
-                return False
+        def take_slot() -> bool:
             again = self.pacer.acquire(self.stop)
             if again is None:
                 return False
             current[0] = again
             return True
 
+        def gate(retry_after: float | None) -> bool:
+            wait = min(self.pacer.rate_limited(current[0], retry_after), self.max_wait)
+            return not self.stop.wait(wait) and take_slot()
+
+        def resend() -> bool:
+            # A 5xx or a lost answer, after the hook's backoff: not a 429, and the resend is paced too.
+            self.pacer.succeeded(current[0])
+            return take_slot()
+
         try:
-            outcome = self.hook.delete_record(self.job.object, record_id, rate_limit_gate=gate)
+            outcome = self.hook.delete_record(
+                self.job.object, record_id, rate_limit_gate=gate, resend_gate=resend
+            )
         except AttioRateLimitError:
             if self.stop.is_set():
                 return None  # stopped while waiting: that DELETE was not applied (429 is never applied)

@@ -74,6 +74,7 @@ __all__ = [
     "DeleteOutcome",
     "RateLimitGate",
     "RateLimited",
+    "ResendGate",
     "WaitFor",
     "error_from_response",
     "missing_scopes",
@@ -152,8 +153,9 @@ def _json_body(response: requests.Response) -> Any:
 class _CallState:
     ambiguous: bool = False
     attempts: int = 0
-    gave_up: bool = False  # a rate-limit gate said not to retry
+    gave_up: bool = False  # a rate-limit or resend gate said not to retry
     started: float = field(default_factory=time.monotonic)
+    unpaced: AttioError | None = None  # the last failure, when no rate-limit gate paced its retry
 
 
 #: What a rate-limited call calls instead of the hook's own sleep: given the seconds until ``Retry-After``
@@ -161,6 +163,11 @@ class _CallState:
 #: to retry now or ``False`` to give up (the call then raises :class:`AttioRateLimitError`). The hook's
 #: retry count and budget still apply, and so does everything else about the call.
 RateLimitGate = Callable[[float | None], bool]
+
+#: What a call retried after anything but a 429 (a 5xx, a timeout, a dropped connection) calls after the
+#: hook's backoff and before sending again: it waits for its caller's pace, then returns ``True`` to send
+#: or ``False`` to give up (the call then raises the last error).
+ResendGate = Callable[[], bool]
 
 
 @dataclass(frozen=True)
@@ -380,12 +387,14 @@ class AttioHook(BaseHook):
         json_body: Any = None,
         accept_not_found: bool = False,
         rate_limit_gate: RateLimitGate | None = None,
+        resend_gate: ResendGate | None = None,
     ) -> Answer:
         """Send one logical call with the retry policy and return its answer, or raise an AttioError.
 
         :param accept_not_found: return a plain 404 ``not_found`` instead of raising, so the caller can
             tell a missing record from a missing object.
         :param rate_limit_gate: after a 429, call this instead of sleeping (see :data:`RateLimitGate`).
+        :param resend_gate: before resending after any other failure, call this (see :data:`ResendGate`).
         """
         session = self.get_conn()
         settings = self.settings
@@ -393,6 +402,11 @@ class AttioHook(BaseHook):
         state = _CallState()
 
         def attempt() -> Answer:
+            if state.unpaced is not None and resend_gate is not None:
+                failure, state.unpaced = state.unpaced, None
+                if not resend_gate():
+                    state.gave_up = True
+                    raise failure
             state.attempts += 1
             try:
                 response = session.request(
@@ -403,7 +417,8 @@ class AttioHook(BaseHook):
                     allow_redirects=False,
                 )
             except requests.RequestException as err:
-                raise self._transport_error(err, method, path, state) from None
+                state.unpaced = self._transport_error(err, method, path, state)
+                raise state.unpaced from None
             if response.status_code < 300:
                 return Answer(
                     response.status_code,
@@ -421,6 +436,8 @@ class AttioHook(BaseHook):
                 self._announce(RateLimited(method, path, wait))
                 if rate_limit_gate is not None and not rate_limit_gate(error.retry_after):
                     state.gave_up = True
+            else:
+                state.unpaced = error
             raise error
 
         retrying = tenacity.Retrying(
@@ -543,7 +560,12 @@ class AttioHook(BaseHook):
         return data
 
     def delete_record(
-        self, object: str, record_id: str, *, rate_limit_gate: RateLimitGate | None = None
+        self,
+        object: str,
+        record_id: str,
+        *,
+        rate_limit_gate: RateLimitGate | None = None,
+        resend_gate: ResendGate | None = None,
     ) -> DeleteOutcome:
         """Delete a record (permanently): ``DELETE /v2/objects/{object}/records/{record_id}``.
 
@@ -557,11 +579,15 @@ class AttioHook(BaseHook):
         :param rate_limit_gate: for callers that pace their own writes (the bulk engine): after a 429,
             the hook calls it instead of sleeping, then retries (see :data:`RateLimitGate`). Without it
             the hook waits for ``Retry-After`` itself, with the backoff as the floor.
+        :param resend_gate: for the same callers: after the backoff that follows any other failure (a
+            5xx, a timeout), the hook calls it before sending again (see :data:`ResendGate`).
         :raises AttioObjectNotFoundError: the object does not exist.
         """
         object_ref, record_id = validate_object(object), validate_record_id(record_id)
         path = self._path("objects", object_ref, "records", record_id)
-        answer = self._call("DELETE", path, accept_not_found=True, rate_limit_gate=rate_limit_gate)
+        answer = self._call(
+            "DELETE", path, accept_not_found=True, rate_limit_gate=rate_limit_gate, resend_gate=resend_gate
+        )
         if answer.status != 404:
             return "deleted"
         self._raise_if_object_missing(object_ref, path, "DELETE")

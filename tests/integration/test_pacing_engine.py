@@ -16,8 +16,10 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_attio.exceptions import AttioRateLimitError
+from airflow_provider_attio import bulk
+from airflow_provider_attio.exceptions import AttioRateLimitError, AttioServerError
 from airflow_provider_attio.hooks.attio import AttioHook
+from airflow_provider_attio.pacing import Pacer, Slot
 from airflow_provider_attio.testing import AttioEmulator
 from tests.conftest import TOKEN
 
@@ -143,3 +145,70 @@ def test_without_a_gate_the_hook_still_waits_for_retry_after(attio: AttioEmulato
     assert AttioHook().delete_record("people", record_id) == "deleted"
     first, second = (r.time for r in attio.requests if r.method == "DELETE")
     assert second - first >= 0.9
+
+
+# -- resends after other failures go through the caller's pace too ------------------------------------
+
+
+def test_a_resend_gate_is_asked_before_resending_after_a_5xx(attio: AttioEmulator) -> None:
+    (record_id,) = _seed(attio, 1)
+    attio.fail_next(2, 503, method="DELETE")
+    asked: list[int] = []
+
+    def resend() -> bool:
+        asked.append(attio.count(method="DELETE"))  # how many DELETEs had been sent when asked
+        return True
+
+    outcome = AttioHook().delete_record(
+        "people", record_id, rate_limit_gate=lambda _: True, resend_gate=resend
+    )
+    assert outcome == "deleted"
+    assert asked == [1, 2]  # before each resend, after the failure it follows
+    assert [r.status for r in attio.requests if r.method == "DELETE"] == [503, 503, 200]
+
+
+def test_a_resend_gate_is_not_asked_after_a_429_the_rate_limit_gate_paced(attio: AttioEmulator) -> None:
+    (record_id,) = _seed(attio, 1)
+    attio.fail_next(1, 429, method="DELETE")
+    asked: list[str] = []
+    hook = AttioHook()
+    outcome = hook.delete_record(
+        "people",
+        record_id,
+        rate_limit_gate=lambda _: asked.append("rate limit") is None,
+        resend_gate=lambda: asked.append("resend") is None,
+    )
+    assert outcome == "deleted"
+    assert asked == ["rate limit"]
+
+
+def test_a_resend_gate_that_declines_ends_the_call_with_the_failure(attio: AttioEmulator) -> None:
+    (record_id,) = _seed(attio, 1)
+    attio.fail_next(1, 503, method="DELETE")
+    with pytest.raises(AttioServerError):
+        AttioHook().delete_record("people", record_id, resend_gate=lambda: False)
+    assert attio.count(method="DELETE") == 1  # not sent again
+
+
+def test_bulk_resends_after_5xx_take_a_slot_of_the_pacer(
+    attio: AttioEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every DELETE the engine sends, first tries and resends alike, is sent in a slot of its pacer:
+    # resends after 5xx no longer slip past the pace (each slot counted by a pacer that records them).
+    slots: list[Slot] = []
+
+    class CountingPacer(Pacer):
+        def acquire(self, stop: Any) -> Slot | None:
+            slot = super().acquire(stop)
+            if slot is not None:
+                slots.append(slot)
+            return slot
+
+    monkeypatch.setattr(bulk, "Pacer", CountingPacer)
+    ids = _seed(attio, 20)
+    attio.clear_log()
+    attio.fail_next(6, 503, method="DELETE")
+    summary = AttioHook().delete_records("people", record_ids=ids, writes_per_second=200)
+    assert summary["deleted"] == 20 and summary["failed"] == 0
+    assert attio.count(method="DELETE") == 26
+    assert len(slots) == 26  # one slot per DELETE sent
