@@ -303,36 +303,50 @@ def exhausted(error: AttioError, attempts: int, elapsed: float) -> AttioError:
 Procedure = Generator[ApiRequest, Answer, T]
 
 
+@dataclass(frozen=True)
+class _Finished:
+    """A procedure's result, once it has returned."""
+
+    value: Any
+
+
+def _advance(procedure: Procedure[T], outcome: Answer | AttioError | None) -> ApiRequest | _Finished:
+    """Hand ``procedure`` the outcome of its last request (``None`` to start it); return its next request,
+    or its result once it returns. The one step that :func:`run` and :func:`arun` share."""
+    try:
+        if outcome is None:
+            return next(procedure)
+        if isinstance(outcome, AttioError):
+            return procedure.throw(outcome)
+        return procedure.send(outcome)
+    except StopIteration as stop:
+        return _Finished(stop.value)
+
+
 def run(procedure: Procedure[T], send: Callable[[ApiRequest], Answer]) -> T:
     """Drive ``procedure`` with a blocking ``send`` (which retries, and raises :class:`AttioError`)."""
-    try:
-        request = next(procedure)
-        while True:
-            try:
-                answer = send(request)
-            except AttioError as err:
-                request = procedure.throw(err)
-            else:
-                request = procedure.send(answer)
-    except StopIteration as stop:
-        result: T = stop.value
-        return result
+    step = _advance(procedure, None)
+    while not isinstance(step, _Finished):
+        try:
+            outcome: Answer | AttioError = send(step)
+        except AttioError as err:
+            outcome = err
+        step = _advance(procedure, outcome)
+    result: T = step.value
+    return result
 
 
 async def arun(procedure: Procedure[T], send: Callable[[ApiRequest], Awaitable[Answer]]) -> T:
     """Drive ``procedure`` with an async ``send``: the same steps as :func:`run`, awaited."""
-    try:
-        request = next(procedure)
-        while True:
-            try:
-                answer = await send(request)
-            except AttioError as err:
-                request = procedure.throw(err)
-            else:
-                request = procedure.send(answer)
-    except StopIteration as stop:
-        result: T = stop.value
-        return result
+    step = _advance(procedure, None)
+    while not isinstance(step, _Finished):
+        try:
+            outcome: Answer | AttioError = await send(step)
+        except AttioError as err:
+            outcome = err
+        step = _advance(procedure, outcome)
+    result: T = step.value
+    return result
 
 
 RecordState = Literal["present", "absent", "merging", "unavailable"]
