@@ -1,0 +1,84 @@
+"""How close can independent bulk runs come to one shared write budget? (``python -m bench shared``)
+
+Runs the deterministic pacing simulation of ``tests/unit/pacing_sim.py`` (the engine's own ``Pacer``,
+the emulator's own limiters, on a fake clock: seconds of CPU, the same figures on any machine) for 2
+and 3 runs of 300 records each against one W = 25 workspace, 16 seeds at 0 and 50 ms latency. The
+baseline, measured in the same run, is an oracle: the same runs paced at fixed equal shares that add up
+to 23, 24 and 25 writes/s, told the answer in advance and never adapting. Printed: combined records/s
+÷ W, min/max of the runs' rates, and 429s ÷ requests, each the mean over the seeds.
+
+The adaptive engine has to learn its share from 429s; the oracle shows what a perfect share gets and
+what it costs in 429s under each limiter model (see the README's Performance section).
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from airflow_provider_attio import pacing
+from tests.unit.pacing_sim import Scenario
+
+BUDGET = 25
+RECORDS = 300
+SEEDS = range(1, 17)
+LATENCIES = (0.0, 0.05)
+MODELS = ("token_bucket", "fixed_window", "sliding_window")
+
+
+def measure(model: str, runs: int, total: float | None) -> tuple[float, float, float]:
+    """Mean combined ÷ W, min/max rate and 429 share; ``total`` None means adaptive from W each."""
+    figures = []
+    for seed in SEEDS:
+        for latency in LATENCIES:
+            share = None if total is None else total / runs
+            results = Scenario(
+                model, BUDGET, [RECORDS] * runs, seed=seed, latency=latency, writes_per_second=share
+            ).run()
+            elapsed = max(r.finished for r in results) - min(r.started for r in results)
+            rates = [r.rate for r in results]
+            requests = sum(r.requests for r in results)
+            figures.append(
+                (
+                    sum(r.records for r in results) / elapsed / BUDGET,
+                    min(rates) / max(rates),
+                    sum(r.rate_limited for r in results) / requests,
+                )
+            )
+    return tuple(statistics.mean(f[i] for f in figures) for i in range(3))  # type: ignore[return-value]
+
+
+def fixed_shares(model: str, runs: int, total: float) -> tuple[float, float, float]:
+    """The oracle: each run paced at ``total / runs`` and never adapting (429s only delay the call)."""
+    saved = pacing.DECREASE, pacing.HARD_DECREASE, pacing.MARGIN, pacing.CONVERGE
+    pacing.DECREASE = pacing.HARD_DECREASE = 1.0
+    pacing.MARGIN = pacing.CONVERGE = 0.0
+    try:
+        return measure(model, runs, total)
+    finally:
+        pacing.DECREASE, pacing.HARD_DECREASE, pacing.MARGIN, pacing.CONVERGE = saved
+
+
+def main() -> int:
+    print(
+        f"Simulated concurrent bulk runs, {RECORDS} records each, W = {BUDGET}, means over "
+        f"{len(SEEDS)} seeds x {len(LATENCIES)} latencies"
+    )
+    header = f"{'limiter':<15} {'runs':>4}  {'pacing':<22} {'combined ÷ W':>12} {'min/max':>8} {'429s':>7}"
+    print(header)
+    print("-" * len(header))
+    for model in MODELS:
+        for runs in (2, 3):
+            rows = [("adaptive (the engine)", measure(model, runs, None))]
+            rows += [(f"fixed shares, {t} w/s", fixed_shares(model, runs, t)) for t in (23, 24, 25)]
+            for label, (combined, fairness, limited) in rows:
+                figures = f"{combined:>12.2f} {fairness:>8.2f} {limited:>7.1%}"
+                print(f"{model:<15} {runs:>4}  {label:<22} {figures}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
