@@ -42,17 +42,17 @@ HARD_DECREASE = 0.7
 #: How late in its interval, at most, a slot is (a share of the interval, at random).
 SLOT_JITTER = 0.3
 #: A 429 below the last ceiling lowers the ceiling this much under the pace that overran.
-CONVERGE = 0.05
+CONVERGE = 0.2
 #: After a 429, settle this share under the pace that overran (the ceiling), before probing above it.
 MARGIN = 0.03
 #: Time constant of the recovery towards the ceiling, in seconds.
 RECOVERY_SECONDS = 0.4
 #: How long the pace stays under the ceiling before probing, in seconds (randomised by +/- 50 %).
-PLATEAU_SECONDS = 2.0
+PLATEAU_SECONDS = 1.0
 #: The additive probe's first speed: this share of the cap per second...
-PROBE = 0.01
+PROBE = 0.05
 #: ...which doubles every this many seconds without a 429.
-PROBE_DOUBLING_SECONDS = 1.5
+PROBE_DOUBLING_SECONDS = 3.0
 #: The slowest pace, as a share of the cap (and never under ``MIN_PACE`` calls per second).
 MIN_SHARE = 0.02
 MIN_PACE = 0.1
@@ -60,6 +60,8 @@ MIN_PACE = 0.1
 #: long, doubling for each 429 in a row, up to ``MAX_FALLBACK_WAIT``.
 FALLBACK_WAIT = 0.1
 MAX_FALLBACK_WAIT = 2.0
+#: How many calls, at most, go early during one hold to see whether the budget is back.
+MAX_PROBES = 2
 #: Time constant of the reported ``settled`` pace (an average over the recent past), in seconds.
 SETTLED_SECONDS = 3.0
 
@@ -151,6 +153,7 @@ class Pacer:
         self._next = now
         self._hold_until = now
         self._probe_at: float | None = None
+        self._probes = 0
         self._plan = 0
         self._last_sent = now
         self._epoch = 0
@@ -246,7 +249,10 @@ class Pacer:
             self._last_429 = now
             wait = self._fallback_or(retry_after)
             if slot.probe:
-                return wait  # the budget is still spent: the hold goes on, as the date said
+                # The budget is still spent: the hold goes on, as the date said, with one more probe
+                # when the budget may be back for a limiter that frees it as calls age (see _next_probe).
+                self._probe_at = self._next_probe(now)
+                return wait
             if slot.epoch != self._epoch:
                 return wait  # sent before the last decrease: the same congestion event
             # A new congestion event: this call was sent at the current pace. Lower it, once.
@@ -262,11 +268,24 @@ class Pacer:
                 self._held.append((max(now, self._hold_until), now + wait))
                 self._hold_until = max(self._hold_until, now + wait)
                 self._next = max(self._next, self._hold_until)
-                probe_at = now + (1.0 / self._pace if self._cap is not None else FALLBACK_WAIT)
-                self._probe_at = probe_at if probe_at < self._hold_until else None
+                self._probes = 0
+                self._probe_at = self._next_probe(now)
                 while len(self._held) > 4:
                     self._held.popleft()
             return wait
+
+    def _next_probe(self, now: float) -> float | None:
+        """When to let one call through during the hold, or ``None``: the first probe after one slot; the
+        next when this run's oldest call of the last second leaves a one-second window (a sliding window
+        frees budget then, before the date's whole second); at most ``MAX_PROBES`` per hold."""
+        if self._probes >= MAX_PROBES:
+            return None
+        self._probes += 1
+        probe_at = now + (1.0 / self._pace if self._cap is not None else FALLBACK_WAIT)
+        self._forget_passed(now)
+        if self._probes > 1 and self._passed:
+            probe_at = max(probe_at, self._passed[0] + 1.0)
+        return probe_at if probe_at < self._hold_until else None
 
     def _fallback_or(self, retry_after: float | None) -> float:
         if retry_after is not None and retry_after > 0:

@@ -174,7 +174,11 @@ def test_back_to_back_429s_hold_every_caller_until_retry_after() -> None:
     assert probe.probe and probe.at < held_from + 0.6
     others, _ = p.reserve()  # everyone else waits for the date
     assert not others.probe and others.at >= held_from + 0.6
-    p.rate_limited(probe, 0.5)  # still spent (a per-second window): the hold goes on, no new decrease
+    p.rate_limited(probe, 0.5)  # still spent: the hold goes on, no new decrease, one more probe
+    assert p.stats().decreases == 2
+    second_probe = sent(p, fake)
+    assert second_probe.probe and second_probe.at < held_from + 0.6
+    p.rate_limited(second_probe, 0.4)  # still spent (a per-second window): everyone waits for the date
     assert p.stats().decreases == 2
     assert sent(p, fake).at >= held_from + 0.6
     # And the pace came down hard, to what Attio let through in the last second (nothing here).
@@ -194,6 +198,27 @@ def test_a_probe_that_passes_ends_the_hold() -> None:
     assert not p.still_valid(held)  # slots promised after the hold are taken again, from now
     after = sent(p, fake)
     assert after.at < probe.at + 0.2
+
+
+def test_a_second_probe_waits_until_this_runs_calls_leave_a_one_second_window() -> None:
+    # A sliding window frees budget as calls age: the second probe of a hold goes when this run's oldest
+    # call of the last second is a second old, not one slot after the first probe failed.
+    p, fake = pacer(25.0)
+    oldest = fake.now  # the first of these is answered no earlier (the clock moves only by the waits)
+    for _ in range(10):
+        p.succeeded(sent(p, fake))
+    p.rate_limited(sent(p, fake), 2.0)
+    p.rate_limited(sent(p, fake), 2.0)  # spent: held for two seconds
+    probe = sent(p, fake)
+    assert probe.probe and probe.at < oldest + 1.0
+    p.rate_limited(probe, 1.5)
+    second_probe = sent(p, fake)
+    assert second_probe.probe and second_probe.at >= oldest + 1.0
+    assert second_probe.at < fake.now + 1.5  # still before the date
+    p.rate_limited(second_probe, 1.0)
+    held, _ = p.reserve()
+    assert not held.probe  # at most MAX_PROBES per hold
+    assert pacing.MAX_PROBES == 2
 
 
 def test_a_spent_budget_brings_the_pace_down_to_what_got_through() -> None:
@@ -283,10 +308,11 @@ def test_the_settled_pace_is_the_recent_average_even_for_a_short_run() -> None:
         p.succeeded(sent(p, fake))  # 0.6 s at 25/s
     p.rate_limited(sent(p, fake), 0.5)
     p.rate_limited(sent(p, fake), 0.5)  # spent: 15/s from now
-    fake.now += 0.9
+    fake.now += 0.5  # held until the date, at 15/s
     settled = p.stats().settled
     assert settled is not None and 15.0 < settled < 22.0  # weighted towards the recent 15/s
-    fake.now += 0.5 * pacing.PLATEAU_SECONDS - 0.9  # still resting at 15/s
+    fake.now += 0.5 * pacing.PLATEAU_SECONDS  # still resting at 15/s: the plateau lasts at least this
+    assert p.pace == pytest.approx(15.0)
     later = p.stats().settled
     assert later is not None and 15.0 < later < settled
 
