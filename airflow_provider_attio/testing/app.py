@@ -14,6 +14,7 @@ the transport underneath, which ASGI doesn't give: the server's protocol class r
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -114,6 +115,10 @@ class EmulatorApp(Starlette):
         # Filled by the server's protocol class (see emulator.py): peer address -> open transport,
         # so a call can be applied and its connection then cut without a byte of answer.
         self.transports: dict[tuple[str, int], asyncio.Transport] = {}
+        # How many requests are being served (a latency fault can hold one for seconds), so that a reset
+        # can wait for them rather than let one land in the fresh state.
+        self._busy = threading.Condition()
+        self._in_flight = 0
         read_records = ("record_permission:read", "object_configuration:read")
         write_records = ("record_permission:read-write", "object_configuration:read")
         endpoints = (
@@ -168,8 +173,23 @@ class EmulatorApp(Starlette):
         status = exc.status_code if isinstance(exc, HTTPException) else 404
         return await self._serve(request, _routing_error(request, status))
 
+    def wait_idle(self, timeout: float) -> bool:
+        """Wait until no request is being served; return False if some still are after ``timeout`` s."""
+        with self._busy:
+            return self._busy.wait_for(lambda: self._in_flight == 0, timeout)
+
     async def _serve(self, request: Request, endpoint: _Endpoint | ApiError) -> Response:
         """Answer one request routed to ``endpoint``, or to a routing error (404, 405)."""
+        with self._busy:
+            self._in_flight += 1
+        try:
+            return await self._serve_counted(request, endpoint)
+        finally:
+            with self._busy:
+                self._in_flight -= 1
+                self._busy.notify_all()
+
+    async def _serve_counted(self, request: Request, endpoint: _Endpoint | ApiError) -> Response:
         method: str = request.method
         path: str = request.scope["path"]
         body = await _json_body(request)

@@ -149,10 +149,15 @@ class AttioEmulator:
         Records, custom objects, lists, added tokens, faults, rate-limit changes and the log are
         forgotten; the constructor's token, limits, rate-limit model and seed apply again (the same
         seeded records). The clock stays: a fake one is not set back.
-        Meant for between tests, when one emulator serves a whole session.
+        Meant for between tests, when one emulator serves a whole session: requests still being served
+        (held by a latency fault, say) are finished first, so none lands in the fresh state.
+
+        :raises RuntimeError: requests were still being served 30 seconds later.
         """
         # The running server keeps its app; only the state the app serves is replaced.
         app = self._app
+        if not app.wait_idle(timeout=30):
+            raise RuntimeError("the emulator was still serving requests 30 s later: cannot reset it")
         app.workspace, app.faults, app.limits, app.requests = self._fresh_state()
         self._seed_defaults()
 

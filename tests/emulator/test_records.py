@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from typing import Any
 
 import pytest
@@ -385,3 +387,23 @@ def test_reset_restores_the_constructed_state() -> None:
         create = {"data": {"values": {}}}
         assert api.post("/v2/objects/people/records", json=create).status_code == 200
         assert api.post("/v2/objects/people/records", json=create).status_code == 429  # limit back
+
+
+def test_reset_lets_a_request_being_served_finish_in_the_old_state(emu: AttioEmulator, api: Api) -> None:
+    # A create held by a latency fault when the test ends must not land in the next test's fresh state.
+    emu.set_latency(0.5, method="POST", count=1)
+    answers: list[int] = []
+    create = {"data": {"values": {"name": "Late Arrival"}}}
+    late = threading.Thread(
+        target=lambda: answers.append(api.post("/v2/objects/people/records", json=create).status_code)
+    )
+    late.start()
+    deadline = time.monotonic() + 30
+    while emu._app._in_flight == 0:  # the create is at the server, waiting out its latency
+        assert time.monotonic() < deadline and late.is_alive()
+        time.sleep(0.005)
+    emu.reset()
+    late.join()
+    assert answers == [200]  # served, in the state it arrived in
+    assert emu.record_ids("people") == []
+    assert emu.requests == []
