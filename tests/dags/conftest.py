@@ -73,8 +73,12 @@ def run_dag(dags_folder: Path) -> Iterator[Callable[..., DagRunResult]]:
         from airflow.models.xcom import XCom as XComModel  # type: ignore[no-redef]
     from airflow.utils.session import create_session
 
-    def run(dag_id: str, **conf: Any) -> DagRunResult:
+    def run(dag_id: str, *, adjust: Callable[[Any], None] | None = None, **conf: Any) -> DagRunResult:
+        """Run ``dag_id`` with ``conf``; ``adjust`` may change the loaded DAG's tasks first (a sensor's
+        ``poke_interval``, a teardown's pace: what a test waits for, not what it checks)."""
         dag = _load_dag(dags_folder, dag_id)
+        if adjust is not None:
+            adjust(dag)
         dag_run = dag.test(run_conf=conf or None)
         instances = dag_run.get_task_instances()
         states = {_key(ti): ti.state and str(ti.state) for ti in instances}

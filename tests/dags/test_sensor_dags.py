@@ -23,7 +23,7 @@ def test_timeouts_and_soft_fail_poke_and_deferred(attio: AttioEmulator, run_dag:
         "deferred": "failed",
         "deferred_soft_fail": "skipped",
     }
-    # Each sensor kept checking until its 2 s timeout: several checks each, deferred ones included (GETs
+    # Each sensor kept checking until its 1 s timeout: several checks each, deferred ones included (GETs
     # of the record in poke mode, queries listing it from the triggers).
     assert attio.count(method="GET", path=f"/v2/objects/people/records/{MISSING}") >= 2 * 3 + 2
     queries = [r for r in attio.requests if r.method == "POST"]
@@ -73,7 +73,12 @@ def test_example_wait_until_deleted_runs_its_trigger(
 
     someone = threading.Thread(target=someone_deletes_it_once_the_sensor_has_seen_it, daemon=True)
     someone.start()
-    result = run_dag("example_attio_wait_until_deleted", record_id=record_id)
+
+    def check_often(dag: Any) -> None:
+        # The example checks every 10 s: a shorter interval only shortens the wait for the trigger's check.
+        dag.get_task("wait_until_deleted").poke_interval = 0.2
+
+    result = run_dag("example_attio_wait_until_deleted", adjust=check_often, record_id=record_id)
     someone.join()
     assert result.state == "success"
     assert result.states == {"wait_until_deleted": "success", "continue_pipeline": "success"}
