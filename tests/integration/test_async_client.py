@@ -39,10 +39,14 @@ def _outcome(send: Callable[[], Answer]) -> tuple[str, Any]:
 
 
 def _both(
-    emu: AttioEmulator, use_connection: Any, request: ApiRequest, arrange: Callable[[], None]
+    emu: AttioEmulator,
+    use_connection: Any,
+    request: ApiRequest,
+    arrange: Callable[[], None],
+    extras: dict[str, Any] = EXTRAS,
 ) -> list[Any]:
-    use_connection(emu.base_url, **EXTRAS)
-    settings = ConnectionSettings.from_extras(EXTRAS)
+    use_connection(emu.base_url, **extras)
+    settings = ConnectionSettings.from_extras(extras)
     results = []
     for client in ("hook", "async"):
         emu.clear_faults()
@@ -84,9 +88,10 @@ def test_the_hook_and_the_async_client_agree(attio: AttioEmulator, use_connectio
         elif fault in ("400", "401", "403"):
             attio.fail_next(1, int(fault))
         elif fault == "timeout":
-            attio.set_latency(1.0, count=3)
+            attio.set_latency(0.4, count=3)  # later than the 0.2 s the clients wait: a timeout every time
 
-    (hook, hook_log), (aio, aio_log) = _both(attio, use_connection, request, arrange)
+    extras = {**EXTRAS, "timeout": 0.2} if fault == "timeout" else EXTRAS
+    (hook, hook_log), (aio, aio_log) = _both(attio, use_connection, request, arrange, extras)
     if fault == "timeout":  # the answers came after the clients gave up: logged when sent
         assert hook[0] == aio[0] == "AttioServerError"
         return
