@@ -120,15 +120,17 @@ def test_fail_share_validates_share(emu: AttioEmulator) -> None:
 
 
 def test_latency_delays_without_blocking_other_requests(emu: AttioEmulator) -> None:
-    emu.set_latency(2.0, path="/v2/objects/companies")
+    emu.set_latency(0.5, path="/v2/objects/companies")
     slow_api, fast_api = Api(emu.base_url), Api(emu.base_url)
     slow = threading.Thread(target=slow_api.get, args=("/v2/objects/companies",))
     started = time.monotonic()
     slow.start()
-    time.sleep(0.5)  # let the slow call reach the server
+    while emu._app._in_flight == 0:  # until the slow call is at the server, waiting out its latency
+        assert slow.is_alive()
+        time.sleep(0.005)
     assert fast_api.get("/v2/objects/people").status_code == 200
     slow.join()
-    assert time.monotonic() - started >= 2.0
+    assert time.monotonic() - started >= 0.5
     # The fast call was answered while the slow one was still waiting: the event loop never blocked.
     assert [r.path for r in emu.requests] == ["/v2/objects/people", "/v2/objects/companies"]
 
