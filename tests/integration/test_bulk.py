@@ -207,7 +207,8 @@ def test_deletes_paced_over_the_write_limit_absorb_the_429s(attio: AttioEmulator
     # The engine starts at twice a 50/s workspace budget: Attio's 429 is the backstop, and every record is
     # still deleted exactly once (a rate-limited DELETE is not applied, then retried). A smaller count at a
     # higher rate than Attio's 25/s keeps the test short; the behaviour is the same.
-    _, rate_limited = _paced_run(attio, 300, engine_rate=100, limit=50)
+    # 150 records: the first 100 or so empty the bucket (50, plus 50 a second), the rest meet the 429s.
+    _, rate_limited = _paced_run(attio, 150, engine_rate=100, limit=50)
     assert rate_limited > 0
 
 
@@ -250,10 +251,13 @@ def test_each_record_is_archived_before_its_delete_is_sent(attio: AttioEmulator,
     assert per_record == {rid: ["GET", "DELETE"] for rid in targets}
 
 
-def test_a_retry_skips_what_the_archive_marks_deleted(attio: AttioEmulator, tmp_path: Path) -> None:
+def test_a_retry_skips_what_the_archive_marks_deleted(
+    attio: AttioEmulator, use_connection: Callable[..., None], tmp_path: Path
+) -> None:
+    use_connection(attio.base_url, max_retries=1)  # no backoff sleeps to wait through before giving up
     targets = _fixtures(attio, 10)
     archive = str(tmp_path / "a.jsonl")
-    # Two records fail (503 outlasting a tiny retry budget); the other eight are deleted and archived.
+    # Two records fail (503 outlasting the retries); the other eight are deleted and archived.
     attio.fail_next(50, 503, method="DELETE", path=RECORD_PATH.format(targets[3]))
     attio.fail_next(50, 503, method="DELETE", path=RECORD_PATH.format(targets[7]))
     hook = AttioHook()
@@ -299,7 +303,10 @@ def test_storage_without_a_provider_is_rejected_before_any_request(attio: AttioE
     assert attio.requests == []
 
 
-def test_object_storage_archive_is_a_folder_of_segments(attio: AttioEmulator) -> None:
+def test_object_storage_archive_is_a_folder_of_segments(
+    attio: AttioEmulator, use_connection: Callable[..., None]
+) -> None:
+    use_connection(attio.base_url, max_retries=1)  # the failing record gives up after one backoff sleep
     # memory:// stands in for s3:// (same ObjectStoragePath code path, no network). Airflow knows only
     # file:// by itself; providers register the rest (s3:// by the Amazon provider), as we do here.
     from airflow.providers.common.compat.sdk import ObjectStoragePath

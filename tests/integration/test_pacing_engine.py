@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -21,18 +20,17 @@ from airflow_provider_attio.exceptions import AttioRateLimitError, AttioServerEr
 from airflow_provider_attio.hooks.attio import AttioHook
 from airflow_provider_attio.pacing import Pacer, Slot
 from airflow_provider_attio.testing import AttioEmulator
-from tests.conftest import TOKEN
 
 MODELS = ["token_bucket", "fixed_window", "sliding_window"]
 RECORD_PATH = "/v2/objects/people/records/{}"
 
 
 @pytest.fixture(params=MODELS)
-def limited(request: pytest.FixtureRequest, use_connection: Callable[..., None]) -> Iterator[AttioEmulator]:
-    """An emulator with a budget of 50 writes/s under each model, the connection pointing at it."""
-    with AttioEmulator(token=TOKEN, writes_per_second=50, rate_limit_model=request.param) as emu:
-        use_connection(emu.base_url)
-        yield emu
+def limited(request: pytest.FixtureRequest, attio: AttioEmulator) -> AttioEmulator:
+    """The emulator with a budget of 50 writes/s under each model, the connection pointing at it."""
+    attio.set_rate_limits(reads_per_second=None, writes_per_second=50, model=request.param)
+    assert attio.rate_limit_model == request.param
+    return attio
 
 
 def _seed(emu: AttioEmulator, count: int) -> list[str]:
