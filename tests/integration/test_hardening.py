@@ -231,7 +231,8 @@ class _OddServer(BaseHTTPRequestHandler):
 @pytest.fixture
 def odd_server(use_connection: Any) -> Iterator[str]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), _OddServer)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    # shutdown() waits for the serving loop's next poll: 0.5 s by default.
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
     url = f"http://127.0.0.1:{server.server_address[1]}"
     use_connection(url)
     yield url

@@ -217,13 +217,13 @@ def test_total_time_budget_stops_retries(attio: AttioEmulator, use_connection: A
 def test_read_timeout_is_retried(attio: AttioEmulator, use_connection: Any) -> None:
     use_connection(attio.base_url, timeout=0.3)
     record_id = person(attio)
-    attio.set_latency(1.0, method="GET", count=1)
+    attio.set_latency(0.5, method="GET", count=1)  # later than the client waits: a timeout every time
     assert AttioHook().get_record("people", record_id)["id"]["record_id"] == record_id
 
 
 def test_read_timeouts_outlasting_the_budget(attio: AttioEmulator, use_connection: Any) -> None:
     use_connection(attio.base_url, timeout=0.2, max_retries=1)
-    attio.set_latency(1.0, method="GET")
+    attio.set_latency(0.4, method="GET")
     with pytest.raises(AttioServerError, match="timed out"):
         AttioHook().get_record("people", MISSING_ID)
 
