@@ -95,8 +95,9 @@ class AttioEmulator:
     :param workspace_name: the workspace name that ``GET /v2/self`` reports.
     :param max_log_entries: how many requests the log keeps (the latest); None keeps all.
     :param rate_limit_model: how the budgets count: ``"token_bucket"`` (a burst of a second's budget, then
-        a steady pace), ``"fixed_window"`` (per wall-clock second) or ``"sliding_window"`` (per any
-        one-second span); the window models take whole numbers of requests per second.
+        a steady pace), ``"fixed_window"`` (per wall-clock second), ``"sliding_window"`` (per any
+        one-second span) or ``"sliding_log"`` (the same, counting refused requests too); the window
+        models take whole numbers of requests per second.
     :param clock: where the rate limits and ``Retry-After`` dates read the time, e.g. a
         :class:`~airflow_provider_attio.testing.FakeClock`; the real clocks by default.
     """
@@ -400,7 +401,7 @@ class AttioEmulator:
 
     @property
     def rate_limit_model(self) -> str:
-        """The rate-limit model in force: ``token_bucket``, ``fixed_window`` or ``sliding_window``."""
+        """The rate-limit model in force: one of :data:`~airflow_provider_attio.testing.RATE_LIMIT_MODELS`."""
         return self._app.limits.model
 
     def fail_next(

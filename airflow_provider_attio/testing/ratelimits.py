@@ -1,6 +1,6 @@
-"""Read and write budgets, as Attio has (100 reads/s and 25 writes/s there), under one of three models.
+"""Read and write budgets, as Attio has (100 reads/s and 25 writes/s there), under one of four models.
 
-Attio doesn't document its limiter's algorithm, so the emulator offers three, one per plausible reading:
+Attio doesn't document its limiter's algorithm, so the emulator offers four, one per plausible reading:
 
 - ``token_bucket`` (the default): a bucket of W tokens that refills at W per second. A burst of W
   passes at once; after that, one request per 1/W seconds.
@@ -8,10 +8,13 @@ Attio doesn't document its limiter's algorithm, so the emulator offers three, on
   ``x.99`` and W more at ``x+1.01`` all pass. A 429's ``Retry-After`` is the start of the next second.
 - ``sliding_window``: strictly at most W requests in any one-second span. A 429's ``Retry-After`` is
   when the oldest counted request leaves the span, rounded up to a whole second.
+- ``sliding_log``: the sliding window kept as a log of every attempt, as a limiter that records a
+  request before checking it does: refused requests count too, so a client that keeps sending while
+  refused stays refused until it pauses. A 429's ``Retry-After`` is when enough attempts have left.
 
-A refused request is not counted. ``acquire`` answers with the second a client may retry at: an HTTP
-date names whole seconds, so it is rounded up, and it is never earlier than the next second.
-"""
+Except in ``sliding_log``, a refused request is not counted. ``acquire`` answers with the second a
+client may retry at: an HTTP date names whole seconds, so it is rounded up, and it is never earlier
+than the next second."""
 
 from __future__ import annotations
 
@@ -23,7 +26,7 @@ from typing import Protocol
 from airflow_provider_attio.testing.clock import SYSTEM_CLOCK, Clock
 
 #: The rate-limit models, the default first.
-RATE_LIMIT_MODELS: tuple[str, ...] = ("token_bucket", "fixed_window", "sliding_window")
+RATE_LIMIT_MODELS: tuple[str, ...] = ("token_bucket", "fixed_window", "sliding_window", "sliding_log")
 
 
 class _Budget(Protocol):
@@ -103,6 +106,21 @@ class _SlidingWindow:
         return max(math.floor(wall) + 1, math.ceil(times[0] + 1.0 + (wall - now)))
 
 
+class _SlidingLog(_SlidingWindow):
+    """A sliding window that logs every attempt, refused ones too."""
+
+    def take(self) -> int | None:
+        refused = super().take()
+        if refused is None:
+            return None
+        now = self.monotonic()
+        self.times.append(now)  # counted although refused
+        # Free again once all but budget - 1 of the logged attempts have left the span.
+        leaves = self.times[len(self.times) - self.budget] + 1.0
+        wall = self.clock.time()
+        return max(math.floor(wall) + 1, math.ceil(leaves + (wall - now)))
+
+
 def _budget(rate: float | None, model: str, clock: Clock) -> _Budget | None:
     if rate is None:
         return None
@@ -110,6 +128,8 @@ def _budget(rate: float | None, model: str, clock: Clock) -> _Budget | None:
         return _TokenBucket(rate, clock)
     if model == "fixed_window":
         return _FixedWindow(int(rate), clock)
+    if model == "sliding_log":
+        return _SlidingLog(int(rate), clock)
     return _SlidingWindow(int(rate), clock)
 
 

@@ -52,7 +52,7 @@ def reads(api: Api, count: int) -> list[int]:
 
 @pytest.mark.parametrize(
     ("model", "passed_after_the_second_turns"),
-    [("token_bucket", 0), ("fixed_window", 5), ("sliding_window", 0)],
+    [("token_bucket", 0), ("fixed_window", 5), ("sliding_window", 0), ("sliding_log", 0)],
 )
 def test_a_budget_just_before_and_just_after_a_second_turns(
     emu: AttioEmulator, api: Api, clock: FakeClock, model: str, passed_after_the_second_turns: int
@@ -131,6 +131,49 @@ def test_sliding_window_does_not_count_refused_requests(
     assert retry_at(api.get("/v2/self")) == START + 2  # ceil(START + 1.5)
     clock.set(START + 1.5)
     assert api.get("/v2/self").status_code == 200
+
+
+# -- sliding log ---------------------------------------------------------------------------------------
+
+
+def test_sliding_log_counts_refused_requests_so_a_client_that_keeps_trying_stays_refused(
+    emu: AttioEmulator, api: Api, clock: FakeClock
+) -> None:
+    emu.set_rate_limits(reads_per_second=1, writes_per_second=None, model="sliding_log")
+    clock.set(START + 0.5)
+    assert api.get("/v2/self").status_code == 200
+    clock.set(START + 1.0)
+    assert retry_at(api.get("/v2/self")) == START + 2  # the refused attempt at 1.0 counts until 2.0
+    clock.set(START + 1.5)  # a sliding window would let this one through (see above): not a log
+    refused = api.get("/v2/self")
+    assert refused.status_code == 429 and retry_at(refused) == START + 3  # ceil(1.5 + 1)
+    clock.set(START + 2.0)
+    assert api.get("/v2/self").status_code == 429  # 1.5 is still in the span
+    clock.set(START + 3.0)  # a client that waited for the date
+    assert api.get("/v2/self").status_code == 200
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_sliding_log_never_exceeds_the_budget_and_its_date_lets_the_next_attempt_through(seed: int) -> None:
+    # A client that sometimes waits for the date after a 429 and sometimes doesn't.
+    clock = FakeClock(START)
+    limiter = RateLimiter(4, None, model="sliding_log", clock=clock)
+    rng = random.Random(seed)
+    accepted: list[float] = []
+    waited_for_the_date = 0
+    for _ in range(2000):
+        clock.advance(rng.choice((0.0, 0.0, 0.01, 0.05, 0.3)))
+        retry = limiter.acquire("read")
+        if retry is None:
+            accepted.append(clock.time())
+        elif rng.random() < 0.5:
+            clock.set(retry)
+            assert limiter.acquire("read") is None  # the date is when enough attempts have left
+            accepted.append(clock.time())
+            waited_for_the_date += 1
+    assert waited_for_the_date > 50 and len(accepted) > 400
+    for i, start in enumerate(accepted):
+        assert i + 4 >= len(accepted) or accepted[i + 4] >= start + 1.0
 
 
 # -- the invariants, over many requests ---------------------------------------------------------------
