@@ -21,7 +21,7 @@ in any one-second span).
 Targets (issue 10): ≥ 0.95 (token bucket, fixed window) and ≥ 0.90 (sliding window) of W, ≤ 2 % 429s;
 concurrent: combined ≥ 0.90 of W, min/max ≥ 0.7.
 
-    python bench/bench_bulk_delete.py [--models token_bucket,fixed_window,sliding_window]
+    python bench/bench_bulk_delete.py [--models token_bucket,fixed_window,sliding_window,sliding_log]
         [--limits 25,100] [--latency-ms 0,100] [--seconds 12] [--runs 2,3] [--concurrent-records 300]
 """
 
@@ -46,6 +46,9 @@ ATTIO_WRITE_LIMIT = 25
 DEFAULT_WORKERS = 8
 #: The targets of issue 10: records/s ÷ W per model, and the share of 429 answers.
 TARGETS = {"token_bucket": 0.95, "fixed_window": 0.95, "sliding_window": 0.90}
+#: The issue set none for sliding_log (added later: refused requests count too); it's held to the
+#: sliding window's.
+TARGETS["sliding_log"] = TARGETS["sliding_window"]
 MAX_429_SHARE = 0.02
 CONCURRENT_TARGET, FAIRNESS_TARGET = 0.90, 0.7
 NAIVE_SAMPLE_AT_LATENCY = 40

@@ -20,13 +20,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from airflow_provider_attio import pacing
+from airflow_provider_attio.testing.ratelimits import RATE_LIMIT_MODELS
 from tests.unit.pacing_sim import Scenario
 
 BUDGET = 25
 RECORDS = 300
 SEEDS = range(1, 17)
 LATENCIES = (0.0, 0.05)
-MODELS = ("token_bucket", "fixed_window", "sliding_window")
+MODELS = RATE_LIMIT_MODELS
 
 
 def measure(model: str, runs: int, total: float | None) -> tuple[float, float, float]:

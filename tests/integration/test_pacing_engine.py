@@ -19,9 +19,9 @@ from airflow_provider_attio import bulk
 from airflow_provider_attio.exceptions import AttioRateLimitError, AttioServerError
 from airflow_provider_attio.hooks.attio import AttioHook
 from airflow_provider_attio.pacing import Pacer, Slot
-from airflow_provider_attio.testing import AttioEmulator
+from airflow_provider_attio.testing import RATE_LIMIT_MODELS, AttioEmulator
 
-MODELS = ["token_bucket", "fixed_window", "sliding_window"]
+MODELS = list(RATE_LIMIT_MODELS)
 RECORD_PATH = "/v2/objects/people/records/{}"
 
 

@@ -16,6 +16,7 @@ import pytest
 
 from airflow_provider_attio import pacing
 from airflow_provider_attio.pacing import Pacer, Slot
+from airflow_provider_attio.testing import RATE_LIMIT_MODELS
 from tests.unit.pacing_sim import Scenario
 
 
@@ -320,16 +321,20 @@ def test_the_settled_pace_is_the_recent_average_even_for_a_short_run() -> None:
 # -- closed loop over the emulator's limiter models (simulated, deterministic) --------------------------
 
 
-@pytest.mark.parametrize("model", ["token_bucket", "fixed_window", "sliding_window"])
+#: Per model: the least share of the budget a single run reaches. A sliding log (refused calls count too)
+#: punishes every overrun, and the engine finds the budget by overrunning it now and then.
+SINGLE_RUN_FLOOR = {"token_bucket": 0.95, "fixed_window": 0.95, "sliding_window": 0.9, "sliding_log": 0.85}
+
+
+@pytest.mark.parametrize("model", RATE_LIMIT_MODELS)
 @pytest.mark.parametrize("budget", [25, 100])
 def test_a_single_run_reaches_the_budget_with_few_429s(model: str, budget: int) -> None:
     (run,) = Scenario(model, budget, [12 * budget], workers=8 if budget == 25 else 16, seed=3).run()
-    floor = 0.9 if model == "sliding_window" else 0.95
-    assert run.rate / budget >= floor
+    assert run.rate / budget >= SINGLE_RUN_FLOOR[model]
     assert run.rate_limited <= 0.02 * run.requests
 
 
-@pytest.mark.parametrize("model", ["token_bucket", "fixed_window", "sliding_window"])
+@pytest.mark.parametrize("model", RATE_LIMIT_MODELS)
 @pytest.mark.parametrize("runs", [2, 3])
 def test_concurrent_runs_share_the_budget(model: str, runs: int) -> None:
     results = Scenario(model, 25, [300] * runs, seed=5).run()
@@ -337,6 +342,7 @@ def test_concurrent_runs_share_the_budget(model: str, runs: int) -> None:
     combined = sum(r.records for r in results) / (max(r.finished for r in results) - started)
     rates = [r.rate for r in results]
     # Loose bounds: the benchmark measures the real figures over HTTP.
-    assert combined / 25 >= 0.75
-    assert min(rates) / max(rates) >= 0.5
-    assert sum(r.rate_limited for r in results) <= 0.1 * sum(r.requests for r in results)
+    log = model == "sliding_log"
+    assert combined / 25 >= (0.6 if log else 0.8)
+    assert min(rates) / max(rates) >= 0.6
+    assert sum(r.rate_limited for r in results) <= (0.15 if log else 0.1) * sum(r.requests for r in results)
