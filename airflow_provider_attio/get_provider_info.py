@@ -4,39 +4,36 @@ from __future__ import annotations
 
 from typing import Any
 
+
+def _number_field(label: str, meaning: str, default: float, *, integer: bool = False) -> dict[str, Any]:
+    """One numeric extra as a ``conn-fields`` entry: its label, its meaning and default, its schema."""
+    return {
+        "label": label,
+        "description": f"{meaning} Default {default:g}.",
+        "schema": {"type": ["integer" if integer else "number", "null"], "minimum": 0, "default": default},
+    }
+
+
 #: The ``attio`` connection's extras, as Airflow 3.2+ ``conn-fields`` (the hook builds the pre-3.2 form
-#: from the same table, so the two forms cannot drift apart).
+#: from the same table, so the two forms cannot drift apart; a test holds the defaults to the hook's).
 CONN_FIELDS: dict[str, dict[str, Any]] = {
-    "timeout": {
-        "label": "Request timeout (s)",
-        "description": "Seconds to wait for Attio to answer one request. Default 30.",
-        "schema": {"type": ["number", "null"], "minimum": 0, "default": 30},
-    },
-    "connect_timeout": {
-        "label": "Connect timeout (s)",
-        "description": "Seconds to wait for a connection to Attio. Default 10.",
-        "schema": {"type": ["number", "null"], "minimum": 0, "default": 10},
-    },
-    "max_retries": {
-        "label": "Max retries per call",
-        "description": "Retries of one call on 429, 5xx, timeouts and merges in progress. Default 8.",
-        "schema": {"type": ["integer", "null"], "minimum": 0, "default": 8},
-    },
-    "retry_budget": {
-        "label": "Retry budget (s)",
-        "description": "Seconds one call may spend retrying, sleeps included. Default 120.",
-        "schema": {"type": ["number", "null"], "minimum": 0, "default": 120},
-    },
-    "max_retry_wait": {
-        "label": "Max wait between retries (s)",
-        "description": "Cap on one backoff sleep or Retry-After wait. Default 30.",
-        "schema": {"type": ["number", "null"], "minimum": 0, "default": 30},
-    },
-    "backoff": {
-        "label": "First backoff (s)",
-        "description": "First backoff sleep; doubles per retry, with full jitter. Default 0.5.",
-        "schema": {"type": ["number", "null"], "minimum": 0, "default": 0.5},
-    },
+    "timeout": _number_field("Request timeout (s)", "Seconds to wait for Attio to answer one request.", 30),
+    "connect_timeout": _number_field("Connect timeout (s)", "Seconds to wait for a connection to Attio.", 10),
+    "max_retries": _number_field(
+        "Max retries per call",
+        "Retries of one call on 429, 5xx, timeouts and merges in progress.",
+        8,
+        integer=True,
+    ),
+    "retry_budget": _number_field(
+        "Retry budget (s)", "Seconds one call may spend retrying, sleeps included.", 120
+    ),
+    "max_retry_wait": _number_field(
+        "Max wait between retries (s)", "Cap on one backoff sleep or Retry-After wait.", 30
+    ),
+    "backoff": _number_field(
+        "First backoff (s)", "First backoff sleep; doubles per retry, with full jitter.", 0.5
+    ),
 }
 
 UI_FIELD_BEHAVIOUR: dict[str, Any] = {
