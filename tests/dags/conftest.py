@@ -65,8 +65,27 @@ def _key(ti: Any) -> str:
     return ti.task_id if ti.map_index < 0 else f"{ti.task_id}[{ti.map_index}]"
 
 
+@pytest.fixture(scope="session")
+def shared_execution_api() -> Iterator[None]:
+    """One in-process execution API for every ``dag.test()`` task of the session.
+
+    ``dag.test()`` builds a new one for each task and Cadwyn builds its versioned routes again for each:
+    about 2 s a task, most of a DAG test's time. The API itself is Airflow's, unchanged; kept alive, its
+    lifespan stays open, so the svcs problem that the Makefile pins away on 3.2 would not show here.
+    """
+    try:
+        from airflow.sdk.execution_time import supervisor
+    except ImportError:  # pragma: no cover - Airflow 2 runs tasks without it
+        yield
+        return
+    api = supervisor.in_process_api_server()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(supervisor, "in_process_api_server", lambda: api)
+        yield
+
+
 @pytest.fixture
-def run_dag(dags_folder: Path) -> Iterator[Callable[..., DagRunResult]]:
+def run_dag(dags_folder: Path, shared_execution_api: None) -> Iterator[Callable[..., DagRunResult]]:
     try:
         from airflow.models.xcom import XComModel
     except ImportError:  # pragma: no cover - Airflow 2
