@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
+from contextlib import suppress
 from typing import Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
@@ -13,6 +14,28 @@ from airflow_provider_attio.aio import Member, watcher
 from airflow_provider_attio.exceptions import AttioError
 from airflow_provider_attio.validation import WaitFor
 from airflow_provider_attio.watch import Require, Verdict, Watching
+
+
+async def _within(check: Coroutine[Any, Any, Verdict], timeout: float | None) -> Verdict:
+    """Await ``check``, raising :class:`asyncio.TimeoutError` after ``timeout`` seconds (None: no limit).
+
+    Not ``asyncio.wait_for``: before Python 3.12 it returns the result of a check that ends in the loop
+    iteration where the trigger is cancelled, swallowing the cancellation (the triggerer's cancel, when
+    the task is cleared or times out), and the trigger then went on until its deadline.
+    """
+    task = asyncio.ensure_future(check)
+    try:
+        done, _ = await asyncio.wait({task}, timeout=timeout)
+    finally:
+        if not task.done():  # cancelled, or out of time: stop the check too
+            task.cancel()
+            with suppress(asyncio.CancelledError):
+                await task
+        elif not task.cancelled():
+            task.exception()  # retrieved, so a failure isn't logged as never retrieved when cancelled
+    if not done:
+        raise asyncio.TimeoutError
+    return task.result()
 
 
 class AttioRecordTrigger(BaseTrigger):
@@ -99,7 +122,7 @@ class AttioRecordTrigger(BaseTrigger):
                 if remaining is not None and remaining <= 0:
                     return {"status": "timeout", "message": self._timeout_message()}
                 try:
-                    verdict = await asyncio.wait_for(self._check(me, watching), remaining)
+                    verdict = await _within(self._check(me, watching), remaining)
                 except asyncio.TimeoutError:
                     return {"status": "timeout", "message": self._timeout_message()}
                 except AttioError as err:

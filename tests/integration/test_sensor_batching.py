@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import time
 from collections.abc import Callable
 from typing import Any
@@ -20,6 +21,7 @@ from airflow_provider_attio.aio import AsyncAttioClient, RecordWatcher, use_watc
 from airflow_provider_attio.hooks.attio import ConnectionSettings
 from airflow_provider_attio.testing import AttioEmulator
 from airflow_provider_attio.triggers.records import AttioRecordTrigger
+from airflow_provider_attio.watch import Verdict
 from tests.conftest import TOKEN
 
 MISSING = "891dcbfc-9141-415d-9b2a-2238a6cc012d"
@@ -275,3 +277,34 @@ def test_one_sensor_watching_many_records_across_several_queries(attio: AttioEmu
     assert event["xcom"]["matched"] == [MISSING]
     assert [len(ids) for ids in _queried_ids(attio)] == [250, 51]
     assert attio.count(method="GET") == 1  # only the one that looked gone was read
+
+
+def test_a_trigger_cancelled_as_its_check_ends_stops(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The triggerer cancels a trigger (its task cleared, marked, timed out) at any moment, also in the
+    # loop iteration where a check ends. Python's asyncio.wait_for (before 3.12) then returns the check's
+    # result and swallows the cancellation: the trigger went on checking until its deadline.
+    gates: list[asyncio.Future[None]] = []
+
+    async def check(me: Any, watching: Any) -> Verdict:
+        gates.append(asyncio.get_running_loop().create_future())
+        await gates[-1]
+        return Verdict(done=False, detail="Not yet.")
+
+    monkeypatch.setattr(AttioRecordTrigger, "_check", staticmethod(check))
+
+    async def scenario() -> bool:
+        task = asyncio.create_task(_event(_trigger(MISSING, deadline=time.time() + 600)))
+        while not gates:
+            await asyncio.sleep(0)
+        gates[0].set_result(None)  # the check ends in the next iteration...
+        task.cancel()  # ...and the cancellation arrives in the same one
+        for _ in range(20):
+            await asyncio.sleep(0)
+        stopped = task.cancelled()
+        task.cancel()  # if it went on: end it, so the scenario ends and the assertion below fails
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        return stopped
+
+    assert asyncio.run(scenario()), "the cancelled trigger went on"
+    assert len(gates) == 1  # no second check after the cancellation
