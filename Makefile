@@ -29,7 +29,7 @@ $(STAMP2): pyproject.toml
 test-airflow2: $(STAMP2)
 	$(VENV2)/bin/python -m pytest -q -p no:cacheprovider
 
-## make test-airflow-matrix: a quick pass (provider, sensor and trigger tests; DAG tests where they can run) on Airflow 3.0, 3.1, 3.2
+## make test-airflow-matrix: a quick pass (provider, sensor and trigger tests, and the DAG runs) on Airflow 3.0, 3.1, 3.2
 QUICK_TESTS := tests/unit tests/integration/test_sensor.py tests/integration/test_sensor_batching.py
 MATRIX := 3.0 3.1 3.2
 # Without Airflow's constraints files (not on PyPI), pip resolves releases newer than 3.0 and 3.2 were
