@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 
 ## make test: lint, types, then the whole suite (unit, emulator, integration over loopback HTTP, DAG runs)
 test: lint types
-	$(BIN)/python -m pytest -q -p no:cacheprovider
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n 2
 
 ## make test-airflow2: the same suite on Airflow 2.11, the oldest release the provider supports
 VENV2 := .venv-airflow2
@@ -27,7 +27,7 @@ $(STAMP2): pyproject.toml
 	touch $(STAMP2)
 
 test-airflow2: $(STAMP2)
-	$(VENV2)/bin/python -m pytest -q -p no:cacheprovider
+	$(VENV2)/bin/python -m pytest -q -p no:cacheprovider -n 2
 
 ## make test-airflow-matrix: a quick pass (provider, sensor and trigger tests, and the DAG runs) on Airflow 3.0, 3.1, 3.2
 QUICK_TESTS := tests/unit tests/integration/test_sensor.py tests/integration/test_sensor_batching.py

@@ -173,6 +173,12 @@ class EmulatorApp(Starlette):
         status = exc.status_code if isinstance(exc, HTTPException) else 404
         return await self._serve(request, _routing_error(request, status))
 
+    @property
+    def in_flight(self) -> int:
+        """How many requests are being served now (arrived, not yet answered)."""
+        with self._busy:
+            return self._in_flight
+
     def wait_idle(self, timeout: float) -> bool:
         """Wait until no request is being served; return False if some still are after ``timeout`` s."""
         with self._busy:

@@ -144,6 +144,12 @@ class AttioEmulator:
         for object_slug, count in self._seed_counts.items():
             self.seed(object_slug, count)
 
+    @property
+    def in_flight(self) -> int:
+        """How many requests the emulator is serving now (arrived, not yet answered): e.g. one held by
+        :meth:`set_latency`, so a test can wait until a slow call has reached the server."""
+        return self._app.in_flight
+
     def reset(self) -> None:
         """Return to the state right after construction, keeping the server running.
 

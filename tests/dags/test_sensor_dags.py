@@ -23,13 +23,13 @@ def test_timeouts_and_soft_fail_poke_and_deferred(attio: AttioEmulator, run_dag:
         "deferred": "failed",
         "deferred_soft_fail": "skipped",
     }
-    # Each sensor kept checking until its 1 s timeout: more than one check each, deferred ones included
-    # (GETs of the record in poke mode and each deferred sensor's inline first check; queries listing it
-    # from the triggers, which may share a query per tick). About five fit in the timeout; asking for two
-    # keeps the test true on a machine several times slower than ours.
-    assert attio.count(method="GET", path=f"/v2/objects/people/records/{MISSING}") >= 2 * 2 + 2
+    # Each sensor kept checking until its 2 s timeout: several checks each, deferred ones included (GETs
+    # of the record in poke mode and each deferred sensor's inline first check, queries listing it from
+    # the triggers). Four or five fit in the timeout; three each leave a second of slack for a loaded
+    # machine.
+    assert attio.count(method="GET", path=f"/v2/objects/people/records/{MISSING}") >= 2 * 3 + 2
     queries = [r for r in attio.requests if r.method == "POST"]
-    assert len(queries) >= 2 and all(q.body["filter"]["record_id"]["$in"] == [MISSING] for q in queries)
+    assert len(queries) >= 2 * 3 and all(q.body["filter"]["record_id"]["$in"] == [MISSING] for q in queries)
 
 
 def test_sensors_wait_through_a_merge_until_the_record_is_readable(

@@ -125,7 +125,7 @@ def test_latency_delays_without_blocking_other_requests(emu: AttioEmulator) -> N
     slow = threading.Thread(target=slow_api.get, args=("/v2/objects/companies",))
     started = time.monotonic()
     slow.start()
-    while emu._app._in_flight == 0:  # until the slow call is at the server, waiting out its latency
+    while emu.in_flight == 0:  # until the slow call is at the server, waiting out its latency
         assert slow.is_alive()
         time.sleep(0.005)
     assert fast_api.get("/v2/objects/people").status_code == 200

@@ -399,7 +399,7 @@ def test_reset_lets_a_request_being_served_finish_in_the_old_state(emu: AttioEmu
     )
     late.start()
     deadline = time.monotonic() + 30
-    while emu._app._in_flight == 0:  # the create is at the server, waiting out its latency
+    while emu.in_flight == 0:  # the create is at the server, waiting out its latency
         assert time.monotonic() < deadline and late.is_alive()
         time.sleep(0.005)
     emu.reset()

@@ -20,8 +20,8 @@ with DAG("attio_test_sensor_timeouts", schedule=None, start_date=START, params={
                 wait_for="present",
                 deferrable=deferrable,
                 soft_fail=soft_fail,
-                poke_interval=0.2,
-                timeout=1,
+                poke_interval=0.5,
+                timeout=2,
             )
 
 with DAG("attio_test_sensor_appears", schedule=None, start_date=START, params={"record_id": ""}) as appears:
