@@ -47,7 +47,8 @@ def _http_protocol_class() -> type[asyncio.Protocol]:
 
 
 def _tracking_protocol(base: type[Any], transports: dict[tuple[str, int], asyncio.Transport]) -> type[Any]:
-    """Subclass uvicorn's protocol to record each connection's transport by peer address.
+    """Subclass uvicorn's protocol to record each connection's transport by peer address, and to send
+    each write at once.
 
     ASGI gives an app no handle on its connection; this lets the app abort one (``drop_after_apply``).
     """
@@ -55,6 +56,11 @@ def _tracking_protocol(base: type[Any], transports: dict[tuple[str, int], asynci
     class TrackingProtocol(base):
         def connection_made(self, transport: asyncio.Transport) -> None:
             super().connection_made(transport)
+            sock = transport.get_extra_info("socket")
+            if sock is not None:
+                # h11 writes a response's head and body separately: without TCP_NODELAY (plain asyncio
+                # doesn't always set it) Nagle holds the body for the client's delayed ACK, 40 ms a call.
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             if self.client:
                 transports[(self.client[0], self.client[1])] = transport
 
