@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, cast
 
@@ -33,6 +34,17 @@ EMPTY_CONTEXT = task_context()
 def record_ids(records: Iterable[Mapping[str, Any]]) -> list[str]:
     """The record ids of records as Attio returns them."""
     return [str(r["id"]["record_id"]) for r in records]
+
+
+def read_archive_tolerant(path: Path) -> list[dict[str, Any]]:
+    """The entries of a local archive file, skipping a line a killed process was writing."""
+    entries = []
+    for line in path.read_text().splitlines():
+        try:
+            entries.append(json.loads(line))
+        except ValueError:
+            continue  # a line the killed process was writing
+    return entries
 
 
 def person(emu: AttioEmulator, name: str = "Ada Lovelace", **values: Any) -> str:

@@ -29,7 +29,7 @@ from airflow_provider_attio.hooks.attio import AttioHook
 from airflow_provider_attio.operators.records import AttioDeleteRecordsOperator
 from airflow_provider_attio.testing import AttioEmulator
 from tests.conftest import TOKEN
-from tests.helpers import EMPTY_CONTEXT, MISSING_ID, kill_bulk_run_after, record_ids
+from tests.helpers import EMPTY_CONTEXT, MISSING_ID, kill_bulk_run_after, read_archive_tolerant, record_ids
 
 RECORD_PATH = "/v2/objects/people/records/{}"
 
@@ -362,7 +362,7 @@ def test_sigkill_halfway_then_rerun_finishes_without_resending(
         r.path.rsplit("/", 1)[1] for r in attio.requests if r.method == "DELETE" and r.status == 200
     }
     assert 50 <= len(first_run_deleted) < 240
-    lines = _read_archive_tolerant(archive)
+    lines = read_archive_tolerant(archive)
     marked = {
         line["record_id"] for line in lines if line["type"] == "outcome" and line["outcome"] == "deleted"
     }
@@ -381,21 +381,11 @@ def test_sigkill_halfway_then_rerun_finishes_without_resending(
         assert summary["requested"] == 240
         assert summary["skipped_already_deleted"] == len(marked)
         assert summary["deleted"] + summary["skipped_already_deleted"] == 240
-    lines = _read_archive_tolerant(archive)
+    lines = read_archive_tolerant(archive)
     records = {line["record_id"]: line["record"] for line in lines if line["type"] == "record"}
     assert records == before, "the archive must hold every deleted record, as GET returned it"
     done = {line["record_id"] for line in lines if line["type"] == "outcome" and line["outcome"] == "deleted"}
     assert done == set(targets)
-
-
-def _read_archive_tolerant(path: Path) -> list[dict[str, Any]]:
-    entries = []
-    for line in path.read_text().splitlines():
-        try:
-            entries.append(json.loads(line))
-        except ValueError:
-            continue  # a line the killed process was writing
-    return entries
 
 
 # -- per-record failures, permanent errors, if_not_found ----------------------------------------------

@@ -17,7 +17,7 @@ from airflow_provider_attio.hooks.attio import AttioHook
 from airflow_provider_attio.operators.records import AttioDeleteRecordsOperator
 from airflow_provider_attio.testing import AttioEmulator
 from tests.conftest import TOKEN
-from tests.helpers import EMPTY_CONTEXT, MISSING_ID, kill_bulk_run_after, person
+from tests.helpers import EMPTY_CONTEXT, MISSING_ID, kill_bulk_run_after, person, read_archive_tolerant
 
 log = logging.getLogger(__name__)
 
@@ -315,16 +315,6 @@ def test_a_mirror_needs_a_scope_and_an_empty_scope_needs_allow_delete_all(attio:
 # -- a mirror with an archive, SIGKILLed halfway, then resumed ------------------------------------------
 
 
-def _read_archive_tolerant(path: Path) -> list[dict[str, Any]]:
-    entries = []
-    for line in path.read_text().splitlines():
-        try:
-            entries.append(json.loads(line))
-        except ValueError:
-            continue  # a line the killed process was writing
-    return entries
-
-
 def _deleted_ok(emu: AttioEmulator) -> set[str]:
     return {r.path.rsplit("/", 1)[1] for r in emu.requests if r.method == "DELETE" and r.status == 200}
 
@@ -353,7 +343,7 @@ def test_mirror_with_archive_killed_halfway_then_resumed(attio: AttioEmulator, t
 
     first_run = _deleted_ok(attio)
     assert 50 <= len(first_run) < 240 and first_run <= set(doomed)
-    lines = _read_archive_tolerant(archive)
+    lines = read_archive_tolerant(archive)
     marked = {
         line["record_id"] for line in lines if line["type"] == "outcome" and line["outcome"] == "deleted"
     }
@@ -369,7 +359,7 @@ def test_mirror_with_archive_killed_halfway_then_resumed(attio: AttioEmulator, t
     # The resumed run saw only what was left in scope: the guard judged that, not the first run's view.
     assert summary["sync"]["in_scope"] == 800 - len(first_run)
     assert summary["sync"]["kept"] == 560
-    lines = _read_archive_tolerant(archive)
+    lines = read_archive_tolerant(archive)
     records = {line["record_id"]: line["record"] for line in lines if line["type"] == "record"}
     assert records == before, "the archive holds every deleted record, as GET returned it"
     done = {line["record_id"] for line in lines if line["type"] == "outcome" and line["outcome"] == "deleted"}
