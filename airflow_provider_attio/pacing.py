@@ -12,10 +12,13 @@ against one workspace (a mapped task, parallel DAGs) share it without a coordina
 - it recovers quickly, with an exponential approach, to a little under that ceiling (pacing exactly at a
   strict sliding window's limit overruns it through thread and network jitter), stays there a randomised
   moment, then probes upwards additively, faster the longer no 429 comes (convex), up to the cap;
+- a 429 below the last ceiling means the budget shrank (another writer came): the ceiling drops well
+  under the pace that overran, so the run doesn't return to its old share, and the probe, the same for
+  every run, evens the shares out;
 - the rate-limited call itself waits exactly until ``Retry-After`` (sub-second when the date allows;
   a short, growing floor when the date is missing or already past, never a busy retry); when 429s come
   back to back (the budget is spent for the moment, e.g. a per-second window exhausted), every slot is
-  held until then.
+  held until then, except up to ``MAX_PROBES`` calls that go early to see whether the budget is back.
 
 Multiplicative decrease with additive increase is what makes independent runs converge to equal shares
 (AIMD); the randomised plateau keeps them from probing in lockstep. Everything reads an injected clock
