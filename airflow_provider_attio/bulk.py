@@ -346,8 +346,12 @@ class _Run:
 
         def resend() -> bool:
             # A 5xx or a lost answer, after the hook's backoff: not a 429, and the resend is paced too.
-            self.pacer.succeeded(current[0])
-            return take_slot()
+            # Its slot is reported once: here, or below when no new slot comes (stopped).
+            answered = current[0]
+            if not take_slot():
+                return False
+            self.pacer.succeeded(answered)
+            return True
 
         try:
             outcome = self.hook.delete_record(
