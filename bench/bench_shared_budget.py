@@ -5,7 +5,8 @@ the emulator's own limiters, on a fake clock: seconds of CPU, the same figures o
 and 3 runs of 300 records each against one W = 25 workspace, 16 seeds at 0 and 50 ms latency. The
 baseline, measured in the same run, is an oracle: the same runs paced at fixed equal shares that add up
 to 23, 24 and 25 writes/s, told the answer in advance and never adapting. Printed: combined records/s
-÷ W, min/max of the runs' rates, and 429s ÷ requests, each the mean over the seeds.
+÷ W, min/max of the runs' rates, and 429s ÷ requests, each the mean over the seeds. Then 5 and 10 runs
+(a wide mapped task), the engine only, over 4 seeds: how the 429s grow with the number of runs.
 
 The adaptive engine has to learn its share from 429s; the oracle shows what a perfect share gets and
 what it costs in 429s under each limiter model (see the README's Performance section).
@@ -28,12 +29,14 @@ RECORDS = 300
 SEEDS = range(1, 17)
 LATENCIES = (0.0, 0.05)
 MODELS = RATE_LIMIT_MODELS
+RUNS = (2, 3)
+MANY_RUNS, MANY_SEEDS = (5, 10), range(1, 5)
 
 
-def measure(model: str, runs: int, total: float | None) -> tuple[float, float, float]:
+def measure(model: str, runs: int, total: float | None, seeds: range = SEEDS) -> tuple[float, float, float]:
     """Mean combined ÷ W, min/max rate and 429 share; ``total`` None means adaptive from W each."""
     figures = []
-    for seed in SEEDS:
+    for seed in seeds:
         for latency in LATENCIES:
             share = None if total is None else total / runs
             results = Scenario(
@@ -72,12 +75,21 @@ def main() -> int:
     print(header)
     print("-" * len(header))
     for model in MODELS:
-        for runs in (2, 3):
+        for runs in RUNS:
             rows = [("adaptive (the engine)", measure(model, runs, None))]
             rows += [(f"fixed shares, {t} w/s", fixed_shares(model, runs, t)) for t in (23, 24, 25)]
             for label, (combined, fairness, limited) in rows:
                 figures = f"{combined:>12.2f} {fairness:>8.2f} {limited:>7.1%}"
                 print(f"{model:<15} {runs:>4}  {label:<22} {figures}")
+    seeds = f"{len(MANY_SEEDS)} seeds x {len(LATENCIES)} latencies"
+    print(f"\nMany runs at once, the engine only, means over {seeds}")
+    print(header)
+    print("-" * len(header))
+    for model in MODELS:
+        for runs in MANY_RUNS:
+            combined, fairness, limited = measure(model, runs, None, MANY_SEEDS)
+            figures = f"{combined:>12.2f} {fairness:>8.2f} {limited:>7.1%}"
+            print(f"{model:<15} {runs:>4}  {'adaptive (the engine)':<22} {figures}")
     return 0
 
 
