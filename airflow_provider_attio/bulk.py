@@ -36,6 +36,7 @@ from airflow_provider_attio.exceptions import (
     AttioTransientError,
 )
 from airflow_provider_attio.options import (
+    ATTIO_WRITES_PER_SECOND,
     COUNT_PAST_CAP_FACTOR,
     BulkDeleteJob,
     BulkDeleteOptions,
@@ -67,6 +68,9 @@ NAMED_IN_ERRORS = 5
 #: is better than spending the hook's retry budget on every remaining record.
 TRANSIENT_FAILURES_TO_STOP = 20
 PROGRESS_EVERY_SECONDS = 5.0
+#: When more than this share of the DELETEs' answers were 429s, the run says how to share the budget
+#: without them (2 or 3 concurrent runs stay under it; 5 and more, or a lowered limit, don't).
+CROWDED_SHARE = 0.1
 
 
 _module_log = logging.getLogger(__name__)
@@ -418,6 +422,7 @@ def delete_records(hook: AttioHook, job: BulkDeleteJob, log: Any = None) -> Bulk
     counts = {**run.progress.counts, "deleted": run.progress.counts["deleted"] + gone}
     summary = _summary(job, len(targets) + gone, counts, len(already), location, run)
     _log_summary(summary, run, log)
+    _note_crowding(run, log)
     _raise_outcomes(summary, run, job, log)
     return _with_sync(summary, sync, job, log)
 
@@ -581,6 +586,25 @@ def _log_summary(summary: BulkDeleteSummary, run: _Run, log: Any) -> None:
         run.progress.done / max(elapsed, 1e-9),
         run.rate_limited,
         "unlimited" if pace is None else f"{pace:g}",
+    )
+
+
+def _note_crowding(run: _Run, log: Any) -> None:
+    """Warn when 429s were a large share of the answers: several writers share the workspace's budget
+    (every run probes on its own, so the 429s grow with their number), or Attio lowered its limit."""
+    answers = run.progress.done + run.rate_limited
+    if not answers or run.rate_limited / answers <= CROWDED_SHARE:
+        return
+    log.warning(
+        "%d of %d answers (%.0f%%) were rate limited (429): other writers share this workspace's write "
+        "budget (%g/s), Attio lowered it, or writes_per_second is above it. Nothing was lost, but for "
+        "several bulk tasks at once a pool with writes_per_second = %g / pool slots shares the budget "
+        "without 429s (README: 'Scale').",
+        run.rate_limited,
+        answers,
+        100 * run.rate_limited / answers,
+        ATTIO_WRITES_PER_SECOND,
+        ATTIO_WRITES_PER_SECOND,
     )
 
 

@@ -217,6 +217,29 @@ def test_pacing_at_the_write_limit(attio: AttioEmulator) -> None:
     _paced_run(attio, 200, engine_rate=100, limit=100)
 
 
+def test_a_run_answered_mostly_429s_says_how_to_share_the_budget(
+    attio: AttioEmulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Many concurrent writers (or a lowered limit) show as a large share of 429s: the run still deletes
+    # everything, and its log says what a pool would do. A run with no 429 says nothing of the kind.
+    log = logging.getLogger("tests.bulk.crowding")
+    hook = AttioHook()
+    calm = _fixtures(attio, 5, title="Calm")
+    with caplog.at_level(logging.WARNING, logger=log.name):
+        hook.delete_records("people", record_ids=calm, writes_per_second=100, log=log)
+    assert not [r for r in caplog.records if "rate limited (429)" in r.getMessage()]
+    targets = _fixtures(attio, 16)
+    attio.fail_next(3, 429, method="DELETE", retry_after="0")  # 3 of 19 answers; "0": no long wait
+    with caplog.at_level(logging.WARNING, logger=log.name):
+        summary = hook.delete_records("people", record_ids=targets, writes_per_second=100, log=log)
+    assert summary["deleted"] == 16
+    limited = attio.count(method="DELETE", status=429)
+    assert limited == summary["rate_limited"] == 3
+    (warning,) = [r.getMessage() for r in caplog.records if "rate limited (429)" in r.getMessage()]
+    assert f"{limited} of {16 + limited} answers" in warning
+    assert "writes_per_second = 25 / pool slots" in warning
+
+
 # -- the archive ---------------------------------------------------------------------------------------
 
 
