@@ -121,14 +121,19 @@ def test_sliding_window_retry_after_is_when_the_oldest_request_leaves(
     assert reads(api, 4) == [200] * 3 + [429]
 
 
-def test_sliding_window_does_not_count_refused_requests(
-    emu: AttioEmulator, api: Api, clock: FakeClock
-) -> None:
-    emu.set_rate_limits(reads_per_second=1, writes_per_second=None, model="sliding_window")
+def _one_passed_then_one_refused(emu: AttioEmulator, api: Api, clock: FakeClock, model: str) -> None:
+    """A budget of 1 read/s under ``model``: a read at 0.5 passes, the next at 1.0 is refused until 2.0."""
+    emu.set_rate_limits(reads_per_second=1, writes_per_second=None, model=model)
     clock.set(START + 0.5)
     assert api.get("/v2/self").status_code == 200
     clock.set(START + 1.0)
     assert retry_at(api.get("/v2/self")) == START + 2  # ceil(START + 1.5)
+
+
+def test_sliding_window_does_not_count_refused_requests(
+    emu: AttioEmulator, api: Api, clock: FakeClock
+) -> None:
+    _one_passed_then_one_refused(emu, api, clock, "sliding_window")
     clock.set(START + 1.5)
     assert api.get("/v2/self").status_code == 200
 
@@ -139,11 +144,7 @@ def test_sliding_window_does_not_count_refused_requests(
 def test_sliding_log_counts_refused_requests_so_a_client_that_keeps_trying_stays_refused(
     emu: AttioEmulator, api: Api, clock: FakeClock
 ) -> None:
-    emu.set_rate_limits(reads_per_second=1, writes_per_second=None, model="sliding_log")
-    clock.set(START + 0.5)
-    assert api.get("/v2/self").status_code == 200
-    clock.set(START + 1.0)
-    assert retry_at(api.get("/v2/self")) == START + 2  # the refused attempt at 1.0 counts until 2.0
+    _one_passed_then_one_refused(emu, api, clock, "sliding_log")  # the refused attempt counts until 2.0
     clock.set(START + 1.5)  # a sliding window would let this one through (see above): not a log
     refused = api.get("/v2/self")
     assert refused.status_code == 429 and retry_at(refused) == START + 3  # ceil(1.5 + 1)
