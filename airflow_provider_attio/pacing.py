@@ -18,7 +18,12 @@ against one workspace (a mapped task, parallel DAGs) share it without a coordina
 - the rate-limited call itself waits exactly until ``Retry-After`` (sub-second when the date allows;
   a short, growing floor when the date is missing or already past, never a busy retry); when 429s come
   back to back (the budget is spent for the moment, e.g. a per-second window exhausted), every slot is
-  held until then, except up to ``MAX_PROBES`` calls that go early to see whether the budget is back.
+  held until then, except up to ``MAX_PROBES`` calls that go early to see whether the budget is back;
+  held callers look again every interval instead of sleeping until the date, so a probe that finds the
+  budget back (a sliding window frees it as calls age) ends the hold for all of them;
+- a run that has heard no 429 for well over its typical time between congestion events also grows
+  multiplicatively: the budget most likely grew (another run finished), and the additive probe alone
+  would take seconds to take the freed share.
 
 Multiplicative decrease with additive increase is what makes independent runs converge to equal shares
 (AIMD); the randomised plateau keeps them from probing in lockstep. Everything reads an injected clock
@@ -65,6 +70,15 @@ FALLBACK_WAIT = 0.1
 MAX_FALLBACK_WAIT = 2.0
 #: How many calls, at most, go early during one hold to see whether the budget is back.
 MAX_PROBES = 2
+#: Quiet means no congestion event for this many times the run's typical gap between them...
+QUIET_FACTOR = 1.5
+#: ...but at least and at most this many seconds.
+QUIET_MIN_SECONDS = 1.0
+QUIET_MAX_SECONDS = 6.0
+#: Once quiet, the pace also grows by this share per second (continuously compounded).
+QUIET_GROWTH = 0.3
+#: The weight of the newest gap in the typical gap (an exponential average).
+GAP_WEIGHT = 0.3
 #: Time constant of the reported ``settled`` pace (an average over the recent past), in seconds.
 SETTLED_SECONDS = 3.0
 
@@ -91,6 +105,7 @@ class Slot:
     :param plan: how many times the plan changed then (a decrease, a hold): a slot handed out under an
         older plan and not yet used is taken again, at the new pace.
     :param probe: the one slot let through during a hold, to see whether the budget is back already.
+    :param recheck: not a send slot: during a hold, when to look again (a probe may end the hold early).
     """
 
     at: float
@@ -98,6 +113,7 @@ class Slot:
     epoch: int
     plan: int
     probe: bool = False
+    recheck: bool = False
 
 
 @dataclass(frozen=True)
@@ -164,6 +180,8 @@ class Pacer:
         self._probing_since: float | None = None
         self._streak = 0
         self._last_429 = -math.inf
+        self._last_event: float | None = None
+        self._gap: float | None = None  # the typical time between this run's congestion events
         self._held: deque[tuple[float, float]] = deque()  # the last holds: (start, end)
         self._passed: deque[float] = deque()  # when the calls of the last second were let through
         self._rate_limited = 0
@@ -187,6 +205,12 @@ class Pacer:
                 probe_at, self._probe_at = max(self._probe_at, now), None
                 return Slot(probe_at, self._pace, self._epoch, self._plan, probe=True), probe_at - now
             grid = max(self._next, now, self._hold_until)
+            look = now + (1.0 / self._pace if self._cap is not None else FALLBACK_WAIT)
+            if look < grid:
+                # Held, or other callers' slots come first: look again in an interval rather than
+                # sleep until then, since the plan may change meanwhile (a probe that ends the hold
+                # early, a pace that grew: slots handed out far ahead would keep the old spacing).
+                return Slot(look, self._pace, self._epoch, self._plan, recheck=True), look - now
             slot_at = grid
             if self._cap is not None:
                 interval = 1.0 / self._pace
@@ -200,9 +224,10 @@ class Pacer:
 
     def still_valid(self, slot: Slot) -> bool:
         """Whether a reserved slot may be used now (else the caller takes a new one): the pace didn't
-        drop and no hold started since it was handed out. Call it when the slot comes, before sending."""
+        drop, no hold started since it was handed out, and it isn't a recheck. Call it when the slot
+        comes, before sending."""
         with self._lock:
-            if slot.plan != self._plan:
+            if slot.plan != self._plan or slot.recheck:
                 return False
             self._last_sent = max(self._last_sent, slot.at)
             return True
@@ -233,7 +258,8 @@ class Pacer:
                 self._held[-1] = (start, now)
                 self._hold_until = now
                 self._plan += 1
-                self._next = now
+                # One interval on: the budget frees as the calls of a second ago age, not all at once.
+                self._next = now + (1.0 / self._pace if self._cap is not None else 0.0)
             self._forget_passed(now)
 
     def rate_limited(self, slot: Slot, retry_after: float | None) -> float:
@@ -343,6 +369,10 @@ class Pacer:
                 self._ceiling = self._pace
             self._pace = max(self._floor, self._pace * DECREASE)
         self._decreases += 1
+        if self._last_event is not None:
+            gap = now - self._last_event
+            self._gap = gap if self._gap is None else self._gap + GAP_WEIGHT * (gap - self._gap)
+        self._last_event = now
         self._plateau_until = None
         self._probing_since = None
 
@@ -376,10 +406,19 @@ class Pacer:
         k = math.log(2) / PROBE_DOUBLING_SECONDS
         t0, t1 = t - self._probing_since, now - self._probing_since
         self._pace += PROBE * cap / k * (math.exp(k * t1) - math.exp(k * t0))
+        self._pace *= math.exp(QUIET_GROWTH * self._quiet_seconds(t, now))
         if self._pace >= cap:
             # Reached the cap without a 429: the old ceiling no longer holds.
             self._pace, self._ceiling = cap, None
             self._plateau_until = self._probing_since = None
+
+    def _quiet_seconds(self, since: float, now: float) -> float:
+        """How much of ``[since, now]`` this run has been quiet: no congestion event for well over its
+        typical gap between them (only once it has had two: a lone run's one 429 tells nothing)."""
+        if self._gap is None or self._last_event is None:
+            return 0.0
+        patience = min(QUIET_MAX_SECONDS, max(QUIET_MIN_SECONDS, QUIET_FACTOR * self._gap))
+        return max(0.0, now - max(since, self._last_event + patience))
 
     def _forget_passed(self, now: float) -> None:
         while self._passed and self._passed[0] <= now - 1.0:

@@ -84,29 +84,54 @@ def test_acquire_returns_none_once_stopped() -> None:
 
 
 def test_threads_share_one_grid() -> None:
-    # The clock stands still: every slot is handed out ahead, each on its own grid point, whatever the
-    # threads' interleaving.
+    # Eight threads take slots at once, round after round, the clock moving half an interval between
+    # rounds: whatever their interleaving, the send slots lie on distinct grid points, and a caller beyond
+    # the next slot is told to look again (a recheck) instead of being handed a slot far ahead.
     fake = FakeTime()
     p = Pacer(100.0, clock=fake.clock, rng=random.Random(1))
     slots: list[Slot] = []
     lock = threading.Lock()
+    # A thread that dies breaks the barrier (its timeout) instead of hanging the others.
+    rounds = threading.Barrier(8, action=lambda: setattr(fake, "now", fake.now + 0.005), timeout=30)
+    delays: list[float] = []
 
     def take() -> None:
         for _ in range(200):
-            slot, _ = p.reserve()
+            rounds.wait()
+            slot, delay = p.reserve()
             with lock:
                 slots.append(slot)
+                delays.append(delay)
 
     threads = [threading.Thread(target=take) for _ in range(8)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    times = sorted(slot.at for slot in slots)
-    assert len(times) == 1600
+    assert len(slots) == 1600
+    assert max(delays) <= (1 + pacing.SLOT_JITTER) / 100 + 1e-9  # nobody is handed a slot far ahead
+    times = sorted(slot.at for slot in slots if not slot.recheck)
     gaps = [b - a for a, b in itertools.pairwise(times)]
     assert min(gaps) >= (1 - pacing.SLOT_JITTER) / 100 - 1e-9
-    assert times[-1] - times[0] == pytest.approx(1599 / 100, abs=0.01)
+    assert len(times) == pytest.approx(100, abs=2)  # one second of rounds at 100/s
+    assert all(not p.still_valid(slot) for slot in slots if slot.recheck)
+
+
+def test_a_pace_that_grows_applies_to_the_next_slot_at_once() -> None:
+    # Slots aren't handed out far ahead: callers waiting behind the next slot look again each interval,
+    # so when the pace grows (recovery after a 429, another run finished) the next slots follow it at
+    # once instead of keeping the old, slower spacing for as many slots as there are workers.
+    p, fake = pacer(25.0)
+    p.rate_limited(sent(p, fake), 0.5)
+    slow = p.pace
+    assert slow is not None
+    queued = [p.reserve()[0] for _ in range(8)]  # eight workers at once
+    assert sum(not slot.recheck for slot in queued) <= 2
+    assert max(slot.at for slot in queued) <= fake.now + (1 + pacing.SLOT_JITTER) / slow + 1e-9
+    fake.now += 5.0  # recovered meanwhile, well above the pace the slots were queued at
+    assert p.pace is not None and p.pace > slow * 1.1
+    first, second = sent(p, fake), sent(p, fake)
+    assert second.at - first.at <= (1 + pacing.SLOT_JITTER) / p.pace + 1e-9
 
 
 def test_unpaced_sends_at_once() -> None:
@@ -173,8 +198,9 @@ def test_back_to_back_429s_hold_every_caller_until_retry_after() -> None:
     held_from = fake.now
     probe = sent(p, fake)  # one call goes early, at the new pace, to see whether the budget is back
     assert probe.probe and probe.at < held_from + 0.6
-    others, _ = p.reserve()  # everyone else waits for the date
-    assert not others.probe and others.at >= held_from + 0.6
+    others, _ = p.reserve()  # everyone else sends nothing before the date, but looks again meanwhile
+    assert others.recheck and not others.probe and not p.still_valid(others)
+    assert others.at < held_from + 0.6
     p.rate_limited(probe, 0.5)  # still spent: the hold goes on, no new decrease, one more probe
     assert p.stats().decreases == 2
     second_probe = sent(p, fake)
@@ -184,6 +210,40 @@ def test_back_to_back_429s_hold_every_caller_until_retry_after() -> None:
     assert sent(p, fake).at >= held_from + 0.6
     # And the pace came down hard, to what Attio let through in the last second (nothing here).
     assert p.pace is not None and p.pace < 25.0 * pacing.DECREASE * pacing.DECREASE
+
+
+def _pace_after_quiet(seconds: float, events: int) -> float:
+    """The pace ``seconds`` after the last of ``events`` 429s one second apart, none since."""
+    p, fake = pacer(25.0)
+    for _ in range(events):
+        p.rate_limited(sent(p, fake), 0.1)
+        fake.now += 1.0
+    fake.now += seconds - 1.0
+    pace = p.pace
+    assert pace is not None
+    return pace
+
+
+@pytest.mark.parametrize("seconds", [0.5, 1.5, 2.5, 4.0])
+def test_a_quiet_run_also_grows_multiplicatively(seconds: float, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Congestion events a second apart, then none: well past the typical gap (QUIET_FACTOR of it), the
+    # budget most likely grew (another run finished) and the pace grows faster than the probe alone.
+    grown = _pace_after_quiet(seconds, events=3)
+    monkeypatch.setattr(pacing, "QUIET_GROWTH", 0.0)
+    probe_only = _pace_after_quiet(seconds, events=3)
+    patience = pacing.QUIET_FACTOR * 1.0
+    if seconds <= patience:
+        assert grown == pytest.approx(probe_only)
+    else:
+        assert grown >= min(25.0, probe_only * math.exp(pacing.QUIET_GROWTH * (seconds - patience)) - 1e-6)
+        assert grown > probe_only or grown == 25.0
+
+
+def test_one_429_alone_tells_nothing_about_quiet(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A lone run's single 429 gives no typical gap: it probes additively only, as before.
+    grown = _pace_after_quiet(3.0, events=1)
+    monkeypatch.setattr(pacing, "QUIET_GROWTH", 0.0)
+    assert grown == pytest.approx(_pace_after_quiet(3.0, events=1))
 
 
 def test_a_probe_that_passes_ends_the_hold() -> None:
@@ -196,9 +256,11 @@ def test_a_probe_that_passes_ends_the_hold() -> None:
     assert probe.probe
     held, _ = p.reserve()
     p.succeeded(probe)
-    assert not p.still_valid(held)  # slots promised after the hold are taken again, from now
+    ended = fake.now
+    assert not p.still_valid(held)  # callers held meanwhile look again, and send from now on
     after = sent(p, fake)
     assert after.at < probe.at + 0.2
+    assert after.at >= ended + 1 / 25 - 1e-9  # an interval on: the window frees gradually, not at once
 
 
 def test_a_second_probe_waits_until_this_runs_calls_leave_a_one_second_window() -> None:
@@ -345,4 +407,4 @@ def test_concurrent_runs_share_the_budget(model: str, runs: int) -> None:
     log = model == "sliding_log"
     assert combined / 25 >= (0.6 if log else 0.8)
     assert min(rates) / max(rates) >= 0.6
-    assert sum(r.rate_limited for r in results) <= (0.15 if log else 0.1) * sum(r.requests for r in results)
+    assert sum(r.rate_limited for r in results) <= (0.2 if log else 0.1) * sum(r.requests for r in results)
