@@ -105,7 +105,8 @@ class Slot:
     :param plan: how many times the plan changed then (a decrease, a hold): a slot handed out under an
         older plan and not yet used is taken again, at the new pace.
     :param probe: the one slot let through during a hold, to see whether the budget is back already.
-    :param recheck: not a send slot: during a hold, when to look again (a probe may end the hold early).
+    :param recheck: not a send slot but when to look again: during a hold, or while other callers' slots
+        come first (the plan may change meanwhile).
     """
 
     at: float
