@@ -21,9 +21,10 @@ against one workspace (a mapped task, parallel DAGs) share it without a coordina
   held until then, except up to ``MAX_PROBES`` calls that go early to see whether the budget is back;
   held callers look again every interval instead of sleeping until the date, so a probe that finds the
   budget back (a sliding window frees it as calls age) ends the hold for all of them;
-- a run that has heard no 429 for well over its typical time between congestion events also grows
-  multiplicatively: the budget most likely grew (another run finished), and the additive probe alone
-  would take seconds to take the freed share.
+- a run that has heard no 429 for longer than its typical time between congestion events also grows
+  fast, by a share of the cap per second: the budget most likely grew (another run finished), and the
+  probe alone would take seconds to take the freed share. The growth is the same for every run, so it
+  keeps shares even.
 
 Multiplicative decrease with additive increase is what makes independent runs converge to equal shares
 (AIMD); the randomised plateau keeps them from probing in lockstep. Everything reads an injected clock
@@ -70,13 +71,14 @@ FALLBACK_WAIT = 0.1
 MAX_FALLBACK_WAIT = 2.0
 #: How many calls, at most, go early during one hold to see whether the budget is back.
 MAX_PROBES = 2
-#: Quiet means no congestion event for this many times the run's typical gap between them...
-QUIET_FACTOR = 1.5
+#: Quiet means no congestion event for longer than the run's typical gap between them...
+QUIET_FACTOR = 1.0
 #: ...but at least and at most this many seconds.
-QUIET_MIN_SECONDS = 1.0
+QUIET_MIN_SECONDS = 0.6
 QUIET_MAX_SECONDS = 6.0
-#: Once quiet, the pace also grows by this share per second (continuously compounded).
-QUIET_GROWTH = 0.3
+#: Once quiet, the pace also grows by this share of the cap per second: additively, the same for every
+#: run (growing in proportion to the pace would widen unequal shares, and the slowest run ends alone).
+QUIET_GROWTH = 0.4
 #: The weight of the newest gap in the typical gap (an exponential average).
 GAP_WEIGHT = 0.3
 #: Time constant of the reported ``settled`` pace (an average over the recent past), in seconds.
@@ -407,14 +409,14 @@ class Pacer:
         k = math.log(2) / PROBE_DOUBLING_SECONDS
         t0, t1 = t - self._probing_since, now - self._probing_since
         self._pace += PROBE * cap / k * (math.exp(k * t1) - math.exp(k * t0))
-        self._pace *= math.exp(QUIET_GROWTH * self._quiet_seconds(t, now))
+        self._pace += QUIET_GROWTH * cap * self._quiet_seconds(t, now)
         if self._pace >= cap:
             # Reached the cap without a 429: the old ceiling no longer holds.
             self._pace, self._ceiling = cap, None
             self._plateau_until = self._probing_since = None
 
     def _quiet_seconds(self, since: float, now: float) -> float:
-        """How much of ``[since, now]`` this run has been quiet: no congestion event for well over its
+        """How much of ``[since, now]`` this run has been quiet: no congestion event for longer than its
         typical gap between them (only once it has had two: a lone run's one 429 tells nothing)."""
         if self._gap is None or self._last_event is None:
             return 0.0

@@ -224,19 +224,64 @@ def _pace_after_quiet(seconds: float, events: int) -> float:
     return pace
 
 
-@pytest.mark.parametrize("seconds", [0.5, 1.5, 2.5, 4.0])
-def test_a_quiet_run_also_grows_multiplicatively(seconds: float, monkeypatch: pytest.MonkeyPatch) -> None:
-    # Congestion events a second apart, then none: well past the typical gap (QUIET_FACTOR of it), the
-    # budget most likely grew (another run finished) and the pace grows faster than the probe alone.
-    grown = _pace_after_quiet(seconds, events=3)
-    monkeypatch.setattr(pacing, "QUIET_GROWTH", 0.0)
-    probe_only = _pace_after_quiet(seconds, events=3)
-    patience = pacing.QUIET_FACTOR * 1.0
-    if seconds <= patience:
-        assert grown == pytest.approx(probe_only)
-    else:
-        assert grown >= min(25.0, probe_only * math.exp(pacing.QUIET_GROWTH * (seconds - patience)) - 1e-6)
-        assert grown > probe_only or grown == 25.0
+def _quiet_growth(seconds: float, events: int, monkeypatch: pytest.MonkeyPatch) -> tuple[float, float]:
+    """The pace ``seconds`` after the last of ``events`` 429s one second apart, and what the quiet growth
+    added to it (the same run without it). The recovery and the plateau, which the growth waits for, are
+    made instant: the patience alone decides when it starts."""
+    monkeypatch.setattr(pacing, "RECOVERY_SECONDS", 1e-3)
+    monkeypatch.setattr(pacing, "PLATEAU_SECONDS", 0.0)
+    grown = _pace_after_quiet(seconds, events)
+    with monkeypatch.context() as patched:
+        patched.setattr(pacing, "QUIET_GROWTH", 0.0)
+        probe_only = _pace_after_quiet(seconds, events)
+    return grown, grown - probe_only
+
+
+#: The slots' jitter moves the congestion events a little off the whole seconds: the typical gap, and so
+#: the patience, is a second give or take this much.
+GAP_SLACK = 0.05
+
+
+@pytest.mark.parametrize("seconds", [0.5, 1.5, 2.0, 4.0])
+def test_a_quiet_run_also_grows_by_a_share_of_the_cap(seconds: float, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Congestion events a second apart, then none: past the typical gap (QUIET_FACTOR of it), the budget
+    # most likely grew (another run finished) and the pace grows faster than the probe alone.
+    grown, added = _quiet_growth(seconds, 3, monkeypatch)
+    patience = max(pacing.QUIET_MIN_SECONDS, pacing.QUIET_FACTOR * 1.0)
+    per_second = pacing.QUIET_GROWTH * 25.0
+    if seconds <= patience - GAP_SLACK:
+        assert added == pytest.approx(0.0, abs=GAP_SLACK * per_second)  # (the events' jitter, no more)
+    elif grown < 25.0:
+        assert per_second * (seconds - patience - GAP_SLACK) <= added <= per_second * (seconds - patience + GAP_SLACK)
+    assert seconds < 4.0 or grown == 25.0  # and never past the cap
+
+
+def test_the_quiet_growth_is_the_same_whatever_the_pace(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Two runs whose shares differ (one had more 429s) grow by the same amount once quiet: growth in
+    # proportion to the pace would widen the gap between them, and the slower would finish alone.
+    monkeypatch.setattr(pacing, "RECOVERY_SECONDS", 1e-3)
+    monkeypatch.setattr(pacing, "PLATEAU_SECONDS", 0.0)
+    growth = pacing.QUIET_GROWTH
+
+    def pace(events: int, growth: float) -> float:
+        # 429s 0.3 s apart, a call let through after each (not back to back), then 0.9 s of quiet.
+        monkeypatch.setattr(pacing, "QUIET_GROWTH", growth)
+        p, fake = pacer(25.0)
+        for _ in range(events):
+            p.rate_limited(sent(p, fake), 0.1)
+            fake.now += 0.3
+            p.succeeded(sent(p, fake))
+        fake.now += 0.6
+        assert p.pace is not None
+        return p.pace
+
+    low, high = pace(9, 0.0), pace(3, 0.0)
+    assert high - low > 5.0
+    quiet = 0.9 - max(pacing.QUIET_MIN_SECONDS, pacing.QUIET_FACTOR * 0.3)  # past the patience
+    assert quiet > 0.2
+    for events in (9, 3):
+        added = pace(events, growth) - pace(events, 0.0)
+        assert added == pytest.approx(growth * 25.0 * quiet, abs=GAP_SLACK * growth * 25.0)
 
 
 def test_one_429_alone_tells_nothing_about_quiet(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -403,8 +448,9 @@ def test_concurrent_runs_share_the_budget(model: str, runs: int) -> None:
     started = min(r.started for r in results)
     combined = sum(r.records for r in results) / (max(r.finished for r in results) - started)
     rates = [r.rate for r in results]
-    # Loose bounds: the benchmark measures the real figures over HTTP.
+    # Loose bounds: the benchmark measures the real figures over HTTP. Concurrent runs find their shares
+    # by overrunning now and then (the quiet growth, which shortens the tail, most), so 429s are 10-15 %.
     log = model == "sliding_log"
     assert combined / 25 >= (0.6 if log else 0.8)
     assert min(rates) / max(rates) >= 0.6
-    assert sum(r.rate_limited for r in results) <= (0.2 if log else 0.1) * sum(r.requests for r in results)
+    assert sum(r.rate_limited for r in results) <= (0.25 if log else 0.15) * sum(r.requests for r in results)
