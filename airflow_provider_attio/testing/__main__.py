@@ -167,6 +167,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="apply the first N successful DELETEs but close their connections unanswered",
     )
+    serve.add_argument(
+        "--answer-html",
+        action="store_true",
+        help="answer every call with an HTML sign-in page and status 200, applying nothing: a host that "
+        "isn't Attio (a proxy's or captive portal's sign-in page, a wrong base URL)",
+    )
     serve.add_argument("--workspace-name", default="Emulated Workspace", help="name reported by /v2/self")
 
     token = commands.add_parser(
@@ -295,6 +301,8 @@ def serve(args: argparse.Namespace) -> int:
         emulator.set_latency(args.latency)
     if args.drop_deletes > 0:
         emulator.drop_after_apply(args.drop_deletes, method="DELETE")
+    if args.answer_html:
+        emulator.answer_html(None)
     for token, scopes in tokens[1:]:
         emulator.add_token(token, scopes)
     for token in args.revoked_tokens:
@@ -343,6 +351,8 @@ def serve(args: argparse.Namespace) -> int:
             out.write(
                 "  (the sensor waits until Walter is deleted: delete him with example_attio_delete_record)\n"
             )
+        if args.answer_html:
+            out.write("Every call answers an HTML sign-in page with status 200 (--answer-html).\n")
         out.write("Press Ctrl+C to stop.\n")
         out.flush()
         try:

@@ -3,12 +3,17 @@
 Starlette matches Attio's path templates, reads requests and renders answers. One pipeline serves every
 request, routed or not (Starlette's 404 and 405 come back through it, in Attio's format), in this order:
 
-latency → injected failure → route → token (401) → scopes (403) → rate limit (429) → handler → drop?
+latency → page? → injected failure → route → token (401) → scopes (403) → rate limit (429) → handler
+→ drop? → page?
 
 so that a faulted, unauthorized or rate-limited call changes no state, as on Attio. Starlette matches
 the route before the pipeline starts, but matching has no effect: only its outcome is used in turn, so a
-faulted call to an unknown path still gets its fault. Dropping a connection after applying a call needs
-the transport underneath, which ASGI doesn't give: the server's protocol class records it (emulator.py).
+faulted call to an unknown path still gets its fault. A page (``answer_html``) is an answer that isn't
+Attio's, from a host in front of it: one that answers in Attio's place (the first ``page?``: nothing is
+served, not even a faulted answer), or one that forwards the call and replaces whatever Attio answered
+(the last; a dropped connection leaves no answer to replace). Dropping a connection after applying a
+call needs the transport underneath, which ASGI doesn't give: the server's protocol class records it
+(emulator.py).
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ from starlette.types import Receive, Scope, Send
 
 from airflow_provider_attio.testing.clock import SYSTEM_CLOCK, Clock
 from airflow_provider_attio.testing.errors import ApiError, fault_error, rate_limited, validation_error
-from airflow_provider_attio.testing.faults import FaultPlan, http_date, retry_after_date
+from airflow_provider_attio.testing.faults import FaultPlan, Page, http_date, retry_after_date
 from airflow_provider_attio.testing.ratelimits import RateLimiter
 from airflow_provider_attio.testing.requestlog import RequestLog
 from airflow_provider_attio.testing.state import Token, Workspace
@@ -68,6 +73,10 @@ class _Drop(Response):
         self.transport.abort()
         # Wait until the server has seen the connection go, or it would answer 500 on our behalf.
         await asyncio.wait_for(receive(), timeout=5)
+
+
+def _page(page: Page) -> Response:
+    return Response(page.body, page.status, {"content-type": page.content_type})
 
 
 def _error(error: ApiError, headers: dict[str, str] | None = None) -> Response:
@@ -202,11 +211,18 @@ class EmulatorApp(Starlette):
         delay = self.faults.take_latency(method, path)
         if delay:
             await asyncio.sleep(delay)  # never time.sleep: other requests keep being served
-        response, applied = self._answer(request, endpoint, body)
         logged_body = None if body is _INVALID_JSON else body
-        if applied and 200 <= response.status_code < 300 and self.faults.take_drop(method, path):
-            self.requests.record(method, path, None, logged_body)
-            return _Drop(self._transport(request))
+        page = self.faults.take_page(method, path, applied=False)  # a host answering in Attio's place
+        if page is not None:
+            response = _page(page)
+        else:
+            response, applied = self._answer(request, endpoint, body)
+            if applied and 200 <= response.status_code < 300 and self.faults.take_drop(method, path):
+                self.requests.record(method, path, None, logged_body)
+                return _Drop(self._transport(request))
+            page = self.faults.take_page(method, path, applied=True)  # a host replacing Attio's answer
+            if page is not None:
+                response = _page(page)
         # Logged before the answer is sent, so a client that has its answer finds the call in the log.
         self.requests.record(method, path, response.status_code, logged_body)
         return response

@@ -17,7 +17,7 @@ import uvicorn
 
 from airflow_provider_attio.testing.app import EmulatorApp
 from airflow_provider_attio.testing.clock import SYSTEM_CLOCK, Clock
-from airflow_provider_attio.testing.faults import FaultPlan
+from airflow_provider_attio.testing.faults import SIGN_IN_PAGE, FaultPlan, Page
 from airflow_provider_attio.testing.ratelimits import RateLimiter, check_rate_limits
 from airflow_provider_attio.testing.requestlog import RequestLog, RequestLogEntry
 from airflow_provider_attio.testing.seed import FakeData
@@ -487,8 +487,43 @@ class AttioEmulator:
         """
         self._app.faults.drop_after_apply(count, method, path)
 
+    def answer_html(
+        self,
+        count: int | None = 1,
+        *,
+        method: str | None = None,
+        path: str | None = None,
+        applied: bool = False,
+        status: int = 200,
+        body: str | None = None,
+        content_type: str = "text/html; charset=utf-8",
+    ) -> None:
+        """Answer the next ``count`` matching calls with a page that is not Attio's (an HTML sign-in page
+        by default) instead of Attio's answer.
+
+        This plays a host that isn't Attio: a proxy's or captive portal's sign-in page, a base URL that
+        points elsewhere; ``emu.answer_html(None)`` plays one for every call. With ``applied=False`` the
+        call changes nothing (a proxy answered in Attio's place): the page comes before every other
+        fault, the token check and the rate limits, and uses no budget. With ``applied=True`` the call
+        is applied first and its real answer replaced (a proxy that forwarded it and rewrote the answer):
+        it is served as Attio would serve it, then whatever Attio answered is replaced, an error too (the
+        call then unapplied); a connection that :meth:`drop_after_apply` cuts has no answer to replace.
+        The log shows these calls with the status sent.
+
+        :param count: how many calls; None answers every matching call until :meth:`clear_faults`.
+        :param method: as in :meth:`fail_next`.
+        :param path: as in :meth:`fail_next`.
+        :param applied: whether the call reaches the emulated Attio first.
+        :param status: the status sent, from 200 to 599 (not 204 or 304: the page is a body).
+        :param body: the page, sent as UTF-8; a small HTML sign-in page (with a form) by default.
+        :param content_type: the ``Content-Type`` header, sent as given.
+        :raises ValueError: for a count below 1, or a status that can't carry the page.
+        """
+        page = Page(status, (SIGN_IN_PAGE if body is None else body).encode(), content_type)
+        self._app.faults.answer_page(count, method, path, applied, page)
+
     def clear_faults(self) -> None:
-        """Remove every injected failure, latency and drop (rate limits stay)."""
+        """Remove every injected failure, latency, drop and page (rate limits stay)."""
         self._app.faults.clear()
 
     # -- the request log ------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Injected faults: the ways the emulator misbehaves on purpose (its rate limits are in ``ratelimits.py``).
+"""Injected faults: the ways the emulator misbehaves on purpose (its rate limits are in ``ratelimits.py``):
+failures, latency, dropped connections, and pages that are not Attio's answers (a proxy's sign-in page).
 
 Rules match a request by method and by a glob on its URL path (``fnmatch``: ``*`` also matches
 ``/``), and are thread-safe: tests set them from their own thread while the server consults them.
@@ -47,6 +48,29 @@ class _LatencyRule(_Rule):
 
 
 @dataclass(frozen=True)
+class Page:
+    """An answer that is not Attio's: what a proxy, a captive portal or another host sends."""
+
+    status: int
+    body: bytes
+    content_type: str
+
+
+#: The default body of ``AttioEmulator.answer_html``: a sign-in page, as a proxy or a captive portal sends.
+SIGN_IN_PAGE = (
+    "<!doctype html><html><head><title>Sign in</title></head><body>"
+    '<form method="post" action="/login"><input name="username"><input name="password" type="password">'
+    '<button type="submit">Sign in</button></form></body></html>'
+)
+
+
+@dataclass
+class _PageRule(_Rule):
+    applied: bool  # False: answered in Attio's place; True: Attio's answer replaced
+    page: Page
+
+
+@dataclass(frozen=True)
 class Failure:
     """A fault that fired: what the faulted call answers."""
 
@@ -70,6 +94,7 @@ class FaultPlan:
         self._failures: list[_FailRule] = []
         self._latencies: list[_LatencyRule] = []
         self._drops: list[_Rule] = []
+        self._pages: list[_PageRule] = []
 
     def fail_next(
         self,
@@ -125,12 +150,27 @@ class FaultPlan:
         with self._lock:
             self._drops.append(_Rule(_upper(method), path, count))
 
+    def answer_page(
+        self, count: int | None, method: str | None, path: str | None, applied: bool, page: Page
+    ) -> None:
+        """Answer the next ``count`` matching calls (all until cleared: None) with ``page``.
+
+        :raises ValueError: for a count below 1, or a status outside 200-599 or that carries no body.
+        """
+        if count is not None and count < 1:
+            raise ValueError("count must be at least 1, or None for every call until cleared")
+        if not 200 <= page.status <= 599 or page.status in (204, 304):
+            raise ValueError("status must be from 200 to 599 and carry a body (not 204 or 304)")
+        with self._lock:
+            self._pages.append(_PageRule(_upper(method), path, count, applied, page))
+
     def clear(self) -> None:
         """Remove every rule."""
         with self._lock:
             self._failures.clear()
             self._latencies.clear()
             self._drops.clear()
+            self._pages.clear()
 
     # -- consulted by the server, once per request -----------------------------------------------
 
@@ -163,6 +203,21 @@ class FaultPlan:
                     continue
                 self._consume(self._failures, rule)
                 return Failure(rule.status, rule.code, rule.retry_after)
+        return None
+
+    def take_page(self, method: str, path: str, applied: bool) -> Page | None:
+        """Return the page this call answers instead of Attio's answer, if a rule fires (the first one).
+
+        :param applied: which rules to consult: those answering in Attio's place (False, before the
+            call is served) or those replacing its answer (True, after).
+        """
+        if not self._pages:
+            return None
+        with self._lock:
+            for rule in self._pages:
+                if rule.applied == applied and rule.matches(method, path):
+                    self._consume(self._pages, rule)
+                    return rule.page
         return None
 
     def take_drop(self, method: str, path: str) -> bool:

@@ -125,6 +125,18 @@ def test_serve_drop_deletes() -> None:
         assert "dropped: 1" in _stop(process)
 
 
+def test_serve_answer_html() -> None:
+    with serve_process("--seed", "people=1", "--answer-html") as served:
+        assert "Every call answers an HTML sign-in page with status 200 (--answer-html)." in served.banner
+        headers = {"Authorization": f"Bearer {served.connection['password']}"}
+        for method, path in (("GET", "/v2/self"), ("POST", "/v2/objects/people/records/query")):
+            response = requests.request(method, served.url + path, headers=headers, timeout=10)
+            assert response.status_code == 200, response.text
+            assert response.headers["content-type"] == "text/html; charset=utf-8"
+            assert "<form" in response.text
+        assert "Stopped after 2 requests (200: 2)." in _stop(served.process)
+
+
 def test_help_and_usage_errors() -> None:
     bare = subprocess.run(CLI, capture_output=True, text=True, timeout=30)
     assert bare.returncode == 2 and "serve" in bare.stdout
