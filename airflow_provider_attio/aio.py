@@ -22,37 +22,28 @@ import logging
 import math
 import time
 import weakref
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 
 import httpx
 from airflow.providers.common.compat.connection import get_async_connection, get_async_extra_dejson
 
-from airflow_provider_attio.exceptions import (
-    AttioAuthError,
-    AttioError,
-    AttioNotFoundError,
-    AttioServerError,
-    AttioTransientError,
-)
-from airflow_provider_attio.hooks.attio import USER_AGENT, AttioHook, ConnectionSettings, connection_parts
+from airflow_provider_attio.connection import ConnectionParts, connection_parts
+from airflow_provider_attio.exceptions import AttioError, AttioTokenRejectedError, AttioTransientError
+from airflow_provider_attio.hooks.attio import AttioHook
 from airflow_provider_attio.protocol import (
     Answer,
     ApiRequest,
+    Call,
     RecordFact,
+    Reply,
     TransportFailure,
     arun,
     check_record,
     chunked,
-    error_from_answer,
-    exhausted,
-    gives_up,
     list_by_id,
-    parse_body,
-    retry_wait,
-    retryable,
-    transport_error,
+    unavailable,
 )
 
 log = logging.getLogger(__name__)
@@ -77,35 +68,25 @@ def _failure(err: httpx.HTTPError) -> TransportFailure:
 class AsyncAttioClient:
     """Send requests to Attio from an event loop: one ``httpx.AsyncClient``, a bounded pool, no threads.
 
-    Retries follow the hook's policy exactly (:func:`~airflow_provider_attio.protocol.retry_wait`,
-    :func:`~airflow_provider_attio.protocol.gives_up`), sleeping with ``asyncio.sleep``.
+    The async driver of the core: the same loop as the hook's, sleeping with ``asyncio.sleep``.
 
-    :param base_url: the API's base URL.
-    :param token: the bearer token (kept in the client's headers only).
-    :param settings: the connection's timeouts and retry options.
+    :param parts: the connection's base URL, settings and token (kept in the client's headers only).
     :param max_connections: the pool's size.
     :param transport: an httpx transport (tests).
     """
 
     def __init__(
         self,
-        base_url: str,
-        token: str,
-        settings: ConnectionSettings,
+        parts: ConnectionParts,
         *,
         max_connections: int = MAX_CONNECTIONS,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
-        self.base_url = base_url
-        self.settings = settings
+        self.base_url, self.settings = parts.base_url, parts.settings
         self._client = httpx.AsyncClient(
-            base_url=base_url,
-            headers={
-                "Authorization": f"Bearer {token}",
-                "User-Agent": USER_AGENT,
-                "Accept": "application/json",
-            },
-            timeout=httpx.Timeout(settings.timeout, connect=settings.connect_timeout, pool=None),
+            base_url=parts.base_url,
+            headers=parts.headers(),
+            timeout=httpx.Timeout(parts.settings.timeout, connect=parts.settings.connect_timeout, pool=None),
             limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
             follow_redirects=False,
             transport=transport,
@@ -118,45 +99,37 @@ class AsyncAttioClient:
     async def for_connection(cls, conn_id: str) -> AsyncAttioClient:
         """A client for an Airflow connection, read without blocking the event loop."""
         conn = await get_async_connection(conn_id, hook=AttioHook)
-        base_url, settings, token = connection_parts(conn, await get_async_extra_dejson(conn))
-        return cls(base_url, token, settings)
+        return cls(connection_parts(conn, await get_async_extra_dejson(conn)))
 
     async def aclose(self) -> None:
         await self._client.aclose()
 
     async def send(self, request: ApiRequest) -> Answer:
         """Send one logical call with retries; return a 2xx or a plain 404, or raise an AttioError."""
-        started = time.monotonic()
-        attempts, ambiguous = 0, False
+        call = Call(request, self.settings, origin=self.base_url)
         while True:
-            attempts += 1
-            try:
-                return await self._attempt(request, ambiguous)
-            except AttioError as error:
-                ambiguous = ambiguous or isinstance(error, AttioServerError)
-                if not retryable(error):
-                    raise
-                wait = retry_wait(self.settings, error, attempts)
-                elapsed = time.monotonic() - started
-                if gives_up(self.settings, attempts, elapsed, wait):
-                    raise exhausted(error, attempts, elapsed) from None
-                log.warning("Attio call failed (attempt %d), retrying in %.2fs: %s", attempts, wait, error)
-                await asyncio.sleep(wait)
+            outcome = await self._attempt(call)
+            if isinstance(outcome, Answer):
+                return outcome
+            wait = call.retry_in(outcome)
+            log.warning("Attio call failed, retrying in %.2fs: %s", wait, outcome)
+            await asyncio.sleep(wait)
 
-    async def _attempt(self, request: ApiRequest, ambiguous: bool) -> Answer:
-        method, path = request.method, request.path
+    async def _attempt(self, call: Call) -> Answer | AttioError:
+        request = call.request
         try:
-            response = await self._client.request(method, path, json=request.json)
+            response = await self._client.request(request.method, request.path, json=request.json)
         except httpx.HTTPError as err:
-            raise transport_error(_failure(err), type(err).__name__, method, path) from None
-        body = parse_body(response.content)
-        if response.status_code < 300:
-            return Answer(response.status_code, body, ambiguous, response.headers.get("Content-Type", ""))
-        retry_after = response.headers.get("Retry-After")
-        error = error_from_answer(response.status_code, body, retry_after, method, path)
-        if type(error) is AttioNotFoundError:
-            return Answer(response.status_code, {}, ambiguous)
-        raise error
+            return call.unanswered(_failure(err), type(err).__name__)
+        headers = response.headers
+        return call.answered(
+            Reply(
+                response.status_code,
+                response.content,
+                headers.get("Content-Type", ""),
+                headers.get("Retry-After"),
+            )
+        )
 
 
 ClientFactory = Callable[[str], Awaitable[AsyncAttioClient]]
@@ -192,9 +165,8 @@ class _Link:
         client = await self._current()
         try:
             return await client.send(request)
-        except AttioAuthError as err:
-            if err.status != 401:
-                raise
+        except AttioTokenRejectedError:
+            pass
         return await (await self._reread(client)).send(request)
 
     async def aclose(self) -> None:
@@ -343,7 +315,7 @@ class _Group:
         for chunk, result in zip(chunks, results, strict=True):
             if isinstance(result, (AttioTransientError, asyncio.CancelledError)):
                 log.info("Checking %d records of %r failed for now: %s", len(chunk), self.object, result)
-                facts.update(_unavailable(chunk, result))
+                facts.update(unavailable(chunk, result))
             elif isinstance(result, BaseException):
                 failures.update(dict.fromkeys(chunk, result))
             else:
@@ -356,11 +328,6 @@ class _Group:
             found = {r: facts[r] for r in member.record_ids}
             self.stats.checks += all(f.state != "unavailable" for f in found.values())
             member.deliver(found)
-
-
-def _unavailable(record_ids: Iterable[str], error: BaseException) -> dict[str, RecordFact]:
-    detail = str(error) or type(error).__name__
-    return {r: RecordFact(r, "unavailable", confirmed=False, detail=detail) for r in record_ids}
 
 
 class RecordWatcher:

@@ -450,15 +450,7 @@ def _with_sync(
 
 def _confirm_object(hook: AttioHook, job: BulkDeleteJob) -> None:
     """The object must exist: checked once, rather than learning it from 1,000 doomed DELETEs."""
-    if not hook.object_exists(job.object):
-        raise AttioObjectNotFoundError(
-            f"The Attio object {job.object!r} does not exist in this workspace (check the slug or UUID). "
-            "Nothing was deleted.",
-            status=404,
-            code="not_found",
-            method="GET",
-            path=f"/v2/objects/{job.object}",
-        )
+    hook.require_object(job.object)
 
 
 def _read_state(archive: Archive | None, job: BulkDeleteJob, log: Any) -> ArchiveState:

@@ -1,10 +1,26 @@
-"""The errors the Attio provider raises.
+"""The errors the Attio provider raises. The tree (permanent errors fail a task without Airflow retries;
+transient ones, once the client's own retries are spent, leave Airflow's retries to act)::
+
+    AttioError (AirflowException)
+    ├── AttioPermanentError
+    │   ├── AttioNotFoundError                 404 not_found on a record
+    │   │   └── AttioObjectNotFoundError       the object does not exist
+    │   ├── AttioAuthError                     403: a scope is missing
+    │   │   └── AttioTokenRejectedError        401: the token itself (re-read once: a rotation)
+    │   ├── AttioValidationError               400, or bad input refused before sending
+    │   ├── AttioResponseError                 an answer that is not Attio's (an HTML page, no JSON)
+    │   ├── ArchiveLocationError               the archive's location is wrong
+    │   └── AttioBulkDeletePermanentError      a bulk delete's failures were all permanent
+    ├── AttioTransientError
+    │   ├── AttioRateLimitError                429
+    │   ├── AttioServerError                   5xx, a timeout, a dropped connection
+    │   ├── ArchiveUnavailableError            the archive's store failed for now
+    │   └── AttioBulkDeleteRetryableError      a bulk delete's failures include transient ones
+    ├── ArchiveWriteError                      the two archive errors' common base
+    └── AttioBulkDeleteError                   the two bulk errors' common base
 
 Every error carries what a user needs to act on it (the HTTP status, Attio's ``type``/``code``/``message``,
-the method and path) and never the token. Permanent errors subclass :class:`AttioPermanentError`: retrying
-them cannot help, so operators fail their task without Airflow retries. Transient errors (rate limits,
-server errors, timeouts) reach the task only after the hook's own retry budget is spent, and leave
-Airflow's retries to act.
+the method and path) and never the token.
 """
 
 from __future__ import annotations
@@ -123,6 +139,11 @@ class AttioAuthError(AttioPermanentError):
     """401 or 403: the token is missing, invalid, inactive or lacks a scope."""
 
 
+class AttioTokenRejectedError(AttioAuthError):
+    """401: Attio rejected the token itself (missing, invalid, expired or revoked). Every client reads
+    the connection again once on it, in case the token was rotated."""
+
+
 class AttioValidationError(AttioPermanentError):
     """Attio answered 400, or the provider refused bad input before sending anything."""
 
@@ -149,7 +170,18 @@ class AttioServerError(AttioTransientError):
 
 
 class ArchiveWriteError(AttioError):
-    """The bulk delete's archive could not be read or written: nothing is deleted unarchived."""
+    """The bulk delete's archive could not be read or written: nothing is deleted unarchived.
+
+    Raised as one of its two kinds: :class:`ArchiveLocationError` or :class:`ArchiveUnavailableError`.
+    """
+
+
+class ArchiveLocationError(ArchiveWriteError, AttioPermanentError):
+    """The archive's location is wrong (a bad URI, an unwritable path, a missing connection)."""
+
+
+class ArchiveUnavailableError(ArchiveWriteError, AttioTransientError):
+    """The archive's store failed for now (a write or read that may pass on a retry)."""
 
 
 class AttioBulkDeleteError(AttioError):

@@ -1,9 +1,22 @@
-"""Attio's API without I/O: the requests the provider sends and what Attio's answers mean.
+"""Attio's API without I/O: every call the provider makes, and what Attio's answers mean.
 
-Two clients send the requests: :class:`~airflow_provider_attio.hooks.attio.AttioHook` (``requests``,
-for operators and poking sensors) and :class:`~airflow_provider_attio.aio.AsyncAttioClient` (``httpx``,
-for the triggerer). Neither decides what a status means, which failures to retry or how long to wait:
-this module does, so a poking sensor and a deferred one cannot disagree.
+Two drivers send the requests and sleep: :class:`~airflow_provider_attio.hooks.attio.AttioHook`
+(``requests``, for operators, the engines and poking sensors) and
+:class:`~airflow_provider_attio.aio.AsyncAttioClient` (``httpx``, for the triggerer). Neither compares a
+status or reads a body's meaning: they hand each attempt's :class:`Reply` to a :class:`Call`, which
+says what it means and whether to try again. What each answer means, in one place:
+
+* **a 2xx** is handed to the procedure, which trusts it only as Attio's JSON (an object, with ``data``
+  where Attio sends it): anything else is :func:`not_attio`, a permanent error naming the host. A DELETE
+  answered that way is ambiguous: the record is read, and only a record that is gone was deleted.
+* **a 404** ``not_found`` doesn't say whether the record or the object is missing: the procedure asks
+  for the object. A 404 after an attempt that may have been applied means that attempt did it.
+  ``merge_in_progress`` is "not yet" (transient). A 404 whose body isn't JSON is not Attio's.
+* **a 401** is :class:`~airflow_provider_attio.exceptions.AttioTokenRejectedError`: each driver reads
+  the connection again once (a rotated token) and sends again; 403 and 400 are permanent.
+* **a 429, a 5xx, a timeout, a dropped connection** are retried with the policy below (``Retry-After``
+  as an HTTP date or seconds, jittered exponential backoff, a count and a time budget). A 5xx, a read
+  timeout or a dropped answer may have been applied; a refused or timed-out connect was not.
 
 A *procedure* is a generator that yields :class:`ApiRequest` values and is sent each one's
 :class:`Answer` (a 2xx, or a plain 404 ``not_found``, which only the procedure can interpret), or has the
@@ -16,7 +29,7 @@ from __future__ import annotations
 import json
 import random
 import time
-from collections.abc import Awaitable, Callable, Generator, Sequence
+from collections.abc import Awaitable, Callable, Generator, Iterable, Sequence
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any, Literal, Protocol, TypeVar
@@ -32,6 +45,7 @@ from airflow_provider_attio.exceptions import (
     AttioRateLimitError,
     AttioResponseError,
     AttioServerError,
+    AttioTokenRejectedError,
     AttioTransientError,
     AttioValidationError,
 )
@@ -89,7 +103,7 @@ def query_records(
 
 # -- answers -------------------------------------------------------------------------------------------
 
-#: The body of a 2xx answer that was not JSON (a proxy's HTML page, say).
+#: The body of an answer that was not JSON (a proxy's HTML page, say).
 UNREADABLE: Any = object()
 
 
@@ -103,6 +117,22 @@ def parse_body(content: bytes) -> Any:
         return UNREADABLE
 
 
+@dataclass(frozen=True)
+class Reply:
+    """What one attempt got back, as a driver read it off the wire: no meaning yet.
+
+    :param status: the HTTP status.
+    :param content: the raw body.
+    :param content_type: the ``Content-Type`` header.
+    :param retry_after: the ``Retry-After`` header.
+    """
+
+    status: int
+    content: bytes
+    content_type: str = ""
+    retry_after: str | None = None
+
+
 @dataclass
 class Answer:
     """What one logical call (all its attempts) came back with: a 2xx, or a plain 404 ``not_found``."""
@@ -113,24 +143,55 @@ class Answer:
     #: so it may have been applied by Attio.
     ambiguous_earlier: bool = False
     content_type: str = ""
+    #: The base URL that answered, named in errors (never the token).
+    origin: str = ""
 
-    def data(self, kind: type, method: str, path: str) -> Any:
+    @property
+    def not_found(self) -> bool:
+        """A plain 404 ``not_found``: the record, or the object, is missing (only a procedure can tell)."""
+        return self.status == 404
+
+    @property
+    def is_attio_json(self) -> bool:
+        """A JSON object, as every answer of Attio's is (a DELETE's success is ``{}``)."""
+        return isinstance(self.body, dict)
+
+    def json_object(self, request: ApiRequest) -> dict[str, Any]:
+        """The body, which must be a JSON object, else :func:`not_attio`."""
+        if not self.is_attio_json:
+            raise not_attio(self, request)
+        body: dict[str, Any] = self.body
+        return body
+
+    def data(self, kind: type, request: ApiRequest) -> Any:
         """The answer's ``data`` member, checked to be a ``kind`` (dict or list), else a clear error."""
         data = self.body.get("data") if isinstance(self.body, dict) else None
         if isinstance(data, kind):
             return data
-        what = (
-            "JSON without a 'data' member of the expected shape"
-            if self.body is not UNREADABLE
-            else (f"not JSON ({self.content_type or 'no content type'})")
-        )
-        raise AttioResponseError(
-            f"Attio's answer was {what}, not what Attio sends: is the connection's host Attio's API "
-            f"({DEFAULT_HOST}), and no proxy in between answering instead?",
-            status=self.status,
-            method=method,
-            path=path,
-        )
+        raise not_attio(self, request)
+
+    def what(self) -> str:
+        """What answered, in words: ``HTML (text/html) with status 200``, say."""
+        if self.body is UNREADABLE:
+            kind = f"a body that is not JSON ({self.content_type or 'no content type'})"
+        elif isinstance(self.body, dict):
+            kind = "JSON without the 'data' Attio sends"
+        else:
+            kind = f"JSON that is not an object ({type(self.body).__name__})"
+        return f"{kind}, status {self.status}"
+
+
+def not_attio(answer: Answer, request: ApiRequest) -> AttioResponseError:
+    """The error for an answer that is not Attio's: a proxy's page, a wrong host, a truncated body."""
+    where = answer.origin or "the connection's host"
+    return AttioResponseError(
+        f"{where} answered {request.method} {request.path} with {answer.what()}: that is not Attio's answer, "
+        f"so it is not taken as success. Is the connection's host Attio's API ({DEFAULT_HOST}), with no "
+        "proxy or sign-in page answering in its place?",
+        status=answer.status,
+        method=request.method,
+        path=request.path,
+    )
 
 
 def retry_after_seconds(header: str | None, now: float | None = None) -> float | None:
@@ -180,7 +241,7 @@ def error_from_answer(status: int, body: Any, retry_after: str | None, method: s
     if status == 400:
         return AttioValidationError("Attio rejected the request as invalid.", **kwargs)
     if status == 401:
-        return AttioAuthError(
+        return AttioTokenRejectedError(
             "Attio rejected the token: it is missing, invalid, expired or revoked. "
             "Check the password of the Attio connection.",
             **kwargs,
@@ -229,14 +290,27 @@ def transport_error(failure: TransportFailure, exception_name: str, method: str,
     return AttioServerError(f"The request {what} ({exception_name}).", method=method, path=path)
 
 
-def object_not_found(object: str, method: str, path: str) -> AttioObjectNotFoundError:
+def object_not_found(object: str, request: ApiRequest) -> AttioObjectNotFoundError:
+    """The error for a missing object, whichever call found it missing."""
     return AttioObjectNotFoundError(
         f"The Attio object {object!r} does not exist in this workspace (check the slug or UUID).",
         status=404,
         error_type="invalid_request_error",
         code="not_found",
-        method=method,
-        path=path,
+        method=request.method,
+        path=request.path,
+    )
+
+
+def record_not_found(object: str, record_id: str, request: ApiRequest) -> AttioNotFoundError:
+    """The error for a missing record of an existing object."""
+    return AttioNotFoundError(
+        f"Record {record_id} does not exist in object {object!r}.",
+        status=404,
+        error_type="invalid_request_error",
+        code="not_found",
+        method=request.method,
+        path=request.path,
     )
 
 
@@ -244,7 +318,7 @@ def object_not_found(object: str, method: str, path: str) -> AttioObjectNotFound
 
 
 class RetrySettings(Protocol):
-    """The connection's retry options (``ConnectionSettings`` in the hook module)."""
+    """The connection's retry options (``ConnectionSettings`` in the connection module)."""
 
     @property
     def max_retries(self) -> int: ...
@@ -298,6 +372,77 @@ def exhausted(error: AttioError, attempts: int, elapsed: float) -> AttioError:
     return error.with_message(f"{error.message} Gave up after {attempts} attempts over {elapsed:.1f}s.")
 
 
+class Call:
+    """One logical call and its attempts: what each attempt's reply means, and whether to try again.
+
+    A driver's whole loop (the sync hook's and the async client's are the same shape)::
+
+        call = Call(request, settings, origin=base_url)
+        while True:
+            outcome = call.answered(reply) or call.unanswered(failure, name)  # one attempt
+            if isinstance(outcome, Answer):
+                return outcome
+            sleep(call.retry_in(outcome))  # raises when the call stops
+
+    :param request: the request every attempt sends.
+    :param settings: the connection's retry options.
+    :param origin: the base URL, named when an answer is not Attio's.
+    :param clock: monotonic seconds (tests inject one).
+    :param rng: the jitter's random source (tests seed one).
+    """
+
+    def __init__(
+        self,
+        request: ApiRequest,
+        settings: RetrySettings,
+        *,
+        origin: str = "",
+        clock: Callable[[], float] = time.monotonic,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.request, self.settings, self.origin = request, settings, origin
+        self._clock, self._rng = clock, rng
+        self.started = clock()
+        self.attempts = 0
+        #: An attempt ended in a way that may have been applied (a 5xx, a read timeout, a dropped answer).
+        self.ambiguous = False
+
+    def answered(self, reply: Reply) -> Answer | AttioError:
+        """Judge one attempt's reply: a trusted :class:`Answer` (a 2xx, a plain 404) or the error.
+
+        A 2xx comes back as an answer whatever its body: the procedure decides, since a DELETE's page
+        that isn't Attio's JSON must be verified, not believed. A 404 must carry JSON (Attio's error
+        body): a proxy's 404 page is not Attio saying a record is missing.
+        """
+        self.attempts += 1
+        request = self.request
+        body = parse_body(reply.content)
+        answer = Answer(reply.status, body, self.ambiguous, reply.content_type, self.origin)
+        if 200 <= reply.status < 300:
+            return answer
+        error = error_from_answer(reply.status, body, reply.retry_after, request.method, request.path)
+        if type(error) is AttioNotFoundError:
+            return answer if body is not UNREADABLE else not_attio(answer, request)
+        self.ambiguous = self.ambiguous or reply.status >= 500
+        return error
+
+    def unanswered(self, failure: TransportFailure, exception_name: str) -> AttioError:
+        """Judge one attempt that got no reply; a read timeout or a dropped answer may have been applied."""
+        self.attempts += 1
+        self.ambiguous = self.ambiguous or failure in ("read_timeout", "dropped")
+        return transport_error(failure, exception_name, self.request.method, self.request.path)
+
+    def retry_in(self, error: AttioError) -> float:
+        """The seconds to wait before the next attempt; raises ``error`` when the call stops here."""
+        if not retryable(error):
+            raise error
+        wait = retry_wait(self.settings, error, self.attempts, self._rng)
+        elapsed = self._clock() - self.started
+        if gives_up(self.settings, self.attempts, elapsed, wait):
+            raise exhausted(error, self.attempts, elapsed) from None
+        return wait
+
+
 # -- procedures ----------------------------------------------------------------------------------------
 
 Procedure = Generator[ApiRequest, Answer, T]
@@ -349,6 +494,169 @@ async def arun(procedure: Procedure[T], send: Callable[[ApiRequest], Awaitable[A
     return result
 
 
+def record_id_of(record: Any) -> str:
+    """A record's id (``record["id"]["record_id"]``), lower case; ``""`` when the record has none."""
+    ids = record.get("id") if isinstance(record, dict) else None
+    return str(ids.get("record_id", "")).lower() if isinstance(ids, dict) else ""
+
+
+def object_exists(object: str) -> Procedure[bool]:
+    """Whether the object exists: ``GET /v2/objects/{object}``; a 2xx must be Attio's object JSON."""
+    request = get_object(object)
+    answer = yield request
+    if answer.not_found:
+        return False
+    answer.data(dict, request)
+    return True
+
+
+def require_object(object: str, failed: ApiRequest | None = None) -> Procedure[None]:
+    """Raise :class:`AttioObjectNotFoundError` (naming ``failed``, the call that got a 404) if the object
+    is missing."""
+    if not (yield from object_exists(object)):
+        raise object_not_found(object, failed or get_object(object))
+
+
+def read_record(
+    object: str, record_id: str, *, object_known: bool = False
+) -> Procedure[dict[str, Any] | None]:
+    """The record, or ``None`` when the object exists and the record does not.
+
+    A plain 404 on a record call doesn't say whether the record or the object is missing, so the object
+    is asked for unless ``object_known`` (a query of this object has just succeeded).
+    """
+    request = get_record(object, record_id)
+    answer = yield request
+    if not answer.not_found:
+        record: dict[str, Any] = answer.data(dict, request)
+        return record
+    if not object_known:
+        yield from require_object(object, request)
+    return None
+
+
+def fetch_record(object: str, record_id: str) -> Procedure[dict[str, Any]]:
+    """The record; :class:`AttioNotFoundError` when it is missing (its object existing)."""
+    record = yield from read_record(object, record_id)
+    if record is None:
+        raise record_not_found(object, record_id, get_record(object, record_id))
+    return record
+
+
+DeleteOutcome = Literal["deleted", "not_found"]
+
+
+def delete_record(object: str, record_id: str) -> Procedure[DeleteOutcome]:
+    """Delete a record: ``"deleted"``, or ``"not_found"`` when the object exists and the record does not.
+
+    A 404 after an attempt that may have been applied (a lost answer, a 5xx) means that attempt deleted
+    it. A 2xx that is not Attio's JSON (``{}``) is not believed: the record is read, and it is deleted
+    only if it is gone; an answer to that read that isn't Attio's either raises :func:`not_attio`.
+    """
+    request = ApiRequest("DELETE", api_path("objects", object, "records", record_id))
+    answer = yield request
+    if answer.not_found:
+        yield from require_object(object, request)
+        return "deleted" if answer.ambiguous_earlier else "not_found"
+    if answer.is_attio_json:
+        return "deleted"
+    if (yield from read_record(object, record_id)) is None:
+        return "deleted"
+    raise not_attio(answer, request).with_message(
+        f"{not_attio(answer, request).message} The record still exists: it was not deleted."
+    )
+
+
+def query_page(
+    object: str, filter: Any = None, sorts: Any = None, *, limit: int = 500, offset: int = 0
+) -> Procedure[list[dict[str, Any]]]:
+    """One page of a records query; every item must be a record with an id."""
+    request = query_records(object, filter, sorts, limit=limit, offset=offset)
+    answer = yield request
+    if answer.not_found:
+        raise object_not_found(object, request)
+    page: list[dict[str, Any]] = answer.data(list, request)
+    if not all(record_id_of(record) for record in page):
+        raise not_attio(Answer(answer.status, {}, origin=answer.origin), request).with_message(
+            f"A record listed by {request.method} {request.path} has no id: that is not Attio's answer."
+        )
+    return page
+
+
+def next_offset(page: Sequence[Any], limit: int, offset: int) -> int | None:
+    """The next page's offset, or ``None``: Attio's query has no cursor, and a short page is the last."""
+    return offset + limit if len(page) >= limit else None
+
+
+def create_record(object: str, values: dict[str, Any]) -> Procedure[dict[str, Any]]:
+    """Create a record with ``values`` (in Attio's write formats); return the created record."""
+    request = ApiRequest("POST", api_path("objects", object, "records"), {"data": {"values": values}})
+    answer = yield request
+    if answer.not_found:
+        raise object_not_found(object, request)
+    record: dict[str, Any] = answer.data(dict, request)
+    return record
+
+
+def list_attributes(object: str) -> Procedure[list[dict[str, Any]]]:
+    """The object's attributes (``GET /v2/objects/{object}/attributes``)."""
+    request = ApiRequest("GET", api_path("objects", object, "attributes"))
+    answer = yield request
+    if answer.not_found:
+        raise object_not_found(object, request)
+    attributes: list[dict[str, Any]] = answer.data(list, request)
+    return attributes
+
+
+def get_attribute(object: str, attribute: str) -> Procedure[dict[str, Any]]:
+    """One attribute of the object (``type``, ``is_multiselect``...); a missing one is a bad input."""
+    request = ApiRequest("GET", api_path("objects", object, "attributes", attribute))
+    answer = yield request
+    if answer.not_found:
+        yield from require_object(object, request)
+        raise AttioValidationError(
+            f"The object {object!r} has no attribute {attribute!r} (check its api slug in Attio).",
+            status=404,
+            code="not_found",
+            method=request.method,
+            path=request.path,
+        )
+    found: dict[str, Any] = answer.data(dict, request)
+    return found
+
+
+def identify() -> Procedure[dict[str, Any]]:
+    """What Attio says of the token: ``GET /v2/self``'s JSON (``active``, ``scope``, the workspace)."""
+    request = ApiRequest("GET", api_path("self"))
+    answer = yield request
+    if answer.not_found:
+        raise not_attio(answer, request)
+    return answer.json_object(request)
+
+
+def missing_scopes(granted: str) -> list[str]:
+    """The scopes of :data:`REQUIRED_SCOPES` that a space-separated ``scope`` string lacks."""
+    have = set(granted.split())
+    return [scope for scope in REQUIRED_SCOPES if scope not in have]
+
+
+def judge_self(body: dict[str, Any]) -> tuple[bool, str]:
+    """A connection test's verdict from ``/v2/self``: active, and granted the scopes the provider needs."""
+    if not body.get("active"):
+        return (
+            False,
+            "The token is inactive (revoked, expired or invalid): Attio's /v2/self says active=false.",
+        )
+    workspace = body.get("workspace_name") or body.get("workspace_slug") or body.get("workspace_id")
+    missing = missing_scopes(str(body.get("scope") or ""))
+    if missing:
+        return False, (
+            f"Connected to Attio workspace {workspace!r}, but the token lacks the scopes "
+            f"{', '.join(missing)} that the provider needs."
+        )
+    return True, f"Connected to Attio workspace {workspace!r}; the token has the scopes the provider needs."
+
+
 RecordState = Literal["present", "absent", "merging", "unavailable"]
 
 
@@ -373,28 +681,23 @@ class RecordFact:
     detail: str = ""
 
 
-def _pending(record_id: str, error: AttioTransientError) -> RecordFact:
-    state: RecordState = "merging" if error.code == "merge_in_progress" else "unavailable"
-    return RecordFact(record_id, state, detail=str(error))
+def unavailable(record_ids: Iterable[str], error: BaseException) -> dict[str, RecordFact]:
+    """The facts of records a transient failure left undecided (a listing, or a tick that was cancelled)."""
+    detail = str(error) or type(error).__name__
+    return {r: RecordFact(r, "unavailable", confirmed=False, detail=detail) for r in record_ids}
 
 
 def check_record(object: str, record_id: str, *, object_known: bool = False) -> Procedure[RecordFact]:
-    """Read one record: present, absent, merging or unavailable.
+    """Read one record: present, absent, merging or unavailable (see :func:`read_record`).
 
-    A plain 404 on a record call doesn't say whether the record or the object is missing, so the object
-    is asked for (``GET /v2/objects/{object}``) unless ``object_known`` (a query of this object has just
-    succeeded). A missing object raises :class:`AttioObjectNotFoundError`; other permanent errors raise.
+    A missing object raises :class:`AttioObjectNotFoundError`; other permanent errors raise.
     """
-    request = get_record(object, record_id)
     try:
-        answer = yield request
-        if answer.status != 404:
-            return RecordFact(record_id, "present", record=answer.data(dict, "GET", request.path))
-        if not object_known and (yield get_object(object)).status == 404:
-            raise object_not_found(object, "GET", request.path)
+        record = yield from read_record(object, record_id, object_known=object_known)
     except AttioTransientError as err:
-        return _pending(record_id, err)
-    return RecordFact(record_id, "absent")
+        state: RecordState = "merging" if err.code == "merge_in_progress" else "unavailable"
+        return RecordFact(record_id, state, detail=str(err))
+    return RecordFact(record_id, "absent" if record is None else "present", record=record)
 
 
 def list_by_id(object: str, record_ids: Sequence[str]) -> Procedure[dict[str, RecordFact]]:
@@ -405,19 +708,15 @@ def list_by_id(object: str, record_ids: Sequence[str]) -> Procedure[dict[str, Re
     query means the object is missing; a transient error is raised for the caller to apply to every id.
     """
     wanted = list(dict.fromkeys(record_ids))
-    request = query_records(object, {"record_id": {"$in": wanted}}, limit=max(1, len(wanted)))
-    answer = yield request
-    if answer.status == 404:
-        raise object_not_found(object, request.method, request.path)
+    listed = yield from query_page(object, {"record_id": {"$in": wanted}}, limit=max(1, len(wanted)))
     facts = {record_id: RecordFact(record_id, "absent", confirmed=False) for record_id in wanted}
-    for record in answer.data(list, request.method, request.path):
-        ids = record.get("id") if isinstance(record, dict) else None
-        record_id = str(ids.get("record_id", "")).lower() if isinstance(ids, dict) else ""
+    for record in listed:
+        record_id = record_id_of(record)
         if record_id in facts:
             facts[record_id] = RecordFact(record_id, "present", confirmed=False, record=record)
     return facts
 
 
 def chunked(items: Sequence[T], size: int = IDS_PER_QUERY) -> list[Sequence[T]]:
-    """``items`` in slices of at most ``size``."""
+    """``items`` in slices of at most ``size``: the one batching helper."""
     return [items[start : start + size] for start in range(0, len(items), size)]

@@ -15,13 +15,14 @@ and numbers exactly (strings stripped of surrounding spaces). The README's "Sync
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
 from airflow_provider_attio.exceptions import AttioValidationError
 from airflow_provider_attio.options import BulkDeleteJob, Keys, over_cap_error
 from airflow_provider_attio.policy import apply_if_not_found
+from airflow_provider_attio.protocol import chunked, record_id_of
 
 if TYPE_CHECKING:
     from airflow_provider_attio.hooks.attio import AttioHook
@@ -166,15 +167,6 @@ def _guess_type(value: Mapping[str, Any]) -> str:
     return "number" if isinstance(value.get("value"), (int, float)) else "text"
 
 
-def _record_id(record: Mapping[str, Any]) -> str:
-    return str(record["id"]["record_id"])
-
-
-def _batches(values: Sequence[Key], size: int) -> Iterator[list[Key]]:
-    for start in range(0, len(values), size):
-        yield list(values[start : start + size])
-
-
 # -- delete by key -------------------------------------------------------------------------------------
 
 
@@ -189,10 +181,10 @@ def resolve_keys(hook: AttioHook, job: BulkDeleteJob, log: Any) -> SyncPlan:
     reader = KeyReader(keys.attribute)
     found: dict[str, list[Key]] = {}
     pacer = _Pacer()
-    for batch in _batches(keys.values, KEYS_PER_QUERY):
+    for batch in chunked(keys.values, KEYS_PER_QUERY):
         query = {keys.attribute: {"$in": batch}}
         for record in _paced(hook.iter_records(job.object, query, page_size=PAGE_SIZE), pacer):
-            found[_record_id(record)] = reader.keys_of(record)
+            found[record_id_of(record)] = reader.keys_of(record)
     matches = _match(keys, found, reader.caseless)
     unmatched = [key for key, ids in matches.items() if not ids]
     ambiguous = {key: ids for key, ids in matches.items() if len(ids) > 1}
@@ -293,7 +285,7 @@ def plan_mirror(hook: AttioHook, job: BulkDeleteJob, log: Any) -> SyncPlan:
     keep = job.keep
     reader = KeyReader(keep.attribute)
     scope = [
-        (_record_id(record), reader.keys_of(record))
+        (record_id_of(record), reader.keys_of(record))
         for record in _paced(hook.iter_records(job.object, job.filter, page_size=PAGE_SIZE), _Pacer())
     ]
     kept_keys = {normalize_key(value, reader.caseless) for value in keep.values}

@@ -13,7 +13,7 @@ about again.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -27,6 +27,7 @@ from airflow_provider_attio.protocol import (
     chunked,
     list_by_id,
     run,
+    unavailable,
 )
 from airflow_provider_attio.validation import (
     WaitFor,
@@ -214,11 +215,6 @@ class Watching:
         if self.watch.wait_for == "absent":  # a record waited for may not be readable yet: never cached
             self.gone.update({r: f for r, f in confirmed.items() if f.state == "absent"})
         return self.watch.judge(facts)
-
-
-def unavailable(record_ids: Iterable[str], error: AttioTransientError) -> dict[str, RecordFact]:
-    """The facts of records whose listing failed transiently: not decided yet."""
-    return {r: RecordFact(r, "unavailable", confirmed=False, detail=str(error)) for r in record_ids}
 
 
 def check_now(watching: Watching, send: Callable[[ApiRequest], Answer]) -> Verdict:

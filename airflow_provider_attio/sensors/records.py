@@ -17,7 +17,7 @@ from airflow.providers.common.compat.sdk import (
     conf,
 )
 
-from airflow_provider_attio.exceptions import AttioAuthError, AttioError, AttioValidationError
+from airflow_provider_attio.exceptions import AttioError, AttioValidationError
 from airflow_provider_attio.hooks.attio import AttioHook
 from airflow_provider_attio.policy import fail_fast_on_permanent_errors
 from airflow_provider_attio.triggers.records import AttioRecordTrigger
@@ -105,16 +105,7 @@ class AttioRecordSensor(BaseSensorOperator):
     def _check(self) -> Verdict:
         with fail_fast_on_permanent_errors():
             watching = self._watching
-            try:
-                verdict = check_now(watching, self.hook.send)
-            except AttioAuthError as err:
-                if err.status != 401:
-                    raise
-                # The token may have been rotated in the connection since the hook read it: read it again.
-                self.log.warning("Attio rejected the token (401); reading the connection again.")
-                self.hook.close()
-                del self.__dict__["hook"]
-                verdict = check_now(watching, self.hook.send)
+            verdict = check_now(watching, self.hook.send)
         self.log.info("%s", verdict.detail)
         return verdict
 

@@ -16,7 +16,8 @@ import pytest
 
 from airflow_provider_attio.aio import AsyncAttioClient
 from airflow_provider_attio.exceptions import AttioError
-from airflow_provider_attio.hooks.attio import AttioHook, ConnectionSettings
+from airflow_provider_attio.connection import ConnectionParts, ConnectionSettings
+from airflow_provider_attio.hooks.attio import AttioHook
 from airflow_provider_attio.protocol import Answer, ApiRequest, get_object, get_record
 from airflow_provider_attio.testing import AttioEmulator
 from tests.conftest import TOKEN, assert_no_token
@@ -57,7 +58,7 @@ def _both(
         else:
 
             async def send() -> Answer:
-                async_client = AsyncAttioClient(emu.base_url, TOKEN, settings)
+                async_client = AsyncAttioClient(ConnectionParts(emu.base_url, settings, TOKEN))
                 try:
                     return await async_client.send(request)
                 finally:
@@ -111,7 +112,7 @@ def test_transport_failures_read_the_same(use_connection: Any) -> None:
     hook = _outcome(lambda: AttioHook().send(request))
 
     async def send() -> Answer:
-        client = AsyncAttioClient(base_url, TOKEN, ConnectionSettings(max_retries=0))
+        client = AsyncAttioClient(ConnectionParts(base_url, ConnectionSettings(max_retries=0), TOKEN))
         try:
             return await client.send(request)
         finally:
@@ -123,6 +124,6 @@ def test_transport_failures_read_the_same(use_connection: Any) -> None:
 
 
 def test_the_async_client_never_shows_its_token(attio: AttioEmulator) -> None:
-    client = AsyncAttioClient(attio.base_url, TOKEN, ConnectionSettings())
+    client = AsyncAttioClient(ConnectionParts(attio.base_url, ConnectionSettings(), TOKEN))
     assert_no_token(client, vars(client))
     asyncio.run(client.aclose())

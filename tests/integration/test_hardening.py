@@ -249,11 +249,14 @@ def test_a_2xx_answer_that_is_not_attio_json_is_a_clear_error(odd_server: str) -
         f"/v2/objects/people/records/{MISSING_ID}",
         200,
     )
-    with pytest.raises(AttioResponseError, match="without a 'data' member") as query:
+    with pytest.raises(AttioResponseError, match="without the 'data' Attio sends") as query:
         list(hook.iter_records("people"))
     assert query.value.method == "POST" and query.value.status == 200
-    # An applied DELETE is deleted, whatever its body looks like.
-    assert hook.delete_record("people", MISSING_ID) == "deleted"
+    # A DELETE answered with a page is not believed: the record is read, and that read's page is an error.
+    deletes = _OddServer.deletes
+    with pytest.raises(AttioResponseError, match=f"{odd_server} answered GET .*text/html") as delete:
+        hook.delete_record("people", MISSING_ID)
+    assert delete.value.method == "GET" and _OddServer.deletes == deletes + 1
 
 
 # -- 6. a 429 whose Retry-After date is already past still waits ----------------------------------------
@@ -475,7 +478,8 @@ def test_a_401_after_rereading_still_fails(attio: AttioEmulator) -> None:
     attio.revoke_token(TOKEN)
     with pytest.raises(AirflowFailException, match="rejected the token"):
         sensor.poke(task_context(1))
-    assert attio.count(status=401) == 2
+    # The connection was read again and held the same token: it is not sent a second time.
+    assert attio.count(status=401) == 1
 
 
 def test_errors_keep_their_class_through_json(attio: AttioEmulator) -> None:

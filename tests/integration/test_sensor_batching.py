@@ -18,7 +18,7 @@ import requests
 from airflow.triggers.base import TriggerEvent
 
 from airflow_provider_attio.aio import AsyncAttioClient, RecordWatcher, use_watcher, watcher
-from airflow_provider_attio.hooks.attio import ConnectionSettings
+from airflow_provider_attio.connection import ConnectionParts, ConnectionSettings
 from airflow_provider_attio.testing import AttioEmulator
 from airflow_provider_attio.triggers.records import AttioRecordTrigger
 from airflow_provider_attio.watch import Verdict
@@ -243,7 +243,7 @@ def test_the_deferred_path_holds_no_thread_even_while_waiting_out_429s(attio: At
     settings = ConnectionSettings(backoff=0.01)
 
     async def client(conn_id: str) -> AsyncAttioClient:
-        return AsyncAttioClient(attio.base_url, TOKEN, settings)
+        return AsyncAttioClient(ConnectionParts(attio.base_url, settings, TOKEN))
 
     async def scenario() -> list[dict[str, Any]]:
         asyncio.get_running_loop().set_default_executor(_NoThreads())

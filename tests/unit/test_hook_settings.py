@@ -18,17 +18,22 @@ from airflow_provider_attio.exceptions import (
     AttioTransientError,
     AttioValidationError,
 )
-from airflow_provider_attio.hooks.attio import (
+from airflow_provider_attio.connection import ConnectionSettings
+from airflow_provider_attio.hooks.attio import AttioHook
+from airflow_provider_attio.protocol import (
     DEFAULT_HOST,
-    AttioHook,
-    ConnectionSettings,
-    error_from_response,
+    error_from_answer,
     missing_scopes,
+    parse_body,
     retry_after_seconds,
-    validate_object,
-    validate_record_id,
 )
+from airflow_provider_attio.validation import validate_object, validate_record_id
 from tests.conftest import TOKEN
+
+
+def error_from_response(response: requests.Response, method: str, path: str) -> AttioError:
+    body = parse_body(response.content)
+    return error_from_answer(response.status_code, body, response.headers.get("Retry-After"), method, path)
 
 
 def _response(status: int, body: Any, headers: dict[str, str] | None = None) -> requests.Response:
@@ -107,6 +112,24 @@ def test_insecure_or_odd_hosts_refused(monkeypatch: pytest.MonkeyPatch, host: st
     with pytest.raises(AttioValidationError) as info:
         AttioHook().base_url  # noqa: B018
     assert host in str(info.value) and TOKEN not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("host", "called"),
+    [
+        ("https://api.attio.com@evil.example", "evil.example"),
+        ("https://user:secret-pass@evil.example/", "evil.example"),
+        ("api.attio.com@127.0.0.1", "127.0.0.1"),
+    ],
+)
+def test_hosts_with_user_info_refused(monkeypatch: pytest.MonkeyPatch, host: str, called: str) -> None:
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_ATTIO_DEFAULT", json.dumps({"conn_type": "attio", "password": TOKEN, "host": host})
+    )
+    with pytest.raises(AttioValidationError, match="user info") as info:
+        AttioHook().base_url  # noqa: B018
+    assert repr(called) in str(info.value)
+    assert TOKEN not in str(info.value) and "secret-pass" not in str(info.value)
 
 
 def test_validators() -> None:

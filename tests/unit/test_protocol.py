@@ -18,7 +18,7 @@ from airflow_provider_attio.exceptions import (
     AttioTransientError,
     AttioValidationError,
 )
-from airflow_provider_attio.hooks.attio import ConnectionSettings
+from airflow_provider_attio.connection import ConnectionSettings
 from airflow_provider_attio.protocol import (
     Answer,
     ApiRequest,
@@ -151,7 +151,7 @@ def test_chunks() -> None:
     assert chunked([]) == []
 
 
-# -- the retry policy: the hook (tenacity) and the async client both follow it ----------------------------
+# -- the retry policy: the hook and the async client both drive protocol.Call ----------------------------
 
 
 def test_retry_waits_follow_retry_after_and_backoff() -> None:
