@@ -21,7 +21,12 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import unquote, urlsplit
 
-from airflow_provider_attio.exceptions import ArchiveWriteError, AttioValidationError
+from airflow_provider_attio.exceptions import (
+    ArchiveLocationError,
+    ArchiveUnavailableError,
+    ArchiveWriteError,
+    AttioValidationError,
+)
 from airflow_provider_attio.validation import shorten
 
 try:  # POSIX advisory locks keep appends of several processes to one local archive whole.
@@ -31,6 +36,18 @@ except ImportError:  # pragma: no cover - Windows (Airflow does not run there)
 
 #: What happened to one record of a bulk delete.
 Outcome = Literal["deleted", "not_found", "not_found_on_retry", "failed"]
+
+
+#: Failures that say the location itself is wrong: retrying the task cannot help.
+_WRONG_LOCATION = (PermissionError, FileNotFoundError, NotADirectoryError, IsADirectoryError, ValueError)
+
+
+def archive_error(message: str, err: BaseException) -> ArchiveWriteError:
+    """The archive error for ``err``: the location is wrong (permanent: a path this worker can't write,
+    a missing bucket, no credentials), or the store failed for now (transient: a timeout, a full disk)."""
+    wrong = isinstance(err, _WRONG_LOCATION) or "credential" in type(err).__name__.lower()
+    cls = ArchiveLocationError if wrong else ArchiveUnavailableError
+    return cls(f"{message}: {err.strerror if isinstance(err, OSError) and err.strerror else err}")
 
 
 def check_archive_location(value: Any) -> Any:
@@ -181,9 +198,8 @@ class Archive:
                         self._errors[number] = error
                     self._cond.notify_all()
             if target in self._errors:
-                raise ArchiveWriteError(
-                    f"Could not write the archive {self.location}: {self._errors[target]}"
-                ) from self._errors[target]
+                error = self._errors[target]
+                raise archive_error(f"Could not write the archive {self.location}", error) from error
 
 
 class LocalArchive(Archive):
@@ -208,7 +224,7 @@ class LocalArchive(Archive):
         try:
             self.open()
         except OSError as err:
-            raise ArchiveWriteError(
+            raise ArchiveLocationError(
                 f"Could not write the archive: archive_to {self.location!r} cannot be written "
                 f"({err.strerror or type(err).__name__}: {err.filename or self.path}); nothing was sent "
                 "to Attio. Give a path in a folder this worker can write."
@@ -298,7 +314,7 @@ class ObjectStorageArchive(Archive):
         try:
             self.folder.fs  # noqa: B018 - resolves the filesystem: fails if no provider registers it
         except Exception as err:
-            raise AttioValidationError(
+            raise ArchiveLocationError(
                 f"archive_to {self.location!r} cannot be used: {err}. Install the Airflow provider of that "
                 "storage (e.g. apache-airflow-providers-amazon for s3://) and check its connection."
             ) from None
@@ -343,7 +359,7 @@ def open_archive(location: Any) -> LocalArchive | ObjectStorageArchive:
     try:
         path = location if isinstance(location, ObjectStoragePath) else ObjectStoragePath(text)
     except Exception as err:
-        raise AttioValidationError(f"archive_to {text!r} cannot be used: {err}.") from None
+        raise ArchiveLocationError(f"archive_to {text!r} cannot be used: {err}.") from None
     if path.protocol in ("file", "local"):
         return LocalArchive(Path(path.path), text)
     return ObjectStorageArchive(path, text)

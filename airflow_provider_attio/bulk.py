@@ -23,6 +23,7 @@ from airflow_provider_attio.archive import (
     ArchiveState,
     ArchiveWriteError,
     Outcome,
+    archive_error,
     open_archive,
 )
 from airflow_provider_attio.exceptions import (
@@ -33,6 +34,7 @@ from airflow_provider_attio.exceptions import (
     AttioNotFoundError,
     AttioObjectNotFoundError,
     AttioRateLimitError,
+    AttioResponseError,
     AttioTransientError,
 )
 from airflow_provider_attio.options import (
@@ -280,7 +282,7 @@ class _Run:
     def one(self, record_id: str) -> None:
         try:
             outcome = self._delete_one(record_id)
-        except (AttioAuthError, AttioObjectNotFoundError, ArchiveWriteError) as err:
+        except (AttioAuthError, AttioObjectNotFoundError, AttioResponseError, ArchiveWriteError) as err:
             self.halt(err)  # every other record would fail the same way
             return
         except AttioError as err:
@@ -460,8 +462,8 @@ def _read_state(archive: Archive | None, job: BulkDeleteJob, log: Any) -> Archiv
     try:
         state = archive.read_state(job.object)
     except (OSError, ValueError) as err:
-        raise ArchiveWriteError(
-            f"Could not read the archive {archive.location} (nothing was deleted): {err}"
+        raise archive_error(
+            f"Could not read the archive {archive.location} (nothing was deleted)", err
         ) from err
     if state.unreadable_lines:
         log.warning(

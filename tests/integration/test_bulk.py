@@ -17,11 +17,12 @@ from typing import Any
 import pytest
 from airflow.providers.common.compat.sdk import AirflowFailException, AirflowSkipException
 
-from airflow_provider_attio.archive import ArchiveWriteError
 from airflow_provider_attio.bulk import AttioBulkDeletePermanentError, AttioBulkDeleteRetryableError
 from airflow_provider_attio.exceptions import (
+    ArchiveLocationError,
     AttioAuthError,
     AttioObjectNotFoundError,
+    AttioPermanentError,
     AttioTransientError,
     AttioValidationError,
 )
@@ -309,10 +310,11 @@ def test_archive_survives_a_torn_last_line(attio: AttioEmulator, tmp_path: Path)
 def test_unwritable_archive_stops_before_any_delete(attio: AttioEmulator, tmp_path: Path) -> None:
     (tmp_path / "file").write_text("")
     targets = _fixtures(attio, 5)
-    with pytest.raises(ArchiveWriteError, match="Could not write the archive"):
+    with pytest.raises(ArchiveLocationError, match="Could not write the archive") as info:
         AttioHook().delete_records(
             "people", record_ids=targets, archive_to=str(tmp_path / "file" / "a.jsonl")
         )
+    assert isinstance(info.value, AttioPermanentError)  # a wrong location: Airflow's retries can't help
     assert attio.count(method="DELETE") == 0
     assert len(attio.record_ids("people")) == 5
 
@@ -321,7 +323,7 @@ def test_unwritable_archive_stops_before_any_delete(attio: AttioEmulator, tmp_pa
 def test_storage_without_a_provider_is_rejected_before_any_request(attio: AttioEmulator, uri: str) -> None:
     if uri.startswith("s3") and importlib.util.find_spec("airflow.providers.amazon"):
         pytest.skip("the Amazon provider is installed: s3:// is usable")
-    with pytest.raises(AttioValidationError, match=f"archive_to '{uri}' cannot be used"):
+    with pytest.raises(ArchiveLocationError, match=f"archive_to '{uri}' cannot be used"):
         AttioHook().delete_records("people", record_ids=[MISSING_ID], archive_to=uri)
     assert attio.requests == []
 

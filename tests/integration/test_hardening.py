@@ -25,7 +25,7 @@ from airflow.providers.common.compat.sdk import AirflowFailException
 
 from airflow_provider_attio.bulk import AttioBulkDeleteRetryableError
 from airflow_provider_attio.exceptions import (
-    ArchiveWriteError,
+    ArchiveLocationError,
     AttioAuthError,
     AttioError,
     AttioObjectNotFoundError,
@@ -319,7 +319,7 @@ def test_surrounding_whitespace_of_a_pasted_token_is_stripped(
 def test_unwritable_archive_is_refused_before_any_request(attio: AttioEmulator, tmp_path: Path) -> None:
     (tmp_path / "file").write_text("")
     location = str(tmp_path / "file" / "a.jsonl")
-    with pytest.raises(ArchiveWriteError, match=r"archive_to .*a.jsonl.* cannot be written"):
+    with pytest.raises(ArchiveLocationError, match=r"archive_to .*a.jsonl.* cannot be written"):
         AttioHook().delete_records("people", filter={"name": "Ada"}, archive_to=location)
     assert attio.requests == []
 
