@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import requests
 
+from airflow_provider_attio.connection import ConnectionSettings
 from airflow_provider_attio.exceptions import (
     AttioAuthError,
     AttioError,
@@ -18,7 +19,6 @@ from airflow_provider_attio.exceptions import (
     AttioTransientError,
     AttioValidationError,
 )
-from airflow_provider_attio.connection import ConnectionSettings
 from airflow_provider_attio.hooks.attio import AttioHook
 from airflow_provider_attio.protocol import (
     DEFAULT_HOST,

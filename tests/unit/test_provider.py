@@ -14,8 +14,8 @@ import jsonschema
 import pytest
 from packaging.version import Version
 
-from airflow_provider_attio.get_provider_info import CONN_FIELDS, get_provider_info
 from airflow_provider_attio.connection import ConnectionSettings
+from airflow_provider_attio.get_provider_info import CONN_FIELDS, get_provider_info
 from airflow_provider_attio.hooks.attio import AttioHook
 
 AIRFLOW = str(Path(sys.executable).parent / "airflow")
