@@ -1,7 +1,9 @@
-"""The ``attio`` connection: its settings (extras), its base URL and token, and a failed test explained.
+"""The ``attio`` connection: its settings (extras), base URL and token, its form, and what ``requests``
+raising means (how far a request went; why a connection test got no answer).
 
 Both clients read a connection here: the hook (``requests``) and the triggerer's async client
-(``httpx``). The token leaves this module only as a return value: it is masked in logs as it is read.
+(``httpx``). The token leaves this module only inside :class:`ConnectionParts` (whose repr omits it) and
+a session's headers; it is masked in logs as it is read.
 """
 
 from __future__ import annotations
@@ -15,10 +17,12 @@ from urllib.parse import SplitResult, urlsplit
 
 import requests
 from airflow.providers.common.compat.sdk import mask_secret
+from requests.adapters import HTTPAdapter
+from urllib3.exceptions import NewConnectionError
 
 from airflow_provider_attio import __version__
 from airflow_provider_attio.exceptions import AttioAuthError, AttioValidationError
-from airflow_provider_attio.protocol import DEFAULT_HOST
+from airflow_provider_attio.protocol import DEFAULT_HOST, TransportFailure
 from airflow_provider_attio.validation import check_finite_number, validate_token
 
 USER_AGENT = f"airflow-provider-attio/{__version__}"
@@ -194,6 +198,57 @@ def base_url_of(conn: Any) -> str:
     return f"{parts.scheme}://{netloc}{path}"
 
 
+def failure_of(err: requests.RequestException) -> TransportFailure:
+    """How far a request that got no answer went: never sent (refused, DNS, connect timeout), or maybe
+    applied (read timeout, connection dropped mid-call)."""
+    cause = getattr(err.args[0] if err.args else None, "reason", None)
+    never_sent = isinstance(err, requests.ConnectTimeout) or isinstance(cause, NewConnectionError)
+    if isinstance(err, requests.Timeout):
+        return "connect_timeout" if never_sent else "read_timeout"
+    if isinstance(err, requests.ConnectionError):
+        return "connect" if never_sent else "dropped"
+    return "other"
+
+
+def new_session(parts: ConnectionParts) -> requests.Session:
+    """A ``requests`` session for the connection: its headers, keep-alive, no retries underneath."""
+    session = requests.Session()
+    session.headers.update(parts.headers())
+    # Retries are the core's; urllib3 must not retry underneath. The pool fits the bulk engine's workers.
+    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=32, max_retries=0)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    return session
+
+
+def connection_form_widgets() -> dict[str, Any]:
+    """The extra fields of the ``attio`` connection form on Airflow before 3.2 (3.2+ reads conn-fields)."""
+    from flask_appbuilder.fieldwidgets import BS3TextFieldWidget
+    from flask_babel import lazy_gettext
+    from wtforms import IntegerField, StringField
+
+    from airflow_provider_attio.get_provider_info import CONN_FIELDS
+
+    # Airflow accepts only Integer/String/Password/Boolean fields: seconds (floats) are strings,
+    # which ConnectionSettings parses and checks.
+    return {
+        name: (IntegerField if "integer" in spec["schema"]["type"] else StringField)(
+            lazy_gettext(spec["label"]),
+            widget=BS3TextFieldWidget(),
+            description=spec["description"],
+            default=spec["schema"]["default"],
+        )
+        for name, spec in CONN_FIELDS.items()
+    }
+
+
+def ui_field_behaviour() -> dict[str, Any]:
+    """The form's hidden fields and the token field's label, on Airflow before 3.2."""
+    from airflow_provider_attio.get_provider_info import UI_FIELD_BEHAVIOUR
+
+    return {key.replace("-", "_"): value for key, value in UI_FIELD_BEHAVIOUR.items()}
+
+
 def _causes(err: BaseException) -> Iterator[BaseException]:
     """``err`` and what lies under it: ``__cause__``/``__context__`` and urllib3's ``reason``."""
     seen: set[int] = set()
@@ -238,6 +293,10 @@ __all__ = [
     "ConnectionParts",
     "ConnectionSettings",
     "base_url_of",
+    "connection_form_widgets",
     "connection_parts",
     "describe_transport_failure",
+    "failure_of",
+    "new_session",
+    "ui_field_behaviour",
 ]

@@ -42,7 +42,28 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-__all__ = ["Pacer", "PacerStats", "Slot"]
+__all__ = ["Pacer", "PacerStats", "Pacing", "RateLimitGate", "ResendGate", "Slot"]
+
+#: What a rate-limited call calls instead of the hook's own sleep: given the seconds until ``Retry-After``
+#: (``None`` when Attio didn't say), it waits as long as its caller's pacing needs, then returns ``True``
+#: to retry now or ``False`` to give up (the call then raises :class:`AttioRateLimitError`). The retry
+#: count and budget still apply, and so does everything else about the call.
+RateLimitGate = Callable[[float | None], bool]
+
+#: What a call retried after anything but a 429 (a 5xx, a timeout, a dropped connection) calls after the
+#: backoff and before sending again: it waits for its caller's pace, then returns ``True`` to send or
+#: ``False`` to give up (the call then raises the last error).
+ResendGate = Callable[[], bool]
+
+
+@dataclass(frozen=True)
+class Pacing:
+    """A caller's own pacing of a call's retries (the bulk engine's writes), which the hook applies to
+    the call's writes: see the two gates."""
+
+    rate_limit_gate: RateLimitGate | None = None
+    resend_gate: ResendGate | None = None
+
 
 #: The pace after a 429: this share of the pace that overran.
 DECREASE = 0.8

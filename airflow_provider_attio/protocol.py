@@ -75,6 +75,11 @@ class ApiRequest:
     path: str
     json: Any = None
 
+    @property
+    def is_write(self) -> bool:
+        """Whether the call spends Attio's write budget (a query is a ``POST`` that reads)."""
+        return self.method != "GET" and not self.path.endswith("/query")
+
 
 def api_path(*segments: str) -> str:
     """``/v2/`` and the URL-encoded segments: ``api_path("objects", "people")`` is ``/v2/objects/people``."""
@@ -466,6 +471,13 @@ def _advance(procedure: Procedure[T], outcome: Answer | AttioError | None) -> Ap
         return procedure.send(outcome)
     except StopIteration as stop:
         return _Finished(stop.value)
+
+
+def settle(outcome: Answer | AttioError) -> Answer:
+    """An attempt's outcome as a ``send`` gives it: the answer, or the error raised (no retries)."""
+    if isinstance(outcome, AttioError):
+        raise outcome
+    return outcome
 
 
 def run(procedure: Procedure[T], send: Callable[[ApiRequest], Answer]) -> T:

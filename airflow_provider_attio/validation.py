@@ -90,6 +90,21 @@ def validate_filter(filter: Any, field_name: str = "filter") -> None:
         raise AttioValidationError(f"{field_name} must be JSON-serializable: {err}.") from None
 
 
+def validate_sorts(sorts: Any) -> None:
+    """Raise unless ``sorts`` is ``None`` or a list of Attio sort objects (dicts)."""
+    if sorts is not None and not (
+        isinstance(sorts, (list, tuple)) and all(isinstance(s, Mapping) for s in sorts)
+    ):
+        raise AttioValidationError(f"sorts must be a list of Attio sort objects; got {shorten(sorts)}.")
+
+
+def validate_positive_int(value: Any, field_name: str) -> int:
+    """Return ``value`` if it is a positive integer (not a bool), else raise naming ``field_name``."""
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise AttioValidationError(f"{field_name} must be a positive integer; got {shorten(value)}.")
+    return value
+
+
 def _non_finite_number(value: Any, where: str) -> str | None:
     """The path (``filter['age']['$gt']``) of the first NaN or infinity inside ``value``, if any."""
     if isinstance(value, float) and not math.isfinite(value):

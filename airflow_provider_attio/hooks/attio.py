@@ -15,24 +15,26 @@ from typing import TYPE_CHECKING, Any
 
 import requests
 from airflow.providers.common.compat.sdk import BaseHook
-from requests.adapters import HTTPAdapter
-from urllib3.exceptions import NewConnectionError
 
 from airflow_provider_attio import bulk, protocol
 from airflow_provider_attio.connection import (
     TEST_TIMEOUT,
     ConnectionParts,
     ConnectionSettings,
+    connection_form_widgets,
     connection_parts,
     describe_transport_failure,
+    failure_of,
+    new_session,
+    ui_field_behaviour,
 )
 from airflow_provider_attio.exceptions import (
     AttioError,
     AttioRateLimitError,
     AttioTokenRejectedError,
-    AttioValidationError,
 )
 from airflow_provider_attio.options import BulkDeleteOptions, check_job
+from airflow_provider_attio.pacing import Pacing, RateLimitGate, ResendGate
 from airflow_provider_attio.protocol import (
     Answer,
     ApiRequest,
@@ -41,33 +43,19 @@ from airflow_provider_attio.protocol import (
     Procedure,
     Reply,
     T,
-    TransportFailure,
 )
-from airflow_provider_attio.validation import shorten, validate_filter, validate_object, validate_record_id
+from airflow_provider_attio.validation import (
+    validate_filter,
+    validate_object,
+    validate_positive_int,
+    validate_record_id,
+    validate_sorts,
+)
 
 if TYPE_CHECKING:
     from airflow_provider_attio.bulk import BulkDeleteSummary
 
-__all__ = ["AttioHook", "DeleteOutcome", "Pacing", "RateLimitGate", "RateLimited", "ResendGate"]
-
-#: What a rate-limited call calls instead of the hook's own sleep: given the seconds until ``Retry-After``
-#: (``None`` when Attio didn't say), it waits as long as its caller's pacing needs, then returns ``True``
-#: to retry now or ``False`` to give up (the call then raises :class:`AttioRateLimitError`). The retry
-#: count and budget still apply, and so does everything else about the call.
-RateLimitGate = Callable[[float | None], bool]
-
-#: What a call retried after anything but a 429 (a 5xx, a timeout, a dropped connection) calls after the
-#: backoff and before sending again: it waits for its caller's pace, then returns ``True`` to send or
-#: ``False`` to give up (the call then raises the last error).
-ResendGate = Callable[[], bool]
-
-
-@dataclass(frozen=True)
-class Pacing:
-    """A caller's own pacing of a call's retries (the bulk engine's writes): see the two gates."""
-
-    rate_limit_gate: RateLimitGate | None = None
-    resend_gate: ResendGate | None = None
+__all__ = ["AttioHook", "DeleteOutcome", "RateLimited"]
 
 
 @dataclass(frozen=True)
@@ -82,28 +70,6 @@ class RateLimited:
     method: str
     path: str
     wait: float
-
-
-def _failure_of(err: requests.RequestException) -> TransportFailure:
-    """How far a request that got no answer went: never sent (refused, DNS, connect timeout), or maybe
-    applied (read timeout, connection dropped mid-call)."""
-    cause = getattr(err.args[0] if err.args else None, "reason", None)
-    never_sent = isinstance(err, requests.ConnectTimeout) or isinstance(cause, NewConnectionError)
-    if isinstance(err, requests.Timeout):
-        return "connect_timeout" if never_sent else "read_timeout"
-    if isinstance(err, requests.ConnectionError):
-        return "connect" if never_sent else "dropped"
-    return "other"
-
-
-def _new_session(parts: ConnectionParts) -> requests.Session:
-    session = requests.Session()
-    session.headers.update(parts.headers())
-    # Retries are the core's; urllib3 must not retry underneath. The pool fits the bulk engine's workers.
-    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=32, max_retries=0)
-    session.mount("https://", adapter)
-    session.mount("http://", adapter)
-    return session
 
 
 class AttioHook(BaseHook):
@@ -145,30 +111,12 @@ class AttioHook(BaseHook):
     @classmethod
     def get_connection_form_widgets(cls) -> dict[str, Any]:
         """Extra fields of the ``attio`` connection form on Airflow before 3.2."""
-        from flask_appbuilder.fieldwidgets import BS3TextFieldWidget
-        from flask_babel import lazy_gettext
-        from wtforms import IntegerField, StringField
-
-        from airflow_provider_attio.get_provider_info import CONN_FIELDS
-
-        # Airflow accepts only Integer/String/Password/Boolean fields: seconds (floats) are strings,
-        # which ConnectionSettings parses and checks.
-        return {
-            name: (IntegerField if "integer" in spec["schema"]["type"] else StringField)(
-                lazy_gettext(spec["label"]),
-                widget=BS3TextFieldWidget(),
-                description=spec["description"],
-                default=spec["schema"]["default"],
-            )
-            for name, spec in CONN_FIELDS.items()
-        }
+        return connection_form_widgets()
 
     @classmethod
     def get_ui_field_behaviour(cls) -> dict[str, Any]:
         """Hide the fields Attio does not use and label the token field, on Airflow before 3.2."""
-        from airflow_provider_attio.get_provider_info import UI_FIELD_BEHAVIOUR
-
-        return {key.replace("-", "_"): value for key, value in UI_FIELD_BEHAVIOUR.items()}
+        return ui_field_behaviour()
 
     # -- connection, settings, session ------------------------------------------------------------------
 
@@ -179,7 +127,7 @@ class AttioHook(BaseHook):
             self._parts = connection_parts(conn, conn.extra_dejson or {})
             if self._session is not None:
                 self._retired.append(self._session)  # other calls may still be using it
-            self._session = _new_session(self._parts)
+            self._session = new_session(self._parts)
             self._generation += 1
         return self._parts
 
@@ -248,7 +196,7 @@ class AttioHook(BaseHook):
 
     def run(self, procedure: Procedure[T], pacing: Pacing | None = None) -> T:
         """Run a procedure of the core; ``pacing`` applies to its writes only."""
-        return protocol.run(procedure, lambda r: self.send(r, pacing if r.method != "GET" else None))
+        return protocol.run(procedure, lambda r: self.send(r, pacing if r.is_write else None))
 
     def _send(
         self, session: requests.Session, parts: ConnectionParts, request: ApiRequest, pacing: Pacing | None
@@ -263,26 +211,12 @@ class AttioHook(BaseHook):
                 raise outcome
 
     def _attempt(self, session: requests.Session, parts: ConnectionParts, call: Call) -> Answer | AttioError:
-        request, settings = call.request, parts.settings
+        settings = parts.settings
         try:
-            response = session.request(
-                request.method,
-                parts.base_url + request.path,
-                json=request.json,
-                timeout=(settings.connect_timeout, settings.timeout),
-                allow_redirects=False,
-            )
+            response = _exchange(session, parts, call.request, (settings.connect_timeout, settings.timeout))
         except requests.RequestException as err:
-            return call.unanswered(_failure_of(err), type(err).__name__)
-        headers = response.headers
-        return call.answered(
-            Reply(
-                response.status_code,
-                response.content,
-                headers.get("Content-Type", ""),
-                headers.get("Retry-After"),
-            )
-        )
+            return call.unanswered(failure_of(err), type(err).__name__)
+        return call.answered(response)
 
     def _pause(self, call: Call, error: AttioError, wait: float, pacing: Pacing | None) -> bool:
         """Wait before a retry (or let the caller's pacing wait); ``False`` when the caller gives up."""
@@ -412,12 +346,8 @@ class AttioHook(BaseHook):
         """
         object_ref = validate_object(object)
         validate_filter(filter)
-        if sorts is not None and not (
-            isinstance(sorts, Sequence) and all(isinstance(s, Mapping) for s in sorts)
-        ):
-            raise AttioValidationError(f"sorts must be a list of Attio sort objects; got {shorten(sorts)}.")
-        if not isinstance(page_size, int) or isinstance(page_size, bool) or page_size < 1:
-            raise AttioValidationError(f"page_size must be a positive integer; got {shorten(page_size)}.")
+        validate_sorts(sorts)
+        validate_positive_int(page_size, "page_size")
         offset: int | None = 0
         while offset is not None:
             page = self.run(protocol.query_page(object_ref, filter, sorts, limit=page_size, offset=offset))
@@ -440,20 +370,15 @@ class AttioHook(BaseHook):
         keep_values: Iterable[Any] | str | None = None,
         **option_values: Any,
     ) -> BulkDeleteSummary:
-        """Delete many records at Attio's pace: the bulk engine behind ``AttioDeleteRecordsOperator``.
-
-        Give exactly one kind of target: ``record_ids``; a ``filter``; ``match_attribute`` with
-        ``match_values`` (delete by key); or ``keep_attribute`` with ``keep_values`` and a ``filter`` (a
-        mirror: delete every record in scope whose key is not kept). The whole target set is resolved
-        before the first DELETE. Returns the operator's small summary (counts, never ids), so a
-        ``@task`` can use the engine directly.
+        """Delete many records at Attio's pace: the bulk engine behind ``AttioDeleteRecordsOperator``
+        (``docs/operators.md``). Give one kind of target; returns the small summary (counts, never ids).
 
         :param object: the object's api slug or UUID.
         :param record_ids: record UUIDs (or records as Attio returns them).
-        :param filter: delete every record matching this Attio query filter.
+        :param filter: delete every record matching this Attio query filter (or a mirror's scope).
         :param archive_to: archive each record here before its DELETE (a path or object storage URI).
-        :param options: a :class:`~airflow_provider_attio.options.BulkDeleteOptions`, or instead:
-        :param option_values: its options by name (``max_records=5_000, dry_run=True``...).
+        :param options: a :class:`~airflow_provider_attio.options.BulkDeleteOptions`, or its fields as:
+        :param option_values: the options by name (``max_records=5_000, dry_run=True``...).
         :param is_retry: this run retries an earlier try of the same task.
         :param log: the logger for progress; the hook's by default.
         :param match_attribute: delete by key: the attribute (``email_addresses``, ``record_id``...).
@@ -483,28 +408,31 @@ class AttioHook(BaseHook):
         """
         try:
             session, parts, _ = self._current()
-        except AttioError as err:
-            return False, str(err)
-        request = ApiRequest("GET", protocol.api_path("self"))
-        settings = parts.settings
-        try:
-            response = session.get(
-                parts.base_url + request.path,
-                timeout=(min(settings.connect_timeout, TEST_TIMEOUT), min(settings.timeout, TEST_TIMEOUT)),
-                allow_redirects=False,
+            call = Call(ApiRequest("GET", protocol.api_path("self")), parts.settings, origin=parts.base_url)
+            timeout = (
+                min(parts.settings.connect_timeout, TEST_TIMEOUT),
+                min(parts.settings.timeout, TEST_TIMEOUT),
             )
+            outcome = call.answered(_exchange(session, parts, call.request, timeout))
+            return protocol.judge_self(protocol.run(protocol.identify(), lambda _: protocol.settle(outcome)))
         except requests.RequestException as err:
-            return False, describe_transport_failure(err, parts.base_url)
-        reply = Reply(response.status_code, response.content, response.headers.get("Content-Type", ""))
-        answer = Call(request, settings, origin=parts.base_url).answered(reply)
-        try:
-            body = protocol.run(protocol.identify(), lambda _: _raise_or_return(answer))
+            return False, describe_transport_failure(err, self.base_url)
         except AttioError as err:
             return False, str(err)
-        return protocol.judge_self(body)
 
 
-def _raise_or_return(outcome: Answer | AttioError) -> Answer:
-    if isinstance(outcome, AttioError):
-        raise outcome
-    return outcome
+def _exchange(
+    session: requests.Session, parts: ConnectionParts, request: ApiRequest, timeout: tuple[float, float]
+) -> Reply:
+    """Send one attempt and read its reply off the wire; ``requests`` raises when there is none."""
+    response = session.request(
+        request.method,
+        parts.base_url + request.path,
+        json=request.json,
+        timeout=timeout,
+        allow_redirects=False,
+    )
+    headers = response.headers
+    return Reply(
+        response.status_code, response.content, headers.get("Content-Type", ""), headers.get("Retry-After")
+    )
