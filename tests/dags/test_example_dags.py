@@ -24,13 +24,14 @@ def test_example_dags_load_without_import_errors(dags_folder: Path) -> None:
 
 
 def test_documented_confs_use_the_examples_params(dags_folder: Path) -> None:
-    """Every ``--conf`` the README and the examples' docstrings show names params the DAG has."""
+    """Every ``--conf`` the README, the docs and the examples' docstrings show names params the DAG has."""
     try:
         from airflow.dag_processing.dagbag import DagBag
     except ImportError:  # pragma: no cover - Airflow 2
         from airflow.models.dagbag import DagBag  # type: ignore[no-redef]
     bag = DagBag(str(ROOT / "example_dags"))
-    texts = [(ROOT / "README.md").read_text()] + [dag.doc_md for dag in bag.dags.values()]
+    pages = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+    texts = [page.read_text() for page in pages] + [dag.doc_md for dag in bag.dags.values()]
     found = 0
     for text in texts:
         flat = re.sub(r"\\?\n\s*", " ", text)  # one line: commands continue over several
