@@ -137,6 +137,14 @@ class EmulatorApp(Starlette):
                 self._get_object,
             ),
             _Endpoint(
+                "GET", "/v2/objects/{object}/attributes", ("object_configuration:read",), "read",
+                "list this object's attributes", self._list_attributes,
+            ),
+            _Endpoint(
+                "GET", "/v2/objects/{object}/attributes/{attribute}", ("object_configuration:read",), "read",
+                "view this attribute", self._get_attribute,
+            ),
+            _Endpoint(
                 "POST", "/v2/objects/{object}/records/query", read_records, "read", "list these records",
                 self._query,
             ),
@@ -286,6 +294,12 @@ class EmulatorApp(Starlette):
 
     def _get_object(self, params: dict[str, str], body: Any, token: Token) -> Any:
         return {"data": self.workspace.get_object(params["object"])}
+
+    def _list_attributes(self, params: dict[str, str], body: Any, token: Token) -> Any:
+        return {"data": self.workspace.attribute_bodies(params["object"])}
+
+    def _get_attribute(self, params: dict[str, str], body: Any, token: Token) -> Any:
+        return {"data": self.workspace.attribute_body(params["object"], params["attribute"])}
 
     def _query(self, params: dict[str, str], body: Any, token: Token) -> Any:
         records = self.workspace.query_records(params["object"], body)

@@ -178,6 +178,11 @@ _DEFAULT_OBJECTS: tuple[tuple[str, str, str, tuple[Attribute, ...]], ...] = (
     ),
 )
 
+# The default objects' attributes are Attio's own (system) attributes.
+_SYSTEM_ATTRIBUTES = frozenset(
+    (slug, attribute.api_slug) for slug, _, _, attributes in _DEFAULT_OBJECTS for attribute in attributes
+)
+
 
 class Workspace:
     """All the state of one emulated Attio workspace. Every public method is thread-safe.
@@ -390,6 +395,22 @@ class Workspace:
         with self._lock:
             return dict(self._object(object_ref).attributes)
 
+    def attribute_bodies(self, object_ref: str) -> list[dict[str, Any]]:
+        """Answer ``GET /v2/objects/{object}/attributes``: every attribute's body, or the object's 404."""
+        with self._lock:
+            obj = self._object(object_ref)
+            return [attribute_body(obj, attribute) for attribute in obj.attributes.values()]
+
+    def attribute_body(self, object_ref: str, attribute_ref: str) -> dict[str, Any]:
+        """Answer ``GET /v2/objects/{object}/attributes/{attribute}`` (a slug or the attribute's UUID)."""
+        with self._lock:
+            obj = self._object(object_ref)
+            wanted = normalize_uuid(attribute_ref)
+            for attribute in obj.attributes.values():
+                if attribute_ref == attribute.api_slug or wanted == attribute_id(obj, attribute):
+                    return attribute_body(obj, attribute)
+        raise not_found(f'Attribute with slug/ID "{attribute_ref}" not found.')
+
     def record_ids(self, object_ref: str) -> list[str]:
         """Return the ids of the object's records, in creation order."""
         with self._lock:
@@ -499,6 +520,44 @@ class Workspace:
             if canonical is None or canonical not in lst.entries:
                 raise not_found(f'List entry with ID "{entry_id}" not found.')
             del lst.entries[canonical]
+
+
+def attribute_id(obj: ObjectState, attribute: Attribute) -> str:
+    """The attribute's UUID: derived from its object and slug, the same in every emulator."""
+    return str(uuid.uuid5(uuid.UUID(obj.object_id), attribute.api_slug))
+
+
+def attribute_body(obj: ObjectState, attribute: Attribute) -> dict[str, Any]:
+    """An attribute as Attio describes it (``GET .../attributes/{attribute}`` under ``data``)."""
+    system = (obj.api_slug, attribute.api_slug) in _SYSTEM_ATTRIBUTES
+    return {
+        "id": {
+            "workspace_id": WORKSPACE_ID,
+            "object_id": obj.object_id,
+            "attribute_id": attribute_id(obj, attribute),
+        },
+        "title": attribute.api_slug.replace("_", " ").capitalize(),
+        "description": None,
+        "api_slug": attribute.api_slug,
+        "type": attribute.type,
+        "is_system_attribute": system,
+        "is_writable": True,
+        "is_required": False,
+        "is_unique": attribute.type in ("email-address", "domain"),
+        "is_multiselect": attribute.multiselect,
+        "is_default_value_enabled": False,
+        "is_archived": False,
+        "default_value": None,
+        "relationship": None,
+        "created_at": obj.created_at,
+        "config": {
+            "currency": {
+                "default_currency_code": "USD" if attribute.type == "currency" else None,
+                "display_type": "symbol" if attribute.type == "currency" else None,
+            },
+            "record_reference": {"allowed_object_ids": None},
+        },
+    }
 
 
 def _non_negative_int(value: Any, name: str) -> int:

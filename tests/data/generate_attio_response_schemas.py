@@ -27,7 +27,15 @@ OPERATIONS = [
     ("GET", "/v2/objects/{object}/records/{record_id}"),
     ("DELETE", "/v2/objects/{object}/records/{record_id}"),
     ("DELETE", "/v2/lists/{list}/entries/{entry_id}"),
+    ("GET", "/v2/objects/{object}/attributes"),
+    ("GET", "/v2/objects/{object}/attributes/{attribute}"),
 ]
+
+# Operations the document states once for objects and lists alike: the emulator's path -> the document's.
+SOURCE_PATHS = {
+    "/v2/objects/{object}/attributes": "/v2/{target}/{identifier}/attributes",
+    "/v2/objects/{object}/attributes/{attribute}": "/v2/{target}/{identifier}/attributes/{attribute}",
+}
 
 PROSE = {"description", "example", "examples", "summary", "title"}
 
@@ -52,6 +60,11 @@ def clean(schema: Any, document: dict[str, Any]) -> Any:
             out[key] = {name: clean(sub, document) for name, sub in value.items()}
         else:
             out[key] = clean(value, document)
+    types = out.get("type")
+    if isinstance(types, list) and "null" in types and "enum" in out and None not in out["enum"]:
+        # A field typed ["string", "null"] whose enum omits null (an attribute's currency config, which
+        # the document's own example sets to null): the type admits null, so the enum does too.
+        out["enum"] = [*out["enum"], None]
     if schema.get("nullable") is True:
         types = out.get("type")
         if isinstance(types, str):
@@ -68,7 +81,7 @@ def main(openapi_path: str) -> None:
     document = yaml.load(Path(openapi_path).read_text(), Loader=loader)  # noqa: S506 - a safe loader
     operations: dict[str, dict[str, Any]] = {}
     for method, path in OPERATIONS:
-        operation = document["paths"][path][method.lower()]
+        operation = document["paths"][SOURCE_PATHS.get(path, path)][method.lower()]
         operations[f"{method} {path}"] = {
             status: clean(response["content"]["application/json"]["schema"], document)
             for status, response in operation["responses"].items()

@@ -90,6 +90,8 @@ WRITE = ["record_permission:read-write", "object_configuration:read"]
 RECORD = f"/v2/objects/people/records/{MISSING_ID}"
 ENDPOINTS = [
     ("GET", "/v2/objects/people", None, ["object_configuration:read"]),
+    ("GET", "/v2/objects/people/attributes", None, ["object_configuration:read"]),
+    ("GET", "/v2/objects/people/attributes/email_addresses", None, ["object_configuration:read"]),
     ("POST", "/v2/objects/people/records", {"data": {"values": {}}}, WRITE),
     ("POST", "/v2/objects/people/records/query", {}, READ),
     ("GET", RECORD, None, READ),

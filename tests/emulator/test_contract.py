@@ -22,6 +22,8 @@ def test_schemas_cover_every_endpoint_the_emulator_serves() -> None:
         "GET /v2/objects/{object}/records/{record_id}",
         "DELETE /v2/objects/{object}/records/{record_id}",
         "DELETE /v2/lists/{list}/entries/{entry_id}",
+        "GET /v2/objects/{object}/attributes",
+        "GET /v2/objects/{object}/attributes/{attribute}",
     }
 
 
