@@ -30,7 +30,7 @@ import json
 import random
 import time
 from collections.abc import Awaitable, Callable, Generator, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from email.utils import parsedate_to_datetime
 from typing import Any, Literal, Protocol, TypeVar
 from urllib.parse import quote
@@ -574,9 +574,8 @@ def delete_record(object: str, record_id: str) -> Procedure[DeleteOutcome]:
         return "deleted"
     if (yield from read_record(object, record_id)) is None:
         return "deleted"
-    raise not_attio(answer, request).with_message(
-        f"{not_attio(answer, request).message} The record still exists: it was not deleted."
-    )
+    error = not_attio(answer, request)
+    raise error.with_message(f"{error.message} The record still exists: it was not deleted.")
 
 
 def query_page(
@@ -679,9 +678,10 @@ class RecordFact:
     :param record_id: the record's UUID.
     :param state: ``present``, ``absent``, ``merging`` (Attio's ``merge_in_progress``: the record exists
         but can't be read yet) or ``unavailable`` (rate limits, 5xx or timeouts outlasted the retries).
-    :param confirmed: read from the record itself (``GET``); ``False`` when only a query's listing said
-        so. A query may list a record being merged, and a record it leaves out may be merging, so only
-        a confirmed fact decides.
+    :param confirmed: settled: read from the record itself (``GET``, :func:`check_record`), or, for an
+        absence, left out by a second listing sent at once (:func:`confirm_absent`); ``False`` when only
+        one listing said so. A query may list a record being merged, and a record it leaves out may be
+        merging, so only a confirmed fact decides.
     :param record: the record, when present.
     :param detail: why it is ``merging`` or ``unavailable``.
     """
@@ -727,6 +727,38 @@ def list_by_id(object: str, record_ids: Sequence[str]) -> Procedure[dict[str, Re
         if record_id in facts:
             facts[record_id] = RecordFact(record_id, "present", confirmed=False, record=record)
     return facts
+
+
+def confirm_absent(object: str, record_ids: Sequence[str]) -> Procedure[dict[str, RecordFact]]:
+    """Confirm that records a listing left out are gone: a second ``record_id`` ``$in`` query, at once.
+
+    Sent right after the :func:`list_by_id` that left ``record_ids`` (at most :data:`IDS_PER_QUERY`) out.
+    An id this query leaves out too is a confirmed ``absent``; one it lists is ``present``, unconfirmed
+    (not gone after all). Nothing is read record by record.
+
+    What a confirmed absence must prove is what a single-record read proves: the object exists, the
+    record doesn't, and it isn't merely unreadable for now (``merge_in_progress`` means "not yet"):
+
+    * **The object exists**: the query was answered 200 (a missing object is a 404, raised as
+      :class:`~airflow_provider_attio.exceptions.AttioObjectNotFoundError`), so it needs no object check.
+    * **The record doesn't exist**: two answers leave it out, not one. A single answer is never the only
+      evidence for a permanent conclusion (deletes are final: a sensor never asks again).
+    * **A merge can't bring it back.** A query may leave out a record being merged, and only a read
+      says ``merge_in_progress``; for an absence that difference doesn't outlast the merge. Attio's
+      reference for merging records: a merge makes a *new* record and marks both originals as merged,
+      never to be read or written again; ``merge_in_progress`` is what the new record answers until an
+      asynchronous merge completes. So an original left out while it is merged away is gone for good
+      under its id, as a deleted record is, and the only record that becomes readable afterwards is the
+      new one, whose id nobody had before the merge answered (nobody waits for it to be gone). A record
+      awaited *present* is different: a listing of the new record (or of an original being merged
+      away) would say present too early, so a present record is still confirmed by
+      :func:`check_record`, a read.
+
+    A query answered ``merge_in_progress`` (or 429, 5xx, a timeout) outlasting the retries is raised
+    as a transient error, for the caller to apply to every id: "not yet", never gone.
+    """
+    facts = yield from list_by_id(object, record_ids)
+    return {r: replace(f, confirmed=True) if f.state == "absent" else f for r, f in facts.items()}
 
 
 def chunked(items: Sequence[T], size: int = IDS_PER_QUERY) -> list[Sequence[T]]:
