@@ -22,7 +22,13 @@ in any one-second span).
 Targets (issue 10): ≥ 0.95 (token bucket, fixed window) and ≥ 0.90 (sliding window) of W, ≤ 2 % 429s;
 concurrent: combined ≥ 0.90 of W, min/max ≥ 0.7.
 
-    python bench/bench_bulk_delete.py [--models token_bucket,fixed_window,sliding_window,sliding_log]
+By default (``make bench``) only the headline rows run, in about a minute: the sliding window (the
+strictest model with a target), a single run at W = 25 with 100 ms of latency (against the naive loop),
+and 2 concurrent runs, one trial. ``--full`` (``make bench-full``, about 20 minutes) runs the complete
+tables: every model, W = 25 and 100, 0 and 100 ms, 2 and 3 concurrent runs, 3 trials each. Options given
+explicitly override either set.
+
+    python bench/bench_bulk_delete.py [--full] [--models token_bucket,fixed_window,sliding_window,sliding_log]
         [--limits 25,100] [--latency-ms 0,100] [--seconds 12] [--runs 2,3] [--concurrent-records 300]
         [--trials 3]
 """
@@ -55,6 +61,15 @@ TARGETS["sliding_log"] = TARGETS["sliding_window"]
 MAX_429_SHARE = 0.02
 CONCURRENT_TARGET, FAIRNESS_TARGET = 0.90, 0.7
 NAIVE_SAMPLE_AT_LATENCY = 40
+#: The rows of ``make bench`` and of ``--full``, for the options not given on the command line.
+HEADLINE = {
+    "models": "sliding_window",
+    "limits": "25",
+    "latency_ms": "100",
+    "runs": "2",
+    "trials": 1,
+}
+FULL = {"models": ",".join(MODELS), "limits": "25,100", "latency_ms": "0,100", "runs": "2,3", "trials": 3}
 
 
 @dataclass
@@ -278,23 +293,34 @@ def _csv(kind: type, text: str) -> list[Any]:
     return [kind(x) for x in text.split(",") if x]
 
 
-def main() -> int:
-    if len(sys.argv) == 4 and sys.argv[1] == "--one":
-        _one(sys.argv[2], sys.argv[3])
-        return 0
+def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--models", default=",".join(MODELS), help="limiter models (default: all three)")
-    parser.add_argument("--limits", default="25,100", help="write budgets W (default 25,100)")
-    parser.add_argument("--latency-ms", default="0,100", help="added latencies (default 0,100)")
+    parser.add_argument("--full", action="store_true", help="the complete tables (default: headline rows)")
+    parser.add_argument("--models", help="limiter models (default: sliding_window; --full: all three)")
+    parser.add_argument("--limits", help="write budgets W (default 25; --full: 25,100)")
+    parser.add_argument("--latency-ms", help="added latencies (default 100; --full: 0,100)")
     parser.add_argument("--seconds", type=float, default=12, help="single runs delete W x this (default 12)")
-    parser.add_argument("--runs", default="2,3", help="concurrent runs (default 2,3; empty: none)")
+    parser.add_argument("--runs", help="concurrent runs (default 2; --full: 2,3; empty: none)")
     parser.add_argument("--concurrent-records", type=int, default=300, help="records per concurrent run")
-    parser.add_argument("--trials", type=int, default=3, help="trials per concurrent row (default 3)")
+    parser.add_argument("--trials", type=int, help="trials per concurrent row (default 1; --full: 3)")
     args = parser.parse_args()
+    for name, value in (FULL if args.full else HEADLINE).items():
+        if getattr(args, name) is None:
+            setattr(args, name, value)
     args.models = _csv(str, args.models)
     args.limits = _csv(int, args.limits)
     args.latency_ms = _csv(int, args.latency_ms)
     args.runs = _csv(int, args.runs)
+    return args
+
+
+def main() -> int:
+    if len(sys.argv) == 4 and sys.argv[1] == "--one":
+        _one(sys.argv[2], sys.argv[3])
+        return 0
+    args = _arguments()
+    if not args.full:
+        print("Headline rows (--full: every model, W, latency and run count, 3 trials each).\n")
     verdicts = single_runs(args) if args.limits else []
     if args.runs:
         verdicts += concurrent_runs(args)

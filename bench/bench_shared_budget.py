@@ -10,10 +10,17 @@ to 23, 24 and 25 writes/s, told the answer in advance and never adapting. Printe
 
 The adaptive engine has to learn its share from 429s; the oracle shows what a perfect share gets and
 what it costs in 429s under each limiter model (see the README's Performance section).
+
+By default (``make bench``) only the 2-run rows of the first table run (the same figures as in the full
+table: the simulation is deterministic); ``--full`` (``make bench-full``) adds the 3-run rows and the
+table of 5 and 10 runs.
+
+    python bench/bench_shared_budget.py [--full]
 """
 
 from __future__ import annotations
 
+import argparse
 import statistics
 import sys
 from pathlib import Path
@@ -31,6 +38,7 @@ LATENCIES = (0.0, 0.05)
 MODELS = RATE_LIMIT_MODELS
 RUNS = (2, 3)
 MANY_RUNS, MANY_SEEDS = (5, 10), range(1, 5)
+HEADER = f"{'limiter':<15} {'runs':>4}  {'pacing':<22} {'combined ÷ W':>12} {'min/max':>8} {'429s':>7}"
 
 
 def measure(model: str, runs: int, total: float | None, seeds: range = SEEDS) -> tuple[float, float, float]:
@@ -66,32 +74,47 @@ def fixed_shares(model: str, runs: int, total: float) -> tuple[float, float, flo
         pacing.DECREASE, pacing.HARD_DECREASE, pacing.MARGIN, pacing.CONVERGE = saved
 
 
-def main() -> int:
+def shared_runs(runs_counts: tuple[int, ...]) -> None:
+    """The first table: the engine against fixed shares adding up to 23, 24 and 25 writes/s."""
     print(
         f"Simulated concurrent bulk runs, {RECORDS} records each, W = {BUDGET}, means over "
         f"{len(SEEDS)} seeds x {len(LATENCIES)} latencies"
     )
-    header = f"{'limiter':<15} {'runs':>4}  {'pacing':<22} {'combined ÷ W':>12} {'min/max':>8} {'429s':>7}"
-    print(header)
-    print("-" * len(header))
+    print(HEADER)
+    print("-" * len(HEADER))
     for model in MODELS:
-        for runs in RUNS:
+        for runs in runs_counts:
             rows = [("adaptive (the engine)", measure(model, runs, None))]
             rows += [(f"fixed shares, {t} w/s", fixed_shares(model, runs, t)) for t in (23, 24, 25)]
             for label, (combined, fairness, limited) in rows:
                 figures = f"{combined:>12.2f} {fairness:>8.2f} {limited:>7.1%}"
-                print(f"{model:<15} {runs:>4}  {label:<22} {figures}")
+                print(f"{model:<15} {runs:>4}  {label:<22} {figures}", flush=True)
+
+
+def many_runs() -> None:
+    """The second table: 5 and 10 runs at once, the engine only."""
     seeds = f"{len(MANY_SEEDS)} seeds x {len(LATENCIES)} latencies"
     print(f"\nMany runs at once, the engine only, means over {seeds}")
-    print(header)
-    print("-" * len(header))
+    print(HEADER)
+    print("-" * len(HEADER))
     for model in MODELS:
         for runs in MANY_RUNS:
             combined, fairness, limited = measure(model, runs, None, MANY_SEEDS)
             figures = f"{combined:>12.2f} {fairness:>8.2f} {limited:>7.1%}"
-            print(f"{model:<15} {runs:>4}  {'adaptive (the engine)':<22} {figures}")
+            print(f"{model:<15} {runs:>4}  {'adaptive (the engine)':<22} {figures}", flush=True)
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--full", action="store_true", help="3 runs too, and 5 and 10 (default: 2 runs)")
+    args = parser.parse_args(argv)
+    if not args.full:
+        print("Headline rows: 2 runs (--full: 3 runs too, and a table of 5 and 10).\n")
+    shared_runs(RUNS if args.full else RUNS[:1])
+    if args.full:
+        many_runs()
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

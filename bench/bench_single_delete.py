@@ -6,7 +6,9 @@ emulator runs as a ``serve`` subprocess with no rate limit, so only client-side 
 count. Each contender deletes its own share of the seeded records, sequentially, interleaved in rounds
 so machine noise hits all of them alike. Prints ms per delete and the ratio to raw ``requests``.
 
-    python bench/bench_single_delete.py [--records 150] [--rounds 8]
+It takes seconds, so ``make bench`` and ``--full`` (``make bench-full``) run the same rows.
+
+    python bench/bench_single_delete.py [--full] [--records 150] [--rounds 8]
 """
 
 from __future__ import annotations
@@ -62,6 +64,7 @@ CONTENDERS: dict[str, Contender] = {
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--full", action="store_true", help="accepted for python -m bench; no change")
     parser.add_argument("--records", type=int, default=150, help="deletes per contender per round")
     parser.add_argument("--rounds", type=int, default=8, help="more, shorter rounds: steadier medians")
     args = parser.parse_args()

@@ -7,7 +7,9 @@ to everything: the least any uvicorn server can cost. For each workload it print
 achieved, the ratio to the baseline, and the server's CPU time per request (Linux /proc), whose
 inverse is the server's own ceiling on one core, whatever the clients manage.
 
-    python bench/emulator_throughput.py [--seconds 5] [--clients 1]
+By default (``make bench``) each workload runs for 2 s; ``--full`` (``make bench-full``) for 5 s.
+
+    python bench/emulator_throughput.py [--full] [--seconds 5] [--clients 1]
 """
 
 from __future__ import annotations
@@ -139,10 +141,13 @@ def _measure(server: subprocess.Popen[str], base_url: str, workload: str, args: 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=5.0, help="duration of each workload")
+    parser.add_argument("--full", action="store_true", help="5 s per workload (default: 2 s)")
+    parser.add_argument("--seconds", type=float, help="duration of each workload (default 2; --full: 5)")
     parser.add_argument("--clients", type=int, default=1, help="client processes")
     parser.add_argument("--bare-server", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.seconds is None:
+        args.seconds = 5.0 if args.full else 2.0
     if args.bare_server:
         _run_bare_server()
         return
