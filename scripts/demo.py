@@ -29,7 +29,6 @@ from airflow_provider_attio.testing.seed import (
     MIRROR_SYNC_DOMAIN,
     SYNC_FIXTURE_DOMAIN,
     seed_examples,
-    seed_mirror_sync,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -120,7 +119,7 @@ def main() -> int:
             f"Attio emulator at {emu.base_url} (token {emu.token[:4]}…), seeded like `serve --seed examples`"
         )
         seeded = seed_examples(emu)
-        mirrored = seed_mirror_sync(emu)
+        mirrored = seeded.mirror_sync
         target, watched = (emu.get_record("people", rid) or {} for rid in (seeded.delete_me, seeded.watch_me))
         fixtures, load_test = seeded.sync_fixtures, seeded.load_testers
         before = _show_counts(emu, "Before")

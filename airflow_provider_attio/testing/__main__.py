@@ -174,6 +174,13 @@ def build_parser() -> argparse.ArgumentParser:
         "isn't Attio (a proxy's or captive portal's sign-in page, a wrong base URL)",
     )
     serve.add_argument("--workspace-name", default="Emulated Workspace", help="name reported by /v2/self")
+    serve.add_argument(
+        "--request-log",
+        metavar="FILE",
+        help="write every request to FILE as it is answered, one JSON line each (method, path, status, "
+        "time, body; never a header, so never a token), for tests to read: which calls a DAG made and "
+        "what they got. FILE is emptied at start",
+    )
 
     token = commands.add_parser(
         "token",
@@ -293,7 +300,8 @@ def serve(args: argparse.Namespace) -> int:
         host=args.host,
         port=args.port,
         workspace_name=args.workspace_name,
-        max_log_entries=0,  # nobody can read the log of a served emulator: keep only the counts
+        max_log_entries=0,  # memory stays flat: the log goes to --request-log's file, if given
+        request_log_file=args.request_log,
     )
     for share, status in args.fail_share:
         emulator.fail_share(share, status)
@@ -344,13 +352,16 @@ def serve(args: argparse.Namespace) -> int:
         if seeded is not None:
             out.write(
                 f"Seeded the records the example DAGs use ({len(seeded.load_testers)} load testers, "
-                f"{len(seeded.sync_fixtures)} sync fixtures, Delia and Walter Example, background data). "
+                f"{len(seeded.sync_fixtures)} sync fixtures, {len(seeded.mirror_sync.kept) + 1} mirrored "
+                "people, Delia and Walter Example, background data). "
                 "With the export above, and example_dags/ in your DAGs folder, try:\n"
             )
             out.writelines(f"  {command}\n" for command in seeded.commands())
             out.write(
                 "  (the sensor waits until Walter is deleted: delete him with example_attio_delete_record)\n"
             )
+        if args.request_log:
+            out.write(f"Request log: {args.request_log} (one JSON line per request)\n")
         if args.answer_html:
             out.write("Every call answers an HTML sign-in page with status 200 (--answer-html).\n")
         out.write("Press Ctrl+C to stop.\n")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
+import os
 import socket
 import threading
 import time
@@ -100,6 +101,9 @@ class AttioEmulator:
     :param port: the port to listen on; 0 picks a free one.
     :param workspace_name: the workspace name that ``GET /v2/self`` reports.
     :param max_log_entries: how many requests the log keeps (the latest); None keeps all.
+    :param request_log_file: also write every request to this file, one JSON line each (``method``,
+        ``path``, ``status``, ``time``, ``body``), for another process to read: emptied here, then appended
+        to for as long as the emulator lives (:meth:`reset` doesn't empty it).
     :param rate_limit_model: how the budgets count: ``"token_bucket"`` (a burst of a second's budget, then
         a steady pace), ``"fixed_window"`` (per wall-clock second), ``"sliding_window"`` (per any
         one-second span) or ``"sliding_log"`` (the same, counting refused requests too); the window
@@ -121,6 +125,7 @@ class AttioEmulator:
         max_log_entries: int | None = None,
         rate_limit_model: str = "token_bucket",
         clock: Clock | None = None,
+        request_log_file: str | os.PathLike[str] | None = None,
     ) -> None:
         check_rate_limits(reads_per_second, writes_per_second, rate_limit_model)
         self.token = token
@@ -134,6 +139,9 @@ class AttioEmulator:
         self._seed_counts = dict(seed or {})
         self._workspace_name = workspace_name
         self._max_log_entries = max_log_entries
+        self._request_log_file = request_log_file
+        if request_log_file is not None:
+            open(request_log_file, "w").close()  # a fresh log for a fresh emulator
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self._app = EmulatorApp(*self._fresh_state(), clock=self._clock)
@@ -144,7 +152,7 @@ class AttioEmulator:
         workspace.add_token(self.token, self._scopes, active=True)
         self._fake = FakeData(random_seed=0)
         limits = RateLimiter(*self._rates, model=self._rate_limit_model, clock=self._clock)
-        return workspace, FaultPlan(), limits, RequestLog(self._max_log_entries)
+        return workspace, FaultPlan(), limits, RequestLog(self._max_log_entries, self._request_log_file)
 
     def _seed_defaults(self) -> None:
         for object_slug, count in self._seed_counts.items():

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import os
 import threading
 import time
 from collections import Counter, deque
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from fnmatch import fnmatchcase
 from typing import Any
 
@@ -40,12 +42,16 @@ class RequestLog:
     """A thread-safe log of requests, optionally keeping only the latest ``max_entries``.
 
     :param max_entries: how many entries to keep; None keeps all, 0 keeps none (statuses are still counted).
+    :param file: also append every entry to this file as a JSON line (``method``, ``path``, ``status``,
+        ``time``, ``body``: the fields of :class:`RequestLogEntry`), in the order they were logged,
+        whatever ``max_entries`` keeps in memory.
     """
 
-    def __init__(self, max_entries: int | None = None) -> None:
+    def __init__(self, max_entries: int | None = None, file: str | os.PathLike[str] | None = None) -> None:
         self._lock = threading.Lock()
         self._entries: deque[RequestLogEntry] = deque(maxlen=max_entries)
         self._statuses: Counter[int | None] = Counter()
+        self._file = file
 
     def record(self, method: str, path: str, status: int | None, body: Any) -> None:
         """Append an entry."""
@@ -53,6 +59,10 @@ class RequestLog:
         with self._lock:
             self._entries.append(entry)
             self._statuses[status] += 1
+            if self._file is not None:
+                # Opened per entry: a reader (another process) sees each line whole once it is there.
+                with open(self._file, "a", encoding="utf-8") as out:
+                    out.write(json.dumps(asdict(entry), separators=(",", ":")) + "\n")
 
     def entries(self) -> list[RequestLogEntry]:
         """Return a snapshot of the entries, oldest first."""

@@ -163,6 +163,8 @@ class ExampleRecords:
     sync_fixtures: list[str]
     #: people matched by ``example_attio_bulk_teardown``'s default filter
     load_testers: list[str]
+    #: people in ``example_attio_mirror_sync``'s default scope
+    mirror_sync: MirrorSyncRecords
     #: realistic people, companies and deals that no example touches
     background: dict[str, list[str]] = field(default_factory=dict)
 
@@ -177,6 +179,7 @@ class ExampleRecords:
             command("example_attio_wait_until_deleted", record_id=self.watch_me),
             command("example_attio_sync_teardown", confirm_delete=True),
             command("example_attio_bulk_teardown", confirm_delete=True),
+            command("example_attio_mirror_sync", confirm_delete=True),
         ]
 
 
@@ -193,7 +196,8 @@ def seed_examples(emulator: AttioEmulator) -> ExampleRecords:
     * 5 people with a work email ``@sync-fixtures.example.invalid`` (job title ``Sync fixture``), the
       default target of ``example_attio_sync_teardown``;
     * 150 people with an email ``@loadtest.example.invalid``, the default target of
-      ``example_attio_bulk_teardown``.
+      ``example_attio_bulk_teardown``;
+    * the 12 people ``example_attio_mirror_sync`` mirrors (:func:`seed_mirror_sync`).
 
     :param emulator: the emulator to fill (running or not).
     :return: the ids of the records created, by purpose.
@@ -217,7 +221,7 @@ def seed_examples(emulator: AttioEmulator) -> ExampleRecords:
         person(f"Load Tester {n}", f"tester{n}@{LOAD_TEST_DOMAIN}", "Load test user")
         for n in range(1, EXAMPLE_LOAD_TESTERS + 1)
     ]
-    return ExampleRecords(delete_me, watch_me, fixtures, testers, background)
+    return ExampleRecords(delete_me, watch_me, fixtures, testers, seed_mirror_sync(emulator), background)
 
 
 #: The reserved domain of the people ``example_attio_mirror_sync`` mirrors (its default scope).
@@ -241,7 +245,8 @@ def seed_mirror_sync(emulator: AttioEmulator) -> MirrorSyncRecords:
 
     The example's source table (sqlite3) holds members 1 to 11 (and a contact not in Attio yet), so a
     confirmed run deletes member 12 (1 of 12, under the default ``max_delete_fraction`` of 0.1) and keeps
-    the others. ``make demo`` and the example's tests use it.
+    the others. :func:`seed_examples` (so ``serve --seed examples`` and ``make demo``) and the example's
+    tests use it.
     """
 
     def person(n: int) -> str:

@@ -183,9 +183,10 @@ def test_seed_examples_creates_what_the_docs_and_examples_target() -> None:
             "example_attio_wait_until_deleted",
             "example_attio_sync_teardown",
             "example_attio_bulk_teardown",
+            "example_attio_mirror_sync",
         ]
         confs = [json.loads(shlex.split(c)[-1]) for c in commands]
-        assert confs[0]["confirm_delete"] is True and confs[2:] == [{"confirm_delete": True}] * 2
+        assert confs[0]["confirm_delete"] is True and confs[2:] == [{"confirm_delete": True}] * 3
         for conf, name in ((confs[0], "Delia Example"), (confs[1], "Walter Example")):
             record = api.get(f"/v2/objects/people/records/{conf['record_id']}").json()["data"]
             assert record["values"]["name"][0]["full_name"] == name
