@@ -145,6 +145,14 @@ class EmulatorApp(Starlette):
                 "view this attribute", self._get_attribute,
             ),
             _Endpoint(
+                "GET", "/v2/objects/{object}/attributes/{attribute}/options", ("object_configuration:read",),
+                "read", "list this attribute's options", self._list_options,
+            ),
+            _Endpoint(
+                "GET", "/v2/objects/{object}/attributes/{attribute}/statuses", ("object_configuration:read",),
+                "read", "list this attribute's statuses", self._list_statuses,
+            ),
+            _Endpoint(
                 "POST", "/v2/objects/{object}/records/query", read_records, "read", "list these records",
                 self._query,
             ),
@@ -155,6 +163,10 @@ class EmulatorApp(Starlette):
             _Endpoint(
                 "GET", "/v2/objects/{object}/records/{record_id}", read_records, "read", "view this record",
                 self._get_record,
+            ),
+            _Endpoint(
+                "PUT", "/v2/objects/{object}/records/{record_id}", write_records, "write",
+                "update this record", self._update_record,
             ),
             _Endpoint(
                 "DELETE", "/v2/objects/{object}/records/{record_id}", write_records, "write",
@@ -301,18 +313,25 @@ class EmulatorApp(Starlette):
     def _get_attribute(self, params: dict[str, str], body: Any, token: Token) -> Any:
         return {"data": self.workspace.attribute_body(params["object"], params["attribute"])}
 
+    def _list_options(self, params: dict[str, str], body: Any, token: Token) -> Any:
+        return {"data": self.workspace.option_bodies(params["object"], params["attribute"], "option")}
+
+    def _list_statuses(self, params: dict[str, str], body: Any, token: Token) -> Any:
+        return {"data": self.workspace.option_bodies(params["object"], params["attribute"], "status")}
+
     def _query(self, params: dict[str, str], body: Any, token: Token) -> Any:
         records = self.workspace.query_records(params["object"], body)
         return b'{"data":[' + b",".join(r.encoded for r in records) + b"]}"
 
     def _create(self, params: dict[str, str], body: Any, token: Token) -> Any:
-        data = body.get("data") if isinstance(body, dict) else None
-        if not isinstance(data, dict) or not isinstance(data.get("values"), dict):
-            raise validation_error('Body payload validation error: expected {"data": {"values": {...}}}.')
         actor = {"type": "api-token", "id": token.actor_id}
-        return (
-            b'{"data":' + self.workspace.create_record(params["object"], data["values"], actor).encoded + b"}"
-        )
+        record = self.workspace.create_record(params["object"], _values(body), actor, from_api=True)
+        return b'{"data":' + record.encoded + b"}"
+
+    def _update_record(self, params: dict[str, str], body: Any, token: Token) -> Any:
+        actor = {"type": "api-token", "id": token.actor_id}
+        record = self.workspace.update_record(params["object"], params["record_id"], _values(body), actor)
+        return b'{"data":' + record.encoded + b"}"
 
     def _get_record(self, params: dict[str, str], body: Any, token: Token) -> Any:
         return b'{"data":' + self.workspace.get_record(params["object"], params["record_id"]).encoded + b"}"
@@ -324,6 +343,15 @@ class EmulatorApp(Starlette):
     def _delete_entry(self, params: dict[str, str], body: Any, token: Token) -> Any:
         self.workspace.delete_list_entry(params["list"], params["entry_id"])
         return {}
+
+
+def _values(body: Any) -> dict[str, Any]:
+    """The ``values`` of a create or update body, or Attio's 400."""
+    data = body.get("data") if isinstance(body, dict) else None
+    if not isinstance(data, dict) or not isinstance(data.get("values"), dict):
+        raise validation_error('Body payload validation error: expected {"data": {"values": {...}}}.')
+    values: dict[str, Any] = data["values"]
+    return values
 
 
 async def _json_body(request: Request) -> Any:

@@ -76,8 +76,9 @@ def _tracking_protocol(base: type[Any], transports: dict[tuple[str, int], asynci
 class AttioEmulator:
     """A faithful local Attio API: real HTTP on loopback, in a background thread.
 
-    It serves ``GET /v2/self``, ``GET /v2/objects/{object}``, ``POST /v2/objects/{object}/records``,
-    ``POST /v2/objects/{object}/records/query``, ``GET`` and ``DELETE
+    It serves ``GET /v2/self``, ``GET /v2/objects/{object}``, its attributes (and a select's options or a
+    status attribute's statuses), ``POST /v2/objects/{object}/records``,
+    ``POST /v2/objects/{object}/records/query``, ``GET``, ``PUT`` and ``DELETE
     /v2/objects/{object}/records/{record_id}`` and ``DELETE /v2/lists/{list}/entries/{entry_id}``
     with Attio's status codes and bodies; checks bearer tokens and scopes; enforces read and write
     rate limits with 429 and an HTTP-date ``Retry-After``; injects faults on demand; and logs every
@@ -309,17 +310,62 @@ class AttioEmulator:
         return self._app.workspace.add_object(api_slug, singular_noun, plural_noun)
 
     def add_attribute(
-        self, object: str, api_slug: str, type: str = "text", multiselect: bool = False
+        self,
+        object: str,
+        api_slug: str,
+        type: str = "text",
+        multiselect: bool = False,
+        *,
+        unique: bool | None = None,
+        writable: bool | None = None,
+        system: bool = False,
+        options: Iterable[str] = (),
+        target_object: str | Iterable[str] | None = None,
     ) -> None:
         """Add an attribute to an object.
 
         :param object: the object's api slug or UUID.
         :param api_slug: the attribute's snake_case slug.
-        :param type: one of ``text``, ``number``, ``checkbox``, ``currency``, ``date``,
-            ``personal-name``, ``email-address``, ``domain``.
+        :param type: one of ``text``, ``number``, ``checkbox``, ``currency``, ``date``, ``timestamp``,
+            ``rating``, ``select``, ``status``, ``record-reference``, ``location``, ``phone-number``,
+            ``personal-name``, ``email-address``, ``domain``, ``actor-reference``, ``interaction``.
         :param multiselect: whether it holds several values.
+        :param unique: refuse a second record with one of its values (400 ``uniqueness_conflict``);
+            ``None``: Attio's default (email addresses and domains are unique).
+        :param writable: whether the API may write it; ``None``: all but actor references and interactions.
+        :param system: reported as one of Attio's own attributes (``is_system_attribute``).
+        :param options: a select's option titles, or a status attribute's status titles.
+        :param target_object: a record reference's allowed object (or objects); any when omitted.
         """
-        self._app.workspace.add_attribute(object, api_slug, type, multiselect)
+        targets = [target_object] if isinstance(target_object, str) else list(target_object or ())
+        self._app.workspace.add_attribute(
+            object,
+            api_slug,
+            type,
+            multiselect,
+            unique=unique,
+            writable=writable,
+            system=system,
+            options=options,
+            target_objects=targets,
+        )
+
+    def archive_attribute(self, object: str, api_slug: str) -> None:
+        """Archive an attribute, as in Attio's settings: it leaves the attribute list, writes are refused.
+
+        :param object: the object's api slug or UUID.
+        :param api_slug: the attribute's slug.
+        """
+        self._app.workspace.archive_attribute(object, api_slug)
+
+    def archive_option(self, object: str, api_slug: str, title: str) -> None:
+        """Archive a select option or a status: records keep it, but new writes can't choose it.
+
+        :param object: the object's api slug or UUID.
+        :param api_slug: the select or status attribute's slug.
+        :param title: the option's title.
+        """
+        self._app.workspace.archive_option(object, api_slug, title)
 
     def create_record(self, object: str, values: Mapping[str, Any]) -> dict[str, Any]:
         """Create a record directly (no HTTP, no rate limit, not logged).

@@ -3,7 +3,8 @@
 Supported, on the emulator's attribute types:
 
 - shorthand equality ``{"name": "Ada Lovelace"}`` (compares the value's main field: ``value``,
-  ``full_name``, ``email_address``, ``domain``, ``currency_value``);
+  ``full_name``, ``email_address``, ``domain``, ``currency_value``; a select option's or a status's
+  title, a reference's ``target_record_id``, a location's ``locality``, a phone's ``phone_number``);
 - operators ``{"employee_count": {"$gte": 10, "$lt": 50}}``: ``$eq``, ``$in``, ``$not_empty``,
   ``$contains``/``$starts_with``/``$ends_with`` (text fields, case-insensitive) and
   ``$gt``/``$gte``/``$lt``/``$lte`` (numbers and dates);
@@ -47,6 +48,15 @@ PRIMARY_FIELD: dict[str, str] = {
     "personal-name": "full_name",
     "email-address": "email_address",
     "domain": "domain",
+    "timestamp": "value",
+    "rating": "value",
+    "select": "option",
+    "status": "status",
+    "record-reference": "target_record_id",
+    "location": "locality",
+    "phone-number": "phone_number",
+    "actor-reference": "referenced_actor_id",
+    "interaction": "interacted_at",
 }
 
 # The fields of each type's values that a filter or sort may name.
@@ -61,6 +71,13 @@ _FIELDS: dict[str, tuple[str, ...]] = {
         "email_local_specifier",
     ),
     "domain": ("domain", "root_domain"),
+    "select": ("option",),
+    "status": ("status",),
+    "record-reference": ("target_object", "target_record_id"),
+    "location": ("line_1", "line_2", "line_3", "line_4", "locality", "region", "postcode", "country_code"),
+    "phone-number": ("phone_number", "original_phone_number", "country_code"),
+    "actor-reference": ("referenced_actor_type", "referenced_actor_id"),
+    "interaction": ("interaction_type", "interacted_at"),
 }
 
 # Emails and domains are stored lowercase, so compare them case-insensitively.
@@ -69,13 +86,18 @@ _CASELESS_TYPES = frozenset({"email-address", "domain"})
 
 def _kind(attribute: Attribute, field: str) -> str:
     """Return what a field holds: "number", "bool", "date" or "text"."""
-    if (attribute.type == "number" and field == "value") or field == "currency_value":
+    if (attribute.type in ("number", "rating") and field == "value") or field == "currency_value":
         return "number"
     if attribute.type == "checkbox":
         return "bool"
-    if attribute.type == "date":
+    if attribute.type in ("date", "timestamp") or field == "interacted_at":
         return "date"
     return "text"
+
+
+def _plain(value: Any) -> Any:
+    """A field's value as filters and sorts compare it: a select option or a status by its title."""
+    return value.get("title") if isinstance(value, dict) else value
 
 
 _OPERATORS_BY_KIND: dict[str, frozenset[str]] = {
@@ -188,7 +210,7 @@ def _compile_operators(attribute: Attribute, field: str, operators: dict[str, An
     caseless = attribute.type in _CASELESS_TYPES
 
     def values(record: Record) -> list[Any]:
-        return [v.get(field) for v in record["values"].get(slug, ()) if v.get(field) is not None]
+        return [_plain(v.get(field)) for v in record["values"].get(slug, ()) if v.get(field) is not None]
 
     def operand(operator: str, value: Any) -> Any:
         """Check an operand's type against the field and normalize it for comparison."""
@@ -279,7 +301,7 @@ def compile_sorts(
 
             def first(position: int, slug: str = slug, field: str = field) -> Any:
                 values = records[position].get(slug) or [{}]
-                return values[0].get(field)
+                return _plain(values[0].get(field))
 
             present = [p for p in positions if first(p) is not None]
             absent = [p for p in positions if first(p) is None]

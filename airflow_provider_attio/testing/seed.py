@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_attio.testing.state import WORKSPACE_MEMBER_ID
+
 if TYPE_CHECKING:
     from airflow_provider_attio.testing.emulator import AttioEmulator
     from airflow_provider_attio.testing.state import Attribute
@@ -119,6 +121,8 @@ class FakeData:
 
     def _generic(self, attribute: Attribute) -> Any:
         rng = self._rng
+        if attribute.type in _RICH_FAKES:
+            return _RICH_FAKES[attribute.type](rng, attribute)
         if attribute.type == "personal-name":
             return self.person()["name"]
         if attribute.type == "email-address":
@@ -136,6 +140,55 @@ class FakeData:
         if attribute.api_slug == "job_title":
             return rng.choice(JOB_TITLES)
         return f"{rng.choice(WORDS).title()} {rng.choice(WORDS)}"
+
+
+CITIES = (("London", "GB", "51.5072", "-0.1276"), ("Paris", "FR", "48.8566", "2.3522"),
+          ("Berlin", "DE", "52.52", "13.405"), ("Boston", "US", "42.3601", "-71.0589"))  # fmt: skip
+
+
+def _fake_timestamp(rng: random.Random, attribute: Attribute) -> str:
+    day = f"20{rng.randrange(20, 27)}-{rng.randrange(1, 13):02d}-{rng.randrange(1, 29):02d}"
+    return f"{day}T{rng.randrange(24):02d}:{rng.randrange(60):02d}:00Z"
+
+
+def _fake_option(rng: random.Random, attribute: Attribute) -> Any:
+    live = [option.title for option in attribute.options if not option.archived]
+    return rng.choice(live) if live else None
+
+
+def _fake_location(rng: random.Random, attribute: Attribute) -> dict[str, Any]:
+    city, country, latitude, longitude = rng.choice(CITIES)
+    return {
+        "line_1": f"{rng.randrange(1, 200)} {rng.choice(WORDS).title()} Street",
+        "locality": city,
+        "postcode": f"{rng.randrange(10000, 99999)}",
+        "country_code": country,
+        "latitude": latitude,
+        "longitude": longitude,
+    }
+
+
+_RICH_FAKES: dict[str, Any] = {
+    "timestamp": _fake_timestamp,
+    "rating": lambda rng, attribute: rng.randrange(0, 6),
+    "select": _fake_option,
+    "status": _fake_option,
+    "record-reference": lambda rng, attribute: None,  # nothing to point at yet
+    "location": _fake_location,
+    "phone-number": lambda rng, attribute: {
+        "original_phone_number": f"+1 617 555 {rng.randrange(1000, 9999)}",
+        "country_code": "US",
+    },
+    "actor-reference": lambda rng, attribute: {
+        "referenced_actor_type": "workspace-member",
+        "referenced_actor_id": WORKSPACE_MEMBER_ID,
+    },
+    "interaction": lambda rng, attribute: {
+        "interaction_type": "email",
+        "interacted_at": _fake_timestamp(rng, attribute),
+        "owner_actor": {"type": "workspace-member", "id": WORKSPACE_MEMBER_ID},
+    },
+}
 
 
 # -- the records the example DAGs and the README use ---------------------------------------------------

@@ -14,13 +14,19 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
 from itertools import islice
 from typing import Any
 
 from airflow_provider_attio.testing.errors import ApiError, not_found, validation_error
 from airflow_provider_attio.testing.filters import PRIMARY_FIELD, compile_filter, compile_sorts
+from airflow_provider_attio.testing.values import (
+    READ_ONLY_TYPES,
+    RICH_TYPES,
+    ValueContext,
+    rich_value_fields,
+)
 
 #: Every scope Attio's OAuth scheme defines (``components.securitySchemes`` of the OpenAPI document).
 ALL_SCOPES: tuple[str, ...] = tuple(
@@ -72,12 +78,40 @@ def normalize_uuid(value: str) -> str | None:
 
 
 @dataclass(frozen=True)
+class Option:
+    """A select option, or a status, of an attribute; an archived one can no longer be written."""
+
+    title: str
+    archived: bool = False
+
+
+@dataclass(frozen=True)
 class Attribute:
-    """One attribute of an object: its slug, Attio type and whether it holds several values."""
+    """One attribute of an object: its slug, Attio type and whether it holds several values.
+
+    :param unique: no two records may share a value (``None``: Attio's default, email addresses and
+        domains).
+    :param writable: whether the API may write it (Attio's ``is_writable``).
+    :param system: one of Attio's own attributes (``is_system_attribute``).
+    :param archived: archived in Attio: hidden from the attribute list, and refused on writes.
+    :param options: a select's options or a status attribute's statuses.
+    :param target_objects: a record reference's allowed objects (api slugs); empty allows any.
+    """
 
     api_slug: str
     type: str
     multiselect: bool = False
+    unique: bool | None = None
+    writable: bool = True
+    system: bool = False
+    archived: bool = False
+    options: tuple[Option, ...] = ()
+    target_objects: tuple[str, ...] = ()
+
+    @property
+    def is_unique(self) -> bool:
+        """Whether Attio refuses a second record with one of its values (``uniqueness_conflict``)."""
+        return self.type in ("email-address", "domain") if self.unique is None else self.unique
 
 
 @dataclass(frozen=True)
@@ -279,17 +313,82 @@ class Workspace:
             )
             return obj.body()
 
-    def add_attribute(self, object_ref: str, api_slug: str, type_: str, multiselect: bool) -> None:
-        """Add an attribute to an object; existing records get it with no values."""
+    def add_attribute(
+        self,
+        object_ref: str,
+        api_slug: str,
+        type_: str,
+        multiselect: bool,
+        *,
+        unique: bool | None = None,
+        writable: bool | None = None,
+        system: bool = False,
+        options: Iterable[str] = (),
+        target_objects: Iterable[str] = (),
+    ) -> None:
+        """Add an attribute to an object; existing records get it with no values.
+
+        ``writable=None`` is Attio's default: actor references and interactions are read-only.
+        """
         if type_ not in PRIMARY_FIELD:
             raise ValueError(f"unsupported attribute type {type_!r}; use one of {', '.join(PRIMARY_FIELD)}")
         if not _SLUG.match(api_slug):
             raise ValueError(f"api_slug must be snake_case, got {api_slug!r}")
+        choices = tuple(Option(title) for title in dict.fromkeys(options))
+        if (choices and type_ not in ("select", "status")) or (multiselect and type_ == "status"):
+            raise ValueError("options are for select and status attributes; a status holds one value")
+        attribute = Attribute(
+            api_slug,
+            type_,
+            multiselect,
+            unique=unique,
+            writable=type_ not in READ_ONLY_TYPES if writable is None else writable,
+            system=system,
+            options=choices,
+            target_objects=tuple(target_objects),
+        )
         with self._lock:
             obj = self._object(object_ref)
             if api_slug in obj.attributes:
                 raise ValueError(f"{obj.api_slug} already has an attribute {api_slug!r}")
-            self._add_attribute(obj, Attribute(api_slug, type_, multiselect))
+            for target in attribute.target_objects:
+                self._object(target)
+            self._add_attribute(obj, attribute)
+
+    def archive_attribute(self, object_ref: str, api_slug: str) -> None:
+        """Archive an attribute: it leaves the attribute list, and writes to it are refused."""
+        with self._lock:
+            obj = self._object(object_ref)
+            obj.attributes[api_slug] = replace(self._attribute(obj, api_slug), archived=True)
+
+    def archive_option(self, object_ref: str, api_slug: str, title: str) -> None:
+        """Archive a select option or a status: records keep it, new writes can't choose it."""
+        with self._lock:
+            obj = self._object(object_ref)
+            attribute = self._attribute(obj, api_slug)
+            if title not in {option.title for option in attribute.options}:
+                raise ValueError(f"{api_slug} has no option {title!r}")
+            options = tuple(Option(o.title, o.archived or o.title == title) for o in attribute.options)
+            obj.attributes[api_slug] = replace(attribute, options=options)
+
+    @staticmethod
+    def _attribute(obj: ObjectState, api_slug: str) -> Attribute:
+        if api_slug not in obj.attributes:
+            raise not_found(f'Attribute with slug/ID "{api_slug}" not found.')
+        return obj.attributes[api_slug]
+
+    def option_bodies(self, object_ref: str, attribute_ref: str, kind: str) -> list[dict[str, Any]]:
+        """Answer ``GET .../attributes/{attribute}/options`` (``kind="option"``) or ``/statuses``
+        (``kind="status"``): the live ones."""
+        with self._lock:
+            obj = self._object(object_ref)
+            attribute = self._find_attribute(obj, attribute_ref)
+            if attribute.type != ("select" if kind == "option" else "status"):
+                raise validation_error(
+                    f'Attribute "{attribute.api_slug}" is a {attribute.type} attribute, not a '
+                    f"{'select' if kind == 'option' else 'status'} attribute."
+                )
+            return [option_body(obj, attribute, o) for o in attribute.options if not o.archived]
 
     @staticmethod
     def _add_attribute(obj: ObjectState, attribute: Attribute) -> None:
@@ -328,11 +427,14 @@ class Workspace:
         actor: Mapping[str, Any],
         *,
         add_missing_attributes: bool = False,
+        from_api: bool = False,
     ) -> StoredRecord:
         """Create a record from ``values`` (simple or Attio form) and return it.
 
         :param add_missing_attributes: define attributes the object lacks, typed from the values
             (the Python helper's convenience); the HTTP API refuses them as Attio does.
+        :param from_api: check what Attio checks of an API write: no read-only or archived attribute, no
+            value a unique attribute already holds (the helpers may set anything).
         """
         if not isinstance(values, Mapping):
             raise validation_error('"data.values" must be an object mapping attribute slugs to values.')
@@ -342,18 +444,52 @@ class Workspace:
                 for slug, raw in values.items():
                     if slug not in obj.attributes:
                         self._add_attribute(obj, _infer_attribute(slug, raw))
+            if from_api:
+                _check_writable(obj, values)
             now = time.time()
             record_id = str(uuid.uuid4())
+            context = _Context(self, obj)
+            rendered = render_values(obj.attributes, values, attio_timestamp(now), dict(actor), context)
+            if from_api:
+                _check_unique(obj, rendered, values, record_id)
             record = StoredRecord.of(
                 {
                     "id": {"workspace_id": WORKSPACE_ID, "object_id": obj.object_id, "record_id": record_id},
                     "created_at": attio_timestamp(now),
                     "web_url": f"https://app.attio.com/{self.slug}/{obj.api_slug}/{record_id}/overview",
-                    "values": render_values(obj.attributes, values, attio_timestamp(now), dict(actor)),
+                    "values": rendered,
                 }
             )
             obj.records[record_id] = record
             return record
+
+    def update_record(
+        self, object_ref: str, record_id: str, values: Mapping[str, Any], actor: Mapping[str, Any]
+    ) -> StoredRecord:
+        """Answer ``PUT .../records/{record_id}``: the given attributes' values are replaced (a
+        multiselect's whole list), the others kept; Attio's checks of an API write apply."""
+        if not isinstance(values, Mapping):
+            raise validation_error('"data.values" must be an object mapping attribute slugs to values.')
+        with self._lock:
+            obj = self._object(object_ref)
+            canonical = self._record(obj, record_id)
+            _check_writable(obj, values)
+            context = _Context(self, obj)
+            rendered = render_values(obj.attributes, values, attio_timestamp(), dict(actor), context)
+            _check_unique(obj, rendered, values, canonical)
+            old = obj.records[canonical].data
+            merged = {**old["values"], **{slug: rendered[slug] for slug in values}}
+            obj.records[canonical] = StoredRecord.of({**old, "values": merged})
+            return obj.records[canonical]
+
+    def _reference(self, object_ref: str, record_id: str) -> tuple[str, str] | None:
+        """The object's slug and the record's canonical id, if it exists; the caller holds the lock."""
+        object_id = self._object_ids_by_slug.get(object_ref) or normalize_uuid(object_ref)
+        obj = self._objects.get(object_id) if object_id else None
+        canonical = normalize_uuid(record_id)
+        if obj is None or canonical is None or canonical not in obj.records:
+            return None
+        return obj.api_slug, canonical
 
     def _record(self, obj: ObjectState, record_id: str) -> str:
         """Return the canonical id of an existing, readable record; the caller holds the lock."""
@@ -399,16 +535,21 @@ class Workspace:
         """Answer ``GET /v2/objects/{object}/attributes``: every attribute's body, or the object's 404."""
         with self._lock:
             obj = self._object(object_ref)
-            return [attribute_body(obj, attribute) for attribute in obj.attributes.values()]
+            return [attribute_body(obj, a) for a in obj.attributes.values() if not a.archived]
 
     def attribute_body(self, object_ref: str, attribute_ref: str) -> dict[str, Any]:
         """Answer ``GET /v2/objects/{object}/attributes/{attribute}`` (a slug or the attribute's UUID)."""
         with self._lock:
             obj = self._object(object_ref)
-            wanted = normalize_uuid(attribute_ref)
-            for attribute in obj.attributes.values():
-                if attribute_ref == attribute.api_slug or wanted == attribute_id(obj, attribute):
-                    return attribute_body(obj, attribute)
+            return attribute_body(obj, self._find_attribute(obj, attribute_ref))
+
+    @staticmethod
+    def _find_attribute(obj: ObjectState, attribute_ref: str) -> Attribute:
+        """An attribute by slug or UUID, or Attio's 404; the caller holds the lock."""
+        wanted = normalize_uuid(attribute_ref)
+        for attribute in obj.attributes.values():
+            if attribute_ref == attribute.api_slug or wanted == attribute_id(obj, attribute):
+                return attribute
         raise not_found(f'Attribute with slug/ID "{attribute_ref}" not found.')
 
     def record_ids(self, object_ref: str) -> list[str]:
@@ -540,13 +681,13 @@ def attribute_body(obj: ObjectState, attribute: Attribute) -> dict[str, Any]:
         "description": None,
         "api_slug": attribute.api_slug,
         "type": attribute.type,
-        "is_system_attribute": system,
-        "is_writable": True,
+        "is_system_attribute": system or attribute.system,
+        "is_writable": attribute.writable,
         "is_required": False,
-        "is_unique": attribute.type in ("email-address", "domain"),
+        "is_unique": attribute.is_unique,
         "is_multiselect": attribute.multiselect,
         "is_default_value_enabled": False,
-        "is_archived": False,
+        "is_archived": attribute.archived,
         "default_value": None,
         "relationship": None,
         "created_at": obj.created_at,
@@ -555,9 +696,79 @@ def attribute_body(obj: ObjectState, attribute: Attribute) -> dict[str, Any]:
                 "default_currency_code": "USD" if attribute.type == "currency" else None,
                 "display_type": "symbol" if attribute.type == "currency" else None,
             },
-            "record_reference": {"allowed_object_ids": None},
+            "record_reference": {
+                "allowed_object_ids": [DEFAULT_OBJECT_IDS.get(t, t) for t in attribute.target_objects] or None
+            },
         },
     }
+
+
+def option_body(obj: ObjectState, attribute: Attribute, option: Option) -> dict[str, Any]:
+    """A select option (``GET .../options``) or a status (``GET .../statuses``), as Attio describes it."""
+    key = "status_id" if attribute.type == "status" else "option_id"
+    body: dict[str, Any] = {
+        "id": {
+            "workspace_id": WORKSPACE_ID,
+            "object_id": obj.object_id,
+            "attribute_id": attribute_id(obj, attribute),
+            key: str(uuid.uuid5(uuid.UUID(attribute_id(obj, attribute)), option.title)),
+        },
+        "title": option.title,
+        "is_archived": option.archived,
+    }
+    if attribute.type == "status":
+        body.update(celebration_enabled=False, target_time_in_status=None)
+    return body
+
+
+@dataclass(frozen=True)
+class _Context:
+    """What rendering values asks of the workspace (see :class:`ValueContext`); its lock is held."""
+
+    workspace: Workspace
+    obj: ObjectState
+
+    def option(self, attribute: Attribute, ref: str) -> dict[str, Any] | None:
+        for option in attribute.options:
+            body = option_body(self.obj, attribute, option)
+            if not option.archived and ref in (option.title, *body["id"].values()):
+                return body
+        return None
+
+    def reference(self, object_ref: str, record_id: str) -> tuple[str, str] | None:
+        return self.workspace._reference(object_ref, record_id)
+
+
+def _check_writable(obj: ObjectState, values: Mapping[str, Any]) -> None:
+    """Refuse what the API may not write: an archived attribute (unknown to it) or a read-only one."""
+    for slug in values:
+        attribute = obj.attributes.get(slug)
+        if attribute is not None and attribute.archived:
+            raise validation_error(f'Cannot find attribute with slug/ID "{slug}".', code="value_not_found")
+        if attribute is not None and not attribute.writable:
+            raise validation_error(f'Attribute "{slug}" is not writable: Attio sets its values itself.')
+
+
+def _check_unique(
+    obj: ObjectState, rendered: Mapping[str, list[dict[str, Any]]], written: Mapping[str, Any], own_id: str
+) -> None:
+    """Raise Attio's 400 ``uniqueness_conflict`` when another record holds a value written to a unique
+    attribute; the caller holds the lock."""
+    for slug in written:
+        attribute = obj.attributes[slug]
+        if not attribute.is_unique:
+            continue
+        field = PRIMARY_FIELD[attribute.type]
+        wanted = {json.dumps(value.get(field)) for value in rendered[slug]}
+        for record_id, record in obj.records.items():
+            held = {json.dumps(value.get(field)) for value in record.data["values"].get(slug, ())}
+            clash = wanted & held
+            if record_id != own_id and clash:
+                raise validation_error(
+                    f"Uniqueness conflict: the value {sorted(clash)[0]} of the unique attribute "
+                    f'"{slug}" is already held by another record.',
+                    code="uniqueness_conflict",
+                )
 
 
 def _non_negative_int(value: Any, name: str) -> int:
@@ -582,7 +793,11 @@ def _infer_attribute(slug: str, raw: Any) -> Attribute:
 
 
 def render_values(
-    attributes: Mapping[str, Attribute], values: Mapping[str, Any], active_from: str, actor: dict[str, Any]
+    attributes: Mapping[str, Attribute],
+    values: Mapping[str, Any],
+    active_from: str,
+    actor: dict[str, Any],
+    context: ValueContext,
 ) -> dict[str, list[dict[str, Any]]]:
     """Turn write-form values into the read form Attio returns: every attribute, a list each.
 
@@ -603,7 +818,7 @@ def render_values(
                 "active_from": active_from,
                 "active_until": None,
                 "created_by_actor": actor,
-                **_value_fields(attribute, item),
+                **_value_fields(attribute, item, context),
                 "attribute_type": attribute.type,
             }
             for item in items
@@ -611,14 +826,17 @@ def render_values(
     return rendered
 
 
-def _value_fields(attribute: Attribute, raw: Any) -> dict[str, Any]:
+def _value_fields(attribute: Attribute, raw: Any, context: ValueContext) -> dict[str, Any]:
     """Return the type-specific fields of one value, or raise Attio's 400."""
     kind = attribute.type
 
-    def bad(expected: str) -> ApiError:
+    def bad(expected: str, code: str = "validation_type") -> ApiError:
         return validation_error(
-            f'Invalid value for attribute "{attribute.api_slug}" ({kind}): expected {expected}.'
+            f'Invalid value for attribute "{attribute.api_slug}" ({kind}): expected {expected}.', code=code
         )
+
+    if kind in RICH_TYPES:
+        return rich_value_fields(attribute, raw, context, bad)
 
     def unwrap(key: str) -> Any:
         if isinstance(raw, dict):

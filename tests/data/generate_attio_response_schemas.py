@@ -29,12 +29,21 @@ OPERATIONS = [
     ("DELETE", "/v2/lists/{list}/entries/{entry_id}"),
     ("GET", "/v2/objects/{object}/attributes"),
     ("GET", "/v2/objects/{object}/attributes/{attribute}"),
+    ("GET", "/v2/objects/{object}/attributes/{attribute}/options"),
+    ("GET", "/v2/objects/{object}/attributes/{attribute}/statuses"),
+    ("PUT", "/v2/objects/{object}/records/{record_id}"),
 ]
 
 # Operations the document states once for objects and lists alike: the emulator's path -> the document's.
 SOURCE_PATHS = {
     "/v2/objects/{object}/attributes": "/v2/{target}/{identifier}/attributes",
     "/v2/objects/{object}/attributes/{attribute}": "/v2/{target}/{identifier}/attributes/{attribute}",
+    "/v2/objects/{object}/attributes/{attribute}/options": (
+        "/v2/{target}/{identifier}/attributes/{attribute}/options"
+    ),
+    "/v2/objects/{object}/attributes/{attribute}/statuses": (
+        "/v2/{target}/{identifier}/attributes/{attribute}/statuses"
+    ),
 }
 
 PROSE = {"description", "example", "examples", "summary", "title"}
@@ -65,6 +74,11 @@ def clean(schema: Any, document: dict[str, Any]) -> Any:
         # A field typed ["string", "null"] whose enum omits null (an attribute's currency config, which
         # the document's own example sets to null): the type admits null, so the enum does too.
         out["enum"] = [*out["enum"], None]
+    properties = out.get("properties", {})
+    if properties.get("attribute_type", {}).get("enum") == ["timestamp"]:
+        # The document types a timestamp's value "format: date", yet describes and exemplifies a date-time
+        # ("2023-01-01T15:00:00.000000000Z"): check it as one.
+        properties["value"] = {**properties["value"], "format": "date-time"}
     if schema.get("nullable") is True:
         types = out.get("type")
         if isinstance(types, str):

@@ -34,6 +34,7 @@ UNLISTED_CODES = {
     (400, "validation_type"),  # attio-api.md lists it among the 400 codes; the document only per endpoint
     (400, "filter_error"),
     (400, "value_not_found"),
+    (400, "uniqueness_conflict"),  # attio-api.md: create "will throw on conflicts of unique attributes"
 }
 
 _FORMATS = FormatChecker()

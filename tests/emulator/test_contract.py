@@ -24,6 +24,9 @@ def test_schemas_cover_every_endpoint_the_emulator_serves() -> None:
         "DELETE /v2/lists/{list}/entries/{entry_id}",
         "GET /v2/objects/{object}/attributes",
         "GET /v2/objects/{object}/attributes/{attribute}",
+        "GET /v2/objects/{object}/attributes/{attribute}/options",
+        "GET /v2/objects/{object}/attributes/{attribute}/statuses",
+        "PUT /v2/objects/{object}/records/{record_id}",
     }
 
 
