@@ -10,14 +10,19 @@ transient ones, once the client's own retries are spent, leave Airflow's retries
     │   ├── AttioValidationError               400, or bad input refused before sending
     │   ├── AttioResponseError                 an answer that is not Attio's (an HTML page, no JSON)
     │   ├── ArchiveLocationError               the archive's location is wrong
-    │   └── AttioBulkDeletePermanentError      a bulk delete's failures were all permanent
+    │   ├── AttioBulkDeletePermanentError      a bulk delete's failures were all permanent
+    │   └── AttioRestorePermanentError         a restore's failures were all permanent, or a conflict
+    │                                          with on_conflict="fail"
     ├── AttioTransientError
     │   ├── AttioRateLimitError                429
     │   ├── AttioServerError                   5xx, a timeout, a dropped connection
+    │   │   └── AttioOutcomeUnknownError       ...after a create that may have been applied: not resent
     │   ├── ArchiveUnavailableError            the archive's store failed for now
-    │   └── AttioBulkDeleteRetryableError      a bulk delete's failures include transient ones
+    │   ├── AttioBulkDeleteRetryableError      a bulk delete's failures include transient ones
+    │   └── AttioRestoreRetryableError         a restore's failures include transient ones
     ├── ArchiveWriteError                      the two archive errors' common base
-    └── AttioBulkDeleteError                   the two bulk errors' common base
+    ├── AttioBulkDeleteError                   the two bulk errors' common base
+    └── AttioRestoreError                      the two restore errors' common base
 
 Every error carries what a user needs to act on it (the HTTP status, Attio's ``type``/``code``/``message``,
 the method and path) and never the token.
@@ -169,6 +174,12 @@ class AttioServerError(AttioTransientError):
     """5xx, a timeout or a dropped connection outlasted the hook's retry budget."""
 
 
+class AttioOutcomeUnknownError(AttioServerError):
+    """A write sent once (a create) lost its answer (a 5xx, a timeout, a dropped connection) after an
+    attempt that may have been applied: it is not sent again, since a second create would make a second
+    record. Whether it was applied must be looked up."""
+
+
 class ArchiveWriteError(AttioError):
     """The bulk delete's archive could not be read or written: nothing is deleted unarchived.
 
@@ -212,3 +223,34 @@ class AttioBulkDeleteRetryableError(AttioBulkDeleteError, AttioTransientError):
 
 class AttioBulkDeletePermanentError(AttioBulkDeleteError, AttioPermanentError):
     """Every failure was permanent (e.g. 400 for those records): retrying the task cannot help."""
+
+
+class AttioRestoreError(AttioError):
+    """Some records of a restore failed (or conflicted, with ``on_conflict="fail"``); the others were
+    processed.
+
+    :param summary: the run's ``RestoreSummary`` (counts, never ids).
+    :param failures: up to a handful of ``(archived record id, error message)`` pairs.
+    """
+
+    extra_fields = ("summary", "failures")
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        summary: dict[str, Any] | None = None,
+        failures: list[tuple[str, str]] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self.summary = dict(summary or {})
+        self.failures = [tuple(pair) for pair in failures or []]
+        super().__init__(message, **kwargs)
+
+
+class AttioRestoreRetryableError(AttioRestoreError, AttioTransientError):
+    """Some records failed with transient errors (rate limits, 5xx, timeouts): a rerun finishes them."""
+
+
+class AttioRestorePermanentError(AttioRestoreError, AttioPermanentError):
+    """Every failure was permanent (a value Attio refuses), or a conflict with ``on_conflict="fail"``."""

@@ -16,7 +16,10 @@ says what it means and whether to try again. What each answer means, in one plac
   the connection again once (a rotated token) and sends again; 403 and 400 are permanent.
 * **a 429, a 5xx, a timeout, a dropped connection** are retried with the policy below (``Retry-After``
   as an HTTP date or seconds, jittered exponential backoff, a count and a time budget). A 5xx, a read
-  timeout or a dropped answer may have been applied; a refused or timed-out connect was not.
+  timeout or a dropped answer may have been applied; a refused or timed-out connect was not. A create
+  is sent :attr:`~ApiRequest.once`: after an attempt that may have been applied it is not sent again (a
+  second record), and the call raises
+  :class:`~airflow_provider_attio.exceptions.AttioOutcomeUnknownError` for its caller to look it up.
 
 A *procedure* is a generator that yields :class:`ApiRequest` values and is sent each one's
 :class:`Answer` (a 2xx, or a plain 404 ``not_found``, which only the procedure can interpret), or has the
@@ -41,6 +44,7 @@ from airflow_provider_attio.exceptions import (
     AttioError,
     AttioNotFoundError,
     AttioObjectNotFoundError,
+    AttioOutcomeUnknownError,
     AttioPermanentError,
     AttioRateLimitError,
     AttioResponseError,
@@ -69,11 +73,15 @@ class ApiRequest:
     :param method: the HTTP method.
     :param path: the URL path under the base URL, e.g. ``/v2/objects/people``.
     :param json: the JSON body, if any.
+    :param once: never sent again after an attempt that may have been applied (a create: a second one
+        would make a second record); the call raises
+        :class:`~airflow_provider_attio.exceptions.AttioOutcomeUnknownError` instead.
     """
 
     method: str
     path: str
     json: Any = None
+    once: bool = False
 
     @property
     def is_write(self) -> bool:
@@ -372,6 +380,20 @@ def gives_up(settings: RetrySettings, attempts: int, elapsed: float, upcoming_wa
     return attempts >= settings.max_retries + 1 or elapsed + upcoming_wait >= settings.retry_budget
 
 
+def outcome_unknown(error: AttioError, request: ApiRequest) -> AttioOutcomeUnknownError:
+    """The error of a call sent :attr:`~ApiRequest.once` whose attempt may have been applied."""
+    return AttioOutcomeUnknownError(
+        f"{error.message} The {request.method} may have been applied, so it is not sent again: whether it "
+        "was must be looked up.",
+        status=error.status,
+        error_type=error.error_type,
+        code=error.code,
+        attio_message=error.attio_message,
+        method=request.method,
+        path=request.path,
+    )
+
+
 def exhausted(error: AttioError, attempts: int, elapsed: float) -> AttioError:
     """``error`` again, its message saying how long the call kept trying."""
     return error.with_message(f"{error.message} Gave up after {attempts} attempts over {elapsed:.1f}s.")
@@ -441,6 +463,8 @@ class Call:
         """The seconds to wait before the next attempt; raises ``error`` when the call stops here."""
         if not retryable(error):
             raise error
+        if self.ambiguous and self.request.once:
+            raise outcome_unknown(error, self.request)
         wait = retry_wait(self.settings, error, self.attempts, self._rng)
         elapsed = self._clock() - self.started
         if gives_up(self.settings, self.attempts, elapsed, wait):
@@ -599,9 +623,18 @@ def next_offset(page: Sequence[Any], limit: int, offset: int) -> int | None:
     return offset + limit if len(page) >= limit else None
 
 
+def create_request(object: str, values: dict[str, Any]) -> ApiRequest:
+    """``POST /v2/objects/{object}/records``, sent :attr:`~ApiRequest.once`: a lost answer isn't resent."""
+    return ApiRequest("POST", api_path("objects", object, "records"), {"data": {"values": values}}, once=True)
+
+
 def create_record(object: str, values: dict[str, Any]) -> Procedure[dict[str, Any]]:
-    """Create a record with ``values`` (in Attio's write formats); return the created record."""
-    request = ApiRequest("POST", api_path("objects", object, "records"), {"data": {"values": values}})
+    """Create a record with ``values`` (in Attio's write formats); return the created record.
+
+    A lost answer (a 5xx, a timeout, a dropped connection) raises
+    :class:`~airflow_provider_attio.exceptions.AttioOutcomeUnknownError`: the record may exist.
+    """
+    request = create_request(object, values)
     answer = yield request
     if answer.not_found:
         raise object_not_found(object, request)
@@ -764,3 +797,73 @@ def confirm_absent(object: str, record_ids: Sequence[str]) -> Procedure[dict[str
 def chunked(items: Sequence[T], size: int = IDS_PER_QUERY) -> list[Sequence[T]]:
     """``items`` in slices of at most ``size``: the one batching helper."""
     return [items[start : start + size] for start in range(0, len(items), size)]
+
+
+# -- restoring records: creates that report a conflict or a lost answer, updates, a select's options ---
+
+CreateOutcome = Literal["created", "conflict", "unknown"]
+
+
+@dataclass(frozen=True)
+class Created:
+    """What one create came to, as a restore acts on it.
+
+    :param outcome: ``created``; ``conflict``, a unique attribute's value is held by another record (400
+        ``uniqueness_conflict``); ``unknown``, the answer was lost after an attempt that may have been
+        applied, or was not Attio's JSON: look the record up before creating it again.
+    :param record: the created record.
+    :param detail: Attio's message (a conflict), or what was lost.
+    """
+
+    outcome: CreateOutcome
+    record: dict[str, Any] | None = None
+    detail: str = ""
+
+
+def create_once(object: str, values: dict[str, Any]) -> Procedure[Created]:
+    """Create a record, never twice: a conflict and a lost answer are outcomes, other errors raise."""
+    request = create_request(object, values)
+    try:
+        answer = yield request
+    except AttioOutcomeUnknownError as err:
+        return Created("unknown", detail=str(err))
+    except AttioValidationError as err:
+        if err.code != "uniqueness_conflict":
+            raise
+        return Created("conflict", detail=err.attio_message or err.message)
+    if answer.not_found:
+        raise object_not_found(object, request)
+    data = answer.body.get("data") if answer.is_attio_json else None
+    if not isinstance(data, dict) or not record_id_of(data):
+        return Created("unknown", detail=not_attio(answer, request).message)
+    return Created("created", data)
+
+
+def update_record(object: str, record_id: str, values: dict[str, Any]) -> Procedure[dict[str, Any]]:
+    """Replace the given attributes' values of a record (``PUT``: a multiselect's list is overwritten,
+    so sending it again changes nothing); return the record. A missing record raises
+    :class:`~airflow_provider_attio.exceptions.AttioNotFoundError`."""
+    path = api_path("objects", object, "records", record_id)
+    request = ApiRequest("PUT", path, {"data": {"values": values}})
+    answer = yield request
+    if answer.not_found:
+        yield from require_object(object, request)
+        raise record_not_found(object, record_id, request)
+    record: dict[str, Any] = answer.data(dict, request)
+    return record
+
+
+def list_choices(object: str, attribute: str, kind: Literal["options", "statuses"]) -> Procedure[list[Any]]:
+    """A select attribute's live options, or a status attribute's live statuses (archived ones left out)."""
+    request = ApiRequest("GET", api_path("objects", object, "attributes", attribute, kind))
+    answer = yield request
+    if answer.not_found:
+        found = yield from get_attribute(object, attribute)  # raises for a missing object or attribute
+        raise AttioValidationError(
+            f"The attribute {attribute!r} of {object!r} is of type {found.get('type')!r}: it has no {kind}.",
+            status=404,
+            method=request.method,
+            path=request.path,
+        )
+    choices: list[Any] = answer.data(list, request)
+    return choices
