@@ -7,8 +7,12 @@
 * :class:`RecordWatcher` (one per event loop, :func:`watcher`) batches the sensors of a triggerer: the
   triggers watching records of the same object through the same connection form a group, checked with one
   ``record_id`` ``$in`` query per tick (:data:`~airflow_provider_attio.protocol.IDS_PER_QUERY` ids a
-  query) whose answer is fanned out to each trigger. One client serves each connection. A trigger that
-  leaves (fired, cancelled, timed out) leaves its group; the last one out closes the client.
+  query) whose answer is fanned out to each trigger. The absences that could finish a sensor are
+  confirmed in the same tick, for every sensor of the group at once: a second query per
+  :data:`~airflow_provider_attio.protocol.IDS_PER_QUERY` of them
+  (:func:`~airflow_provider_attio.protocol.confirm_absent`), so N records deleted together cost
+  twice ceil(N / 250) queries, not N reads. One client serves each connection. A trigger that leaves
+  (fired, cancelled, timed out) leaves its group; the last one out closes the client.
 
 A group checks its sensors on a common tick whose period is the shortest ``poke_interval`` among them;
 each sensor is checked at the last tick before it is due, so never later than its ``poke_interval``, and
@@ -42,9 +46,11 @@ from airflow_provider_attio.protocol import (
     arun,
     check_record,
     chunked,
+    confirm_absent,
     list_by_id,
     unavailable,
 )
+from airflow_provider_attio.watch import Watching
 
 log = logging.getLogger(__name__)
 
@@ -187,19 +193,25 @@ class WatchStats:
     #: checks delivered to sensors with an answer for each of their records (one per sensor per tick,
     #: whatever its number of records).
     checks: int = 0
-    #: single-record reads (``GET``) confirming a sensor is done.
+    #: second ``$in`` queries confirming absences (each for many sensors' records).
+    confirmations: int = 0
+    #: record ids those confirming queries asked about.
+    ids_confirmed: int = 0
+    #: single-record reads (``GET``) confirming a record awaited present.
     reads: int = 0
 
 
 Delivery = dict[str, RecordFact] | BaseException
+Failures = dict[str, BaseException]
+Asker = Callable[[Sequence[str]], Awaitable[dict[str, RecordFact]]]
 
 
 class Member:
-    """One trigger in a group: its records, its interval and its next check."""
+    """One trigger in a group: what it watches, its interval and its next check."""
 
-    def __init__(self, group: _Group, record_ids: tuple[str, ...], interval: float, now: float) -> None:
+    def __init__(self, group: _Group, watching: Watching, interval: float, now: float) -> None:
         self.group = group
-        self.record_ids = record_ids
+        self.watching = watching
         self.interval = max(interval, 0.001)
         #: When it was last checked (at first: when it joined, just after the sensor's own check).
         self.last = now
@@ -207,8 +219,14 @@ class Member:
         self._future: asyncio.Future[Delivery] | None = None
         self._undelivered: Delivery | None = None
 
+    @property
+    def record_ids(self) -> tuple[str, ...]:
+        """The records the group lists for it: those not yet confirmed gone."""
+        return self.watching.pending
+
     async def next(self) -> dict[str, RecordFact]:
-        """The facts of this member's records from its next check (not confirmed: see ``watch``).
+        """The facts of this member's records from its next check: listed, with the records confirmed
+        gone before, and the absences that could finish it confirmed by the group in the same tick.
 
         :raises AttioError: the check failed for good (missing object, rejected token...).
         """
@@ -231,14 +249,22 @@ class Member:
         else:  # not waiting right now: the next call to next() gets it
             self._undelivered = delivery
 
-    async def read(self, record_ids: Sequence[str]) -> dict[str, RecordFact]:
-        """Read records one by one (``GET``, concurrently) through the group's connection."""
-        group = self.group
-        group.stats.reads += len(record_ids)
-        facts = await asyncio.gather(
-            *(arun(check_record(group.object, r, object_known=True), group.link.send) for r in record_ids)
-        )
-        return dict(zip(record_ids, facts, strict=True))
+    async def read(self, facts: dict[str, RecordFact]) -> dict[str, RecordFact]:
+        """Confirm the records awaited present that ``facts`` show (:meth:`RecordWatch.to_confirm`) by
+        reading them (``GET``) through the group's connection: with ``require="all"`` all at once, with
+        ``"any"`` one by one until one is present. ``facts`` gets each read; returns them too."""
+        watch = self.watching.watch
+        candidates = watch.to_confirm(facts) if watch.wait_for == "present" else []
+        waves = [candidates] if watch.require == "all" else [[r] for r in candidates]
+        read: dict[str, RecordFact] = {}
+        for wave in waves:
+            self.group.stats.reads += len(wave)
+            found = await asyncio.gather(*(self.group.read(r) for r in wave))
+            read.update(zip(wave, found, strict=True))
+            facts.update(read)
+            if watch.settled(facts):
+                break
+        return read
 
 
 class _Group:
@@ -302,16 +328,29 @@ class _Group:
             with suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._changed.wait(), None if next_at is None else next_at - now)
 
+    async def read(self, record_id: str) -> RecordFact:
+        """Read one record (``GET``): the object is known, a query of it has just succeeded."""
+        return await arun(check_record(self.object, record_id, object_known=True), self.link.send)
+
     async def _list(self, chunk: Sequence[str]) -> dict[str, RecordFact]:
         self.stats.queries += 1
         self.stats.ids_queried += len(chunk)
         return await arun(list_by_id(self.object, chunk), self.link.send)
 
-    async def _tick(self, members: list[Member]) -> None:
-        chunks = chunked(list(dict.fromkeys(r for m in members for r in m.record_ids)))
-        results = await asyncio.gather(*(self._list(chunk) for chunk in chunks), return_exceptions=True)
-        facts: dict[str, RecordFact] = {}
-        failures: dict[str, BaseException] = {}
+    async def _confirm(self, chunk: Sequence[str]) -> dict[str, RecordFact]:
+        self.stats.confirmations += 1
+        self.stats.ids_confirmed += len(chunk)
+        return await arun(confirm_absent(self.object, chunk), self.link.send)
+
+    async def _ask(self, ask: Asker, record_ids: Sequence[str], facts: dict[str, RecordFact]) -> Failures:
+        """Ask about ``record_ids`` a query per chunk, all at once; put each id's fact in ``facts``.
+
+        A transient failure makes its chunk's ids ``unavailable`` ("not yet"); a permanent one is
+        returned for the ids it concerns, to fail their triggers.
+        """
+        chunks = chunked(list(dict.fromkeys(record_ids)))
+        results = await asyncio.gather(*(ask(chunk) for chunk in chunks), return_exceptions=True)
+        failures: Failures = {}
         for chunk, result in zip(chunks, results, strict=True):
             if isinstance(result, (AttioTransientError, asyncio.CancelledError)):
                 log.info("Checking %d records of %r failed for now: %s", len(chunk), self.object, result)
@@ -320,14 +359,33 @@ class _Group:
                 failures.update(dict.fromkeys(chunk, result))
             else:
                 facts.update(result)
-        for member in members:
-            failure = next((failures[r] for r in member.record_ids if r in failures), None)
+        return failures
+
+    async def _tick(self, members: list[Member]) -> None:
+        """List the members' records, confirm at once the absences that could finish a member, deliver."""
+        listing: dict[str, RecordFact] = {}
+        failures = await self._ask(self._list, [r for m in members for r in m.record_ids], listing)
+        views = {m: m.watching.merge({r: listing[r] for r in m.record_ids if r in listing}) for m in members}
+        absences = [
+            r
+            for m, view in views.items()
+            if m.watching.watch.wait_for == "absent" and not self._failure(m, failures)
+            for r in m.watching.watch.to_confirm(view)
+        ]
+        confirmed: dict[str, RecordFact] = {}
+        failures.update(await self._ask(self._confirm, absences, confirmed))
+        for member, view in views.items():
+            failure = self._failure(member, failures)
             if failure is not None:
                 member.deliver(failure)
                 continue
-            found = {r: facts[r] for r in member.record_ids}
-            self.stats.checks += all(f.state != "unavailable" for f in found.values())
-            member.deliver(found)
+            view.update({r: confirmed[r] for r in view if r in confirmed})
+            self.stats.checks += all(f.state != "unavailable" for f in view.values())
+            member.deliver(view)
+
+    @staticmethod
+    def _failure(member: Member, failures: Failures) -> BaseException | None:
+        return next((failures[r] for r in member.record_ids if r in failures), None)
 
 
 class RecordWatcher:
@@ -353,16 +411,14 @@ class RecordWatcher:
         return list(self._links)
 
     @asynccontextmanager
-    async def watch(
-        self, conn_id: str, object: str, record_ids: Sequence[str], interval: float
-    ) -> AsyncIterator[Member]:
+    async def watch(self, conn_id: str, watching: Watching, interval: float) -> AsyncIterator[Member]:
         """Join the group of ``(conn_id, object)`` for the duration of the ``async with`` block."""
-        key = (conn_id, object)
+        key = (conn_id, watching.watch.object)
         group = self._groups.get(key)
         if group is None:
             link = self._links.get(conn_id) or self._links.setdefault(conn_id, _Link(conn_id, self._factory))
-            group = self._groups[key] = _Group(self, link, object)
-        member = Member(group, tuple(record_ids), interval, time.monotonic())
+            group = self._groups[key] = _Group(self, link, watching.watch.object)
+        member = Member(group, watching, interval, time.monotonic())
         group.add(member)
         try:
             yield member

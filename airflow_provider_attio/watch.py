@@ -3,28 +3,40 @@
 The sensor's ``poke`` and the deferred trigger both decide here, on the same
 :class:`~airflow_provider_attio.protocol.RecordFact` values, so the two modes cannot disagree. Only the
 way the facts are gathered differs: a poking sensor asks Attio itself, a trigger gets its records'
-listings from the batch query its triggerer runs for every sensor watching the same object.
+listings (and their confirmations) from the batch queries its triggerer runs for every sensor watching
+the same object.
 
 A listing (a ``record_id`` ``$in`` query) only says what *looks* settled. Before a sensor is done, each
-record it is waiting on is read with a ``GET``, as a single-record poke reads it. A record that a
-``wait_for="absent"`` sensor has read gone stays gone (Attio's deletes are permanent): it is not asked
-about again.
+record it is waiting on is confirmed, in batches where a batch can prove it:
+
+* a record awaited **absent** that a listing left out is confirmed by a second ``$in`` query sent at once
+  (:func:`~airflow_provider_attio.protocol.confirm_absent`, whose docstring argues why that proves what
+  a read would: N records gone at once cost ceil(N / 250) more queries, never a read per record);
+* a record awaited **present** that a listing showed is read (``GET``), as a single-record poke reads
+  it: only a read tells a readable record from one being merged (``merge_in_progress``, "not yet").
+
+Confirming stops once the verdict is known: with ``require="any"`` at the first record confirmed as
+wanted (reads one by one; for absences one query's worth of ids), with ``"all"`` at the first that
+isn't. A record that a ``wait_for="absent"`` sensor has confirmed gone stays gone (Attio's deletes are
+permanent): it is not asked about again.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from airflow_provider_attio import options
 from airflow_provider_attio.exceptions import AttioTransientError, AttioValidationError
 from airflow_provider_attio.protocol import (
+    IDS_PER_QUERY,
     Answer,
     ApiRequest,
     RecordFact,
     check_record,
     chunked,
+    confirm_absent,
     list_by_id,
     run,
     unavailable,
@@ -112,14 +124,26 @@ class RecordWatch:
         return fact is not None and fact.confirmed and self.wanted(fact)
 
     def to_confirm(self, facts: Mapping[str, RecordFact]) -> list[str]:
-        """The records to read (``GET``) before deciding: those whose listing looks as wanted, when
-        confirming them could finish the wait. Nothing to read while another record is not ready yet."""
+        """The records to confirm before deciding: those whose listing looks as wanted, when confirming
+        them could finish the wait. Nothing while another record is not ready yet (``"all"``); with
+        ``"any"``, absences one query's worth (a query asks about 1 id or 250 for one request), and
+        presences all, to be read one by one until one is confirmed (see :meth:`settled`)."""
         if self.require == "any" and any(self._confirmed_as_wanted(f) for f in facts.values()):
             return []
         looks_wanted = [r for r in self.record_ids if self.wanted(facts.get(r))]
         if self.require == "all" and len(looks_wanted) < len(self.record_ids):
             return []
-        return [r for r in looks_wanted if not facts[r].confirmed]
+        candidates = [r for r in looks_wanted if not facts[r].confirmed]
+        if self.require == "any" and self.wait_for == "absent":
+            return candidates[:IDS_PER_QUERY]
+        return candidates
+
+    def settled(self, facts: Mapping[str, RecordFact]) -> bool:
+        """Whether confirming more records can't change this check's verdict: with ``"any"``, one record
+        is confirmed as wanted; with ``"all"``, one record isn't as wanted."""
+        if self.require == "any":
+            return any(self._confirmed_as_wanted(facts.get(r)) for r in self.record_ids)
+        return any(not self.wanted(facts.get(r)) for r in self.record_ids)
 
     def judge(self, facts: Mapping[str, RecordFact]) -> Verdict:
         """The verdict on confirmed facts: done when all (or any) records are as wanted."""
@@ -209,11 +233,16 @@ class Watching:
         """A listing's facts, with the records already confirmed gone."""
         return {**listing, **self.gone}
 
-    def conclude(self, facts: dict[str, RecordFact], confirmed: Mapping[str, RecordFact]) -> Verdict:
-        """The verdict once the records of :meth:`RecordWatch.to_confirm` are read."""
-        facts.update(confirmed)
+    @property
+    def pending(self) -> tuple[str, ...]:
+        """The records still to list: all of them but those confirmed gone."""
+        return tuple(r for r in self.watch.record_ids if r not in self.gone)
+
+    def conclude(self, facts: Mapping[str, RecordFact]) -> Verdict:
+        """The verdict once the records of :meth:`RecordWatch.to_confirm` are confirmed (or some are
+        and the rest can't change it)."""
         if self.watch.wait_for == "absent":  # a record waited for may not be readable yet: never cached
-            self.gone.update({r: f for r, f in confirmed.items() if f.state == "absent"})
+            self.gone.update({r: f for r, f in facts.items() if f.confirmed and f.state == "absent"})
         return self.watch.judge(facts)
 
 
@@ -221,21 +250,48 @@ def check_now(watching: Watching, send: Callable[[ApiRequest], Answer]) -> Verdi
     """One poke: gather the facts with a blocking client (the hook's ``send``), then decide.
 
     One record is read directly; several are listed (a query per :data:`~protocol.IDS_PER_QUERY` ids)
-    first, then read only when that could finish the wait.
+    first, then confirmed (:func:`confirm_now`) only when that could finish the wait.
     """
     watch = watching.watch
     if len(watch.record_ids) == 1 and not watching.gone:
         record_id = watch.record_ids[0]
-        return watching.conclude({}, {record_id: run(check_record(watch.object, record_id), send)})
+        return watching.conclude({record_id: run(check_record(watch.object, record_id), send)})
     listing: dict[str, RecordFact] = {}
-    todo = [r for r in watch.record_ids if r not in watching.gone]
-    for chunk in chunked(todo):
-        try:
-            listing.update(run(list_by_id(watch.object, chunk), send))
-        except AttioTransientError as err:
-            listing.update(unavailable(chunk, err))
+    for chunk in chunked(watching.pending):
+        listing.update(_or_unavailable(chunk, lambda ids: run(list_by_id(watch.object, ids), send)))
     facts = watching.merge(listing)
-    confirmed = {
-        r: run(check_record(watch.object, r, object_known=True), send) for r in watch.to_confirm(facts)
-    }
-    return watching.conclude(facts, confirmed)
+    facts.update(confirm_now(watch, facts, send))
+    return watching.conclude(facts)
+
+
+def confirm_now(
+    watch: RecordWatch, facts: Mapping[str, RecordFact], send: Callable[[ApiRequest], Answer]
+) -> dict[str, RecordFact]:
+    """Confirm what a listing said (:meth:`RecordWatch.to_confirm`) with a blocking client, until settled.
+
+    Absences: a :func:`~protocol.confirm_absent` query per :data:`~protocol.IDS_PER_QUERY` ids. Presences:
+    a read per record. Stops as soon as :meth:`RecordWatch.settled`.
+    """
+    found = dict(facts)
+    candidates = watch.to_confirm(found)
+    if watch.wait_for == "absent":
+        for chunk in chunked(candidates):
+            found.update(_or_unavailable(chunk, lambda ids: run(confirm_absent(watch.object, ids), send)))
+            if watch.settled(found):
+                break
+    else:
+        for record_id in candidates:
+            found[record_id] = run(check_record(watch.object, record_id, object_known=True), send)
+            if watch.settled(found):
+                break
+    return {r: found[r] for r in candidates if r in found}
+
+
+def _or_unavailable(
+    ids: Sequence[str], ask: Callable[[Sequence[str]], dict[str, RecordFact]]
+) -> dict[str, RecordFact]:
+    """``ask(ids)``, or, when it failed for now (429, 5xx, a merge, a timeout), each id ``unavailable``."""
+    try:
+        return ask(ids)
+    except AttioTransientError as err:
+        return unavailable(ids, err)

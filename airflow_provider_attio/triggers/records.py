@@ -46,7 +46,8 @@ class AttioRecordTrigger(BaseTrigger):
     client per connection (:mod:`airflow_provider_attio.aio`). No thread is used and none sleeps: retries
     and ``Retry-After`` waits are ``asyncio.sleep`` calls. The verdict comes from
     :mod:`airflow_provider_attio.watch`, as for the sensor's ``poke``: before firing, the records it waits
-    on are read one by one, exactly as a poke reads them.
+    on are confirmed as a poke confirms them (absences by a second query the whole batch shares, records
+    awaited present by a read each).
 
     The trigger keeps the sensor's deadline itself: ``dag.test()`` runs triggers without Airflow's
     deferral timeout, and a trigger that never fired would hang it.
@@ -114,9 +115,7 @@ class AttioRecordTrigger(BaseTrigger):
             watching = Watching.of(self)
         except AttioError as err:
             return {"status": "error", "error": err.to_dict()}
-        watch = watching.watch
-        batch = watcher().watch(self.attio_conn_id, watch.object, watch.record_ids, self.poke_interval)
-        async with batch as me:
+        async with watcher().watch(self.attio_conn_id, watching, self.poke_interval) as me:
             while True:
                 remaining = None if self.deadline is None else self.deadline - time.time()
                 if remaining is not None and remaining <= 0:
@@ -133,8 +132,9 @@ class AttioRecordTrigger(BaseTrigger):
 
     @staticmethod
     async def _check(me: Member, watching: Watching) -> Verdict:
-        facts = watching.merge(await me.next())
-        return watching.conclude(facts, await me.read(watching.watch.to_confirm(facts)))
+        facts = await me.next()  # listed, and absences that could finish it confirmed by the batch
+        await me.read(facts)  # records awaited present: read, until the verdict is known
+        return watching.conclude(facts)
 
     def _what(self) -> str:
         if self.record_ids is None:

@@ -221,8 +221,10 @@ def test_trigger_waits_then_succeeds_when_the_record_goes(attio: AttioEmulator) 
 
     event = asyncio.run(scenario())
     assert event.payload["status"] == "success"
-    # Listed three times, then absent from the listing: read once to confirm, as a poke would.
-    assert attio.count(method="GET", path=f"/v2/objects/people/records/{record_id}") == 1
+    # Listed three times, then absent from the listing: a second query confirmed it gone, nothing read.
+    assert attio.count(method="GET") == 0
+    queries = [r.body["filter"]["record_id"]["$in"] for r in attio.requests if r.method == "POST"]
+    assert len(queries) >= 5 and all(ids == [record_id] for ids in queries)
 
 
 def _delete_over_http(emu: AttioEmulator, record_id: str, object: str = "people") -> None:
@@ -344,20 +346,42 @@ def test_soft_fail_skips_on_a_permanent_error_in_the_inline_check(attio: AttioEm
         sensor.execute(EMPTY_CONTEXT)
 
 
-def test_poking_many_records_queries_then_reads_only_to_finish(attio: AttioEmulator) -> None:
+def test_poking_many_records_queries_then_confirms_in_batches_to_finish(attio: AttioEmulator) -> None:
     ids = [str(r["id"]["record_id"]) for r in attio.seed("people", 260)]  # two queries' worth
     sensor = _sensor("people", "absent", record_ids=[*ids[:255], MISSING])
     assert sensor.poke(EMPTY_CONTEXT) is False
     queries = [r for r in attio.requests if r.method == "POST"]
     assert [len(q.body["filter"]["record_id"]["$in"]) for q in queries] == [250, 6]
-    assert attio.count(method="GET") == 0  # 255 still listed: reading MISSING can't finish the wait yet
+    assert attio.count(method="GET") == 0  # 255 still listed: confirming MISSING can't finish the wait yet
     for record_id in ids[:255]:
         _delete_over_http(attio, record_id)
     attio.clear_log()
     result = sensor.poke(EMPTY_CONTEXT)
     assert isinstance(result, PokeReturnValue) and len(result.xcom_value["matched"]) == 256
-    assert attio.count(method="POST") == 2 and attio.count(method="GET") == 256
-    # Records confirmed gone stay gone: the next poke neither lists nor reads them again.
+    # 256 records gone at once: listed, then confirmed by a second query per 250, never read one by one.
+    queries = [r for r in attio.requests if r.method == "POST"]
+    assert [len(q.body["filter"]["record_id"]["$in"]) for q in queries] == [250, 6, 250, 6]
+    assert attio.count(method="GET") == 0
+    # Records confirmed gone stay gone: the next poke neither lists nor confirms them again.
     attio.clear_log()
     assert isinstance(sensor.poke(EMPTY_CONTEXT), PokeReturnValue)
     assert attio.requests == []
+
+
+@pytest.mark.parametrize("wait_for", ["present", "absent"])
+def test_require_any_among_1000_records_reads_none_it_does_not_need(
+    attio: AttioEmulator, wait_for: str
+) -> None:
+    present = str(attio.create_record("people", {"name": "Ada"})["id"]["record_id"])
+    absent = [f"00000000-0000-4000-8000-{n:012d}" for n in range(1000)]
+    sensor = _sensor("people", wait_for, record_ids=[*absent[:600], present, *absent[600:]], require="any")
+    result = sensor.poke(EMPTY_CONTEXT)
+    assert isinstance(result, PokeReturnValue)
+    sizes = [len(r.body["filter"]["record_id"]["$in"]) for r in attio.requests if r.method == "POST"]
+    reads = [r.path for r in attio.requests if r.method == "GET"]
+    if wait_for == "present":  # the one present record is read; none of the 1,000 absent ones
+        assert result.xcom_value["matched"] == [present]
+        assert sizes == [250, 250, 250, 250, 1] and reads == [f"/v2/objects/people/records/{present}"]
+    else:  # one query confirms 250 absences at once; nothing is read
+        assert len(result.xcom_value["matched"]) == 250 and present not in result.xcom_value["matched"]
+        assert sizes == [250, 250, 250, 250, 1, 250] and reads == []

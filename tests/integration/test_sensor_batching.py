@@ -93,8 +93,8 @@ def test_triggers_watching_one_object_share_one_query_per_tick(attio: AttioEmula
     # their own queries.
     assert all(sorted(ids) == sorted(people) for ids in _queried_ids(attio)[:people_queries])
     assert all(ids == companies for ids in _queried_ids(attio, "companies")[:company_queries])
-    # Each trigger read its record once, to confirm it gone, as a poke would.
-    assert attio.count(method="GET") == 4
+    # Each trigger's record was confirmed gone by a second query, as a poke confirms it: none was read.
+    assert attio.count(method="GET") == 0
 
 
 def test_fan_out_fires_only_the_trigger_whose_record_went_and_it_leaves_the_batch(
@@ -275,8 +275,129 @@ def test_one_sensor_watching_many_records_across_several_queries(attio: AttioEmu
     event = asyncio.run(scenario())
     assert event["status"] == "success"
     assert event["xcom"]["matched"] == [MISSING]
-    assert [len(ids) for ids in _queried_ids(attio)] == [250, 51]
-    assert attio.count(method="GET") == 1  # only the one that looked gone was read
+    # The listing, then a second query confirming the one that looked gone; nothing read.
+    assert [len(ids) for ids in _queried_ids(attio)] == [250, 51, 1]
+    assert _queried_ids(attio)[-1] == [MISSING]
+    assert attio.count(method="GET") == 0
+
+
+class _DeleteBeforeATick:
+    """A client factory whose clients delete records in the emulator just before a tick's first query.
+
+    ``arm(ids, when)`` deletes ``ids`` (over HTTP, at once) before the first query for which
+    ``when(ids asked)`` is true, and holds every query until they are gone: that tick, and every later
+    one, sees them all gone, whatever the timing. The emulator's log then tells what the sensors asked
+    after the deletion (its DELETEs are logged too: they are filtered out).
+    """
+
+    def __init__(self, emu: AttioEmulator) -> None:
+        self.emu = emu
+        self._armed: tuple[list[str], Callable[[list[str]], bool]] | None = None
+        self._deleted = asyncio.Event()
+        self._fired = False
+        self.after = -1  # the log's length once the records were deleted
+
+    def arm(self, ids: list[str], when: Callable[[list[str]], bool]) -> None:
+        self._armed = (ids, when)
+
+    async def client(self, conn_id: str) -> AsyncAttioClient:
+        gate = self
+
+        class Client(AsyncAttioClient):
+            async def send(self, request: Any) -> Any:
+                if request.method == "POST":
+                    await gate._before(request.json["filter"]["record_id"]["$in"])
+                return await super().send(request)
+
+        return Client(ConnectionParts(self.emu.base_url, ConnectionSettings(), TOKEN))
+
+    async def _before(self, asked: list[str]) -> None:
+        if self._armed is not None and self._armed[1](asked):
+            ids, self._armed, self._fired = self._armed[0], None, True
+            await asyncio.to_thread(self._delete, ids)
+            self.after = len(self.emu.requests)
+            self._deleted.set()
+        if self._fired:  # queries sent while the records are being deleted wait for them to be gone
+            await self._deleted.wait()
+
+    def _delete(self, ids: list[str]) -> None:
+        with requests.Session() as session:
+            session.headers["Authorization"] = f"Bearer {TOKEN}"
+            for record_id in ids:
+                url = f"{self.emu.base_url}/v2/objects/people/records/{record_id}"
+                assert session.delete(url, timeout=5).status_code == 200
+
+    def asked_after(self) -> list[Any]:
+        """What the sensors asked after the deletion: the emulator's log without the DELETEs."""
+        return [r for r in self.emu.requests[self.after :] if r.method != "DELETE"]
+
+
+def test_records_deleted_together_are_confirmed_in_one_batch_never_read(attio: AttioEmulator) -> None:
+    ids = [str(r["id"]["record_id"]) for r in attio.seed("people", 250)]
+    gate = _DeleteBeforeATick(attio)
+
+    async def scenario() -> list[dict[str, Any]]:
+        use_watcher(RecordWatcher(gate.client))
+        tasks = [asyncio.create_task(_event(_trigger(r))) for r in ids]
+        # The first tick with all 250 sensors in one query: their records go just before it.
+        gate.arm(ids, lambda asked: len(asked) == 250)
+        return list(await asyncio.gather(*tasks))
+
+    events = asyncio.run(scenario())
+    assert [e["status"] for e in events] == ["success"] * 250
+    after = gate.asked_after()
+    # 250 deferred sensors whose records went together: the tick's query, one query confirming all 250
+    # absences at once, and nothing else: no read per record.
+    assert [(r.method, len(r.body["filter"]["record_id"]["$in"])) for r in after] == [("POST", 250)] * 2
+    assert attio.count(method="GET") == 0
+
+
+def test_one_trigger_of_600_records_deleted_together_confirms_them_in_three_queries(
+    attio: AttioEmulator,
+) -> None:
+    ids = [str(r["id"]["record_id"]) for r in attio.seed("people", 600)]
+    gate = _DeleteBeforeATick(attio)
+
+    async def scenario() -> dict[str, Any]:
+        use_watcher(RecordWatcher(gate.client))
+        gate.arm(ids, lambda asked: True)  # before the trigger's first tick
+        trigger = AttioRecordTrigger(
+            object="people",
+            record_ids=ids,
+            wait_for="absent",
+            attio_conn_id="attio_default",
+            poke_interval=0.05,
+            deadline=time.time() + 30,
+        )
+        return await _event(trigger)
+
+    event = asyncio.run(scenario())
+    assert event["status"] == "success" and len(event["xcom"]["matched"]) == 600
+    sizes = [len(r.body["filter"]["record_id"]["$in"]) for r in gate.asked_after()]
+    assert sorted(sizes[:3]) == sorted(sizes[3:]) == [100, 250, 250]  # listed, then confirmed
+    assert len(sizes) == 6 and attio.count(method="GET") == 0
+
+
+def test_require_any_present_reads_only_the_record_listed(attio: AttioEmulator) -> None:
+    present = _people(attio, 1)[0]
+    absent = [f"00000000-0000-4000-8000-{n:012d}" for n in range(1000)]
+
+    async def scenario() -> dict[str, Any]:
+        trigger = AttioRecordTrigger(
+            object="people",
+            record_ids=[*absent[:500], present, *absent[500:]],
+            require="any",
+            wait_for="present",
+            attio_conn_id="attio_default",
+            poke_interval=0.05,
+            deadline=time.time() + 30,
+        )
+        return await _event(trigger)
+
+    event = asyncio.run(scenario())
+    assert event["status"] == "success" and event["xcom"]["matched"] == [present]
+    assert [len(ids) for ids in _queried_ids(attio)] == [250, 250, 250, 250, 1]
+    assert [r.path for r in attio.requests if r.method == "GET"] == [f"/v2/objects/people/records/{present}"]
 
 
 def test_a_trigger_cancelled_as_its_check_ends_stops(monkeypatch: pytest.MonkeyPatch) -> None:

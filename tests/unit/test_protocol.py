@@ -26,6 +26,7 @@ from airflow_provider_attio.protocol import (
     arun,
     check_record,
     chunked,
+    confirm_absent,
     error_from_answer,
     exhausted,
     gives_up,
@@ -264,24 +265,159 @@ def test_record_ids_are_checked_normalized_and_deduplicated() -> None:
         RecordWatch.of("people")
 
 
-def test_poke_reads_what_it_found_gone_only_once() -> None:
-    listed_once = iter([[_record(B)], []])
+def test_poke_confirms_absences_with_a_second_query_and_asks_about_them_no_more() -> None:
+    listed_once = iter([[_record(B)], [], []])
     replies: dict[tuple[str, str], Any] = {
         ("POST", "/v2/objects/people/records/query"): lambda _: Answer(200, {"data": next(listed_once)}),
-        RECORD_A: Answer(404, {}),
-        ("GET", f"/v2/objects/people/records/{B}"): Answer(404, {}),
     }
     send, log = _scripted(replies)
     watching = Watching(RecordWatch.of("people", record_ids=[A, B], wait_for="absent"))
-    assert not check_now(watching, send).done  # B still listed: nothing read
+    assert not check_now(watching, send).done  # B still listed: nothing to confirm yet
     assert log == ["POST /v2/objects/people/records/query"]
-    assert check_now(watching, send).done  # both unlisted: both read, both gone
-    assert log[1:] == [
-        "POST /v2/objects/people/records/query",
-        f"GET /v2/objects/people/records/{A}",
-        f"GET /v2/objects/people/records/{B}",
-    ]
+    assert check_now(watching, send).done  # both unlisted, and left out again by the confirming query
+    assert log[1:] == ["POST /v2/objects/people/records/query"] * 2
     assert set(watching.gone) == {A, B}
+    assert check_now(watching, send).done and len(log) == 3  # gone stays gone: nothing asked
+
+
+class _Workspace:
+    """A scripted Attio of one object: queries list present and merging records (as the emulator does),
+    a read answers 200, 404 ``merge_in_progress`` or 404; it records every request."""
+
+    def __init__(self, present: set[str], merging: frozenset[str] = frozenset()) -> None:
+        self.present, self.merging = present, merging
+        self.log: list[ApiRequest] = []
+
+    def send(self, request: ApiRequest) -> Answer:
+        self.log.append(request)
+        if request.method == "POST":
+            asked = request.json["filter"]["record_id"]["$in"]
+            listed = [_record(r) for r in asked if r in self.present | self.merging]
+            return Answer(200, {"data": listed})
+        record_id = request.path.rsplit("/", 1)[1]
+        if record_id in self.merging:
+            raise _error(404, "merge_in_progress")
+        return Answer(200, {"data": _record(record_id)}) if record_id in self.present else Answer(404, {})
+
+    def queries(self) -> list[int]:
+        """How many ids each query asked about, in order."""
+        return [len(r.json["filter"]["record_id"]["$in"]) for r in self.log if r.method == "POST"]
+
+    def reads(self) -> list[str]:
+        return [r.path.rsplit("/", 1)[1] for r in self.log if r.method == "GET"]
+
+
+def _ids(count: int) -> list[str]:
+    return [f"00000000-0000-4000-8000-{n:012d}" for n in range(count)]
+
+
+def test_confirm_absent_confirms_only_what_a_second_listing_leaves_out() -> None:
+    workspace = _Workspace(present={B})
+    facts = run(confirm_absent("people", [A, B]), workspace.send)
+    assert {r: (f.state, f.confirmed) for r, f in facts.items()} == {
+        A: ("absent", True),
+        B: ("present", False),  # listed after all: not gone, and not a read
+    }
+    assert workspace.queries() == [2] and workspace.reads() == []
+
+
+@pytest.mark.parametrize(
+    ("reply", "raised"),
+    [
+        (Answer(404, {}), AttioObjectNotFoundError),
+        (_error(503), AttioServerError),
+        (_error(404, "merge_in_progress"), AttioTransientError),
+    ],
+)
+def test_confirm_absent_raises_what_the_caller_applies_to_every_id(
+    reply: Reply, raised: type[AttioError]
+) -> None:
+    send, _ = _scripted({("POST", "/v2/objects/people/records/query"): reply})
+    with pytest.raises(raised):
+        run(confirm_absent("people", [A, B]), send)
+
+
+def test_records_gone_together_are_confirmed_in_batches_never_read() -> None:
+    ids = _ids(600)
+    workspace = _Workspace(present=set(ids))
+    watching = Watching(RecordWatch.of("people", record_ids=ids, wait_for="absent"))
+    assert not check_now(watching, workspace.send).done
+    workspace.present.clear()  # all 600 deleted at once
+    workspace.log.clear()
+    verdict = check_now(watching, workspace.send)
+    assert verdict.done and len(verdict.xcom["matched"]) == 600
+    assert workspace.queries() == [250, 250, 100] * 2  # the listing, then the confirmation
+    assert workspace.reads() == []
+
+
+def test_a_confirmation_that_fails_for_now_or_lists_a_record_again_is_not_yet() -> None:
+    answers = iter([Answer(200, {"data": []}), _error(503), Answer(200, {"data": []})])
+
+    def query(request: ApiRequest) -> Reply:
+        return next(answers)
+
+    send, log = _scripted({("POST", "/v2/objects/people/records/query"): query})
+    watching = Watching(RecordWatch.of("people", record_ids=[A, B], wait_for="absent"))
+    verdict = check_now(watching, send)
+    assert not verdict.done and "2 unavailable" in verdict.detail and not watching.gone
+    # The next poke lists and confirms both; one is listed again by the confirmation (a race, a lagging
+    # answer): the other is confirmed gone and never asked about again, that one is not.
+    answers = iter([Answer(200, {"data": []}), Answer(200, {"data": [_record(B)]})])
+    assert not check_now(watching, send).done
+    assert set(watching.gone) == {A}
+    answers = iter([Answer(200, {"data": []}), Answer(200, {"data": []})])
+    assert check_now(watching, send).done
+    assert len(log) == 6
+
+
+def test_require_any_absent_confirms_one_query_of_ids_and_reads_none() -> None:
+    workspace = _Workspace(present=set())
+    watching = Watching(RecordWatch.of("people", record_ids=_ids(1000), wait_for="absent", require="any"))
+    verdict = check_now(watching, workspace.send)
+    assert verdict.done and len(verdict.xcom["matched"]) == 250
+    assert workspace.queries() == [250, 250, 250, 250, 250] and workspace.reads() == []
+
+
+def test_require_any_present_reads_only_the_listed_record() -> None:
+    ids = _ids(1000)
+    workspace = _Workspace(present={ids[700]})
+    watching = Watching(RecordWatch.of("people", record_ids=ids, wait_for="present", require="any"))
+    verdict = check_now(watching, workspace.send)
+    assert verdict.done and verdict.xcom["matched"] == [ids[700]]
+    assert workspace.queries() == [250] * 4 and workspace.reads() == [ids[700]]
+
+
+@pytest.mark.parametrize(
+    ("require", "merging", "reads", "done"),
+    [
+        ("any", {A}, [A, B], True),  # A merging: not yet; B present: done, C not read
+        ("any", set(), [A], True),
+        ("all", {B}, [A, B], False),  # B merging: not done whatever C is, so C is not read
+        ("all", set(), [A, B, C], True),
+    ],
+)
+def test_reads_confirming_presence_stop_once_the_verdict_is_known(
+    require: str, merging: set[str], reads: list[str], done: bool
+) -> None:
+    workspace = _Workspace(present={A, B, C} - merging, merging=frozenset(merging))
+    watching = Watching(RecordWatch.of("people", record_ids=[A, B, C], wait_for="present", require=require))
+    assert check_now(watching, workspace.send).done is done
+    assert workspace.queries() == [3] and workspace.reads() == reads
+
+
+@pytest.mark.parametrize(
+    ("require", "states", "settled"),
+    [
+        ("any", {"a": "~absent", "b": "~absent"}, False),
+        ("any", {"a": "unavailable", "b": "absent"}, True),
+        ("all", {"a": "absent", "b": "~absent"}, False),
+        ("all", {"a": "absent", "b": "~present"}, True),
+        ("all", {"a": "absent", "b": "unavailable"}, True),
+    ],
+)
+def test_settled(require: str, states: dict[str, str], settled: bool) -> None:
+    watch = RecordWatch.of("people", record_ids=[A, B], wait_for="absent", require=require)
+    assert watch.settled(_facts(**states)) is settled
 
 
 def test_a_record_awaited_present_is_read_on_every_poke() -> None:
