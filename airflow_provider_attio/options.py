@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import ast
 import json
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
 from airflow_provider_attio.archive import check_archive_location
 from airflow_provider_attio.exceptions import AttioValidationError
+from airflow_provider_attio.pacing import MIN_PACE
 from airflow_provider_attio.policy import IfNotFound, validate_if_not_found
 from airflow_provider_attio.validation import shorten, validate_filter, validate_object, validate_record_id
 
@@ -48,6 +50,12 @@ def _check_rate(value: Any) -> float | None:
             f"writes_per_second must be a positive number (Attio allows {ATTIO_WRITES_PER_SECOND:g} "
             f"writes/s per workspace) or None for no pacing; got {shorten(value)}."
         )
+    if value < MIN_PACE:
+        # The pacer never slows below this after a 429 either; far slower paces can't be scheduled.
+        raise AttioValidationError(
+            f"writes_per_second must be at least {MIN_PACE:g} (one write every {1 / MIN_PACE:g} s), the "
+            f"slowest pace the engine keeps; got {shorten(value)}."
+        )
     return float(value)
 
 
@@ -78,6 +86,7 @@ class BulkDeleteOptions:
     :param delete_all_matches: delete by key: a key matching several records deletes them all (by default
         such a key fails the run before anything is deleted).
     :param allow_empty_source: mirror: run even when ``keep_values`` is empty.
+    :param allow_no_overlap: mirror: run even when no key of ``keep_values`` is held by a record in scope.
     :param max_delete_fraction: mirror: the largest share of the records in scope one run may delete.
     :param delete_keyless: mirror: also delete records in scope that have no value for the key.
     """
@@ -90,6 +99,7 @@ class BulkDeleteOptions:
     if_not_found: IfNotFound = "succeed"
     delete_all_matches: bool = False
     allow_empty_source: bool = False
+    allow_no_overlap: bool = False
     max_delete_fraction: float = DEFAULT_MAX_DELETE_FRACTION
     delete_keyless: bool = False
 
@@ -105,6 +115,7 @@ class BulkDeleteOptions:
             "if_not_found": validate_if_not_found(self.if_not_found),
             "delete_all_matches": _check_bool(self.delete_all_matches, "delete_all_matches"),
             "allow_empty_source": _check_bool(self.allow_empty_source, "allow_empty_source"),
+            "allow_no_overlap": _check_bool(self.allow_no_overlap, "allow_no_overlap"),
             "max_delete_fraction": _check_fraction(self.max_delete_fraction),
             "delete_keyless": _check_bool(self.delete_keyless, "delete_keyless"),
         }
@@ -279,10 +290,10 @@ def _key_value(item: Any, field_name: str, index: int) -> str | int | float | No
         return None
     if isinstance(item, str):
         return item.strip()
-    if isinstance(item, (int, float)) and not isinstance(item, bool) and item == item:  # not NaN
+    if isinstance(item, (int, float)) and not isinstance(item, bool) and math.isfinite(item):
         return item
     raise AttioValidationError(
-        f"{field_name}[{index}] must be a string or a number (a key); got {shorten(item)}."
+        f"{field_name}[{index}] must be a string or a finite number (a key); got {shorten(item)}."
     )
 
 

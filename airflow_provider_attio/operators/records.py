@@ -131,6 +131,7 @@ class AttioDeleteRecordsOperator(BaseOperator):
     :param keep_attribute: mirror: the attribute of the kept keys; give ``filter`` as the scope. Templated.
     :param keep_values: mirror: the keys to keep (the source of truth). Templated.
     :param allow_empty_source: mirror: run even when ``keep_values`` is empty.
+    :param allow_no_overlap: mirror: run even when no kept key is held by a record in scope.
     :param max_delete_fraction: mirror: the largest share of the scope one run may delete (default 0.1).
     :param delete_keyless: mirror: also delete records in scope without a key value.
     :param attio_conn_id: the Airflow connection to Attio. Templated.
@@ -177,6 +178,7 @@ class AttioDeleteRecordsOperator(BaseOperator):
         keep_attribute: str | None = None,
         keep_values: list[Any] | str | None = None,
         allow_empty_source: bool = False,
+        allow_no_overlap: bool = False,
         max_delete_fraction: float = DEFAULT_MAX_DELETE_FRACTION,
         delete_keyless: bool = False,
         **kwargs: Any,
@@ -201,6 +203,7 @@ class AttioDeleteRecordsOperator(BaseOperator):
             if_not_found=if_not_found,  # type: ignore[arg-type]
             delete_all_matches=delete_all_matches,
             allow_empty_source=allow_empty_source,
+            allow_no_overlap=allow_no_overlap,
             max_delete_fraction=max_delete_fraction,
             delete_keyless=delete_keyless,
         )
