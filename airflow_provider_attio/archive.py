@@ -38,16 +38,26 @@ except ImportError:  # pragma: no cover - Windows (Airflow does not run there)
 Outcome = Literal["deleted", "not_found", "not_found_on_retry", "failed"]
 
 
+#: The connection id that the docs' examples put in an object storage URI, by scheme.
+_EXAMPLE_CONN_IDS = {
+    "s3": "aws_default",
+    "s3a": "aws_default",
+    "gs": "google_cloud_default",
+    "gcs": "google_cloud_default",
+}
+
 #: Failures that say the location itself is wrong: retrying the task cannot help.
 _WRONG_LOCATION = (PermissionError, FileNotFoundError, NotADirectoryError, IsADirectoryError, ValueError)
 
 
-def archive_error(message: str, err: BaseException) -> ArchiveWriteError:
+def archive_error(message: str, err: BaseException, hint: str = "") -> ArchiveWriteError:
     """The archive error for ``err``: the location is wrong (permanent: a path this worker can't write,
-    a missing bucket, no credentials), or the store failed for now (transient: a timeout, a full disk)."""
+    a missing bucket, no credentials), or the store failed for now (transient: a timeout, a full disk).
+    ``hint`` (a sentence) says how to fix the location."""
     wrong = isinstance(err, _WRONG_LOCATION) or "credential" in type(err).__name__.lower()
     cls = ArchiveLocationError if wrong else ArchiveUnavailableError
-    return cls(f"{message}: {err.strerror if isinstance(err, OSError) and err.strerror else err}")
+    detail = err.strerror if isinstance(err, OSError) and err.strerror else err
+    return cls(f"{message}: {detail}" + (f". {hint}" if hint else ""))
 
 
 def check_archive_location(value: Any) -> Any:
@@ -107,6 +117,10 @@ class Archive:
 
     def check(self) -> None:
         """Raise :class:`AttioValidationError` if the location cannot be used (before any request)."""
+
+    def hint(self) -> str:
+        """How to fix the location when it can't be read or written (a sentence, or nothing)."""
+        return ""
 
     # subclasses implement these two
     def _commit(self, data: bytes) -> None:
@@ -199,7 +213,9 @@ class Archive:
                     self._cond.notify_all()
             if target in self._errors:
                 error = self._errors[target]
-                raise archive_error(f"Could not write the archive {self.location}", error) from error
+                raise archive_error(
+                    f"Could not write the archive {self.location}", error, self.hint()
+                ) from error
 
 
 class LocalArchive(Archive):
@@ -311,6 +327,8 @@ class ObjectStorageArchive(Archive):
         """Nothing to create: object stores have no folders."""
 
     def check(self) -> None:
+        """Resolve the filesystem and list the folder, so a store that can't be reached (no connection,
+        a wrong endpoint, no credentials) fails before any request to Attio."""
         try:
             self.folder.fs  # noqa: B018 - resolves the filesystem: fails if no provider registers it
         except Exception as err:
@@ -318,6 +336,33 @@ class ObjectStorageArchive(Archive):
                 f"archive_to {self.location!r} cannot be used: {err}. Install the Airflow provider of that "
                 "storage (e.g. apache-airflow-providers-amazon for s3://) and check its connection."
             ) from None
+        try:
+            self._segments()
+        except Exception as err:
+            raise archive_error(
+                f"Could not read the archive {self.location} (nothing was sent to Attio)", err, self.hint()
+            ) from err
+
+    def hint(self) -> str:
+        conn_id = getattr(self.folder, "conn_id", None)
+        if conn_id:
+            return f"Check the storage connection {conn_id!r} (its endpoint and credentials) and the bucket"
+        scheme, _, rest = self.location.partition("://")
+        example = _EXAMPLE_CONN_IDS.get(scheme.lower(), "my_storage_conn")
+        return (
+            "archive_to names no storage connection, so the store's defaults (credentials from the "
+            "environment, the public endpoint) were used: name the connection in the URI, e.g. "
+            f"'{scheme}://{example}@{rest}', or pass ObjectStoragePath(..., conn_id={example!r})"
+        )
+
+    def _segments(self) -> list[str]:
+        """The archive's segments, oldest first (none when the folder doesn't exist yet)."""
+        root = str(self.folder.path).rstrip("/")
+        try:
+            found = self.folder.fs.glob(f"{root}/*.jsonl")
+        except FileNotFoundError:
+            return []
+        return sorted(found, key=lambda name: name.rsplit("/", 1)[-1])
 
     def _commit(self, data: bytes) -> None:
         # Only one commit runs at a time (the group commit), so the sequence needs no lock.
@@ -328,15 +373,14 @@ class ObjectStorageArchive(Archive):
 
     def _read_lines(self) -> Iterator[bytes]:
         # The fsspec filesystem itself: its glob and cat_file behave the same under every UPath version.
-        fs = self.folder.fs
-        root = str(self.folder.path).rstrip("/")
         try:
-            segments = sorted(fs.glob(f"{root}/*.jsonl"), key=lambda name: name.rsplit("/", 1)[-1])
-        except FileNotFoundError:
-            return
-        with ThreadPoolExecutor(max_workers=8) as pool:
-            for data in pool.map(fs.cat_file, segments):
-                yield from data.splitlines()
+            segments = self._segments()
+            with ThreadPoolExecutor(max_workers=8) as pool:
+                chunks = list(pool.map(self.folder.fs.cat_file, segments))
+        except Exception as err:  # the store's own errors (botocore's, say) are no OSError
+            raise archive_error(f"Could not read the archive {self.location}", err, self.hint()) from err
+        for data in chunks:
+            yield from data.splitlines()
 
 
 def open_archive(location: Any) -> LocalArchive | ObjectStorageArchive:

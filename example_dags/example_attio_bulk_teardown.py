@@ -28,8 +28,10 @@ What it shows:
 * ``archive_to`` saves each record's full JSON, exactly as Attio's GET returned it, durably *before* its
   DELETE. Nothing is lost to a mistaken filter, and when the task is retried (a crash, a worker killed
   halfway) it reads the archive and skips what it already deleted. The path is templated with the run
-  id: one archive per run. With several Airflow workers, point it at shared storage
-  (``s3://bucket/attio-archive``, via the matching provider) so a retry on another machine finds it.
+  id: one archive per run. Its default is a folder of the worker's temp dir: with several Airflow workers
+  (Celery, Kubernetes) a retry on another machine can't see it, so pass shared storage instead
+  (``s3://aws_default@bucket/attio-archive``: the storage connection before the ``@``, and the matching
+  provider installed).
 * One record's failure doesn't stop the others; the task fails at the end naming the failed ids, and
   its Airflow retry finishes the job. A bad token, a missing scope or a missing object fail at once,
   without retries.
@@ -80,10 +82,14 @@ with DAG(
             type="boolean",
             description="Delete what the preview found. Leave it false for a preview that deletes nothing",
         ),
+        # Worker-local by default: the temp dir of the machine that runs the task. With several workers a
+        # retry on another machine can't resume from it: pass shared storage, s3://aws_default@bucket/...
         "archive_to": Param(
             str(Path(tempfile.gettempdir()) / "attio-archive"),
             type="string",
-            description="Folder (local path, file:// or s3:// URI) that receives one archive per run",
+            description="Folder (local path, file:// or s3://conn_id@bucket/... URI) that receives one "
+            "archive per run. The default is on the worker's own disk: with several workers, use shared "
+            "storage so a retry on another machine resumes",
         ),
     },
     tags=["attio", "example"],
