@@ -151,6 +151,20 @@ class Archive:
                 state.deleted.add(record_id)
         return state
 
+    def read_records(self, object: str) -> dict[str, dict[str, Any]]:
+        """The records earlier runs archived for ``object``, by id (the last copy of each)."""
+        records: dict[str, dict[str, Any]] = {}
+        for raw in self._read_lines():
+            try:
+                entry = json.loads(raw) if raw.strip() else None
+            except ValueError:
+                continue
+            if not isinstance(entry, dict) or (entry.get("object"), entry.get("type")) != (object, "record"):
+                continue
+            if isinstance(entry.get("record_id"), str) and isinstance(entry.get("record"), dict):
+                records[entry["record_id"]] = entry["record"]
+        return records
+
     def save_record(self, object: str, record_id: str, record: Mapping[str, Any]) -> None:
         """Archive a record; returns once it is durable (written, flushed, fsync'd or uploaded)."""
         entry = {

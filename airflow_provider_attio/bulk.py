@@ -408,7 +408,10 @@ def delete_records(hook: AttioHook, job: BulkDeleteJob, log: Any = None) -> Bulk
         )
         return _with_sync(_summary(job, len(targets), {}, 0, archive=None), sync, job, log)
     state = _read_state(archive, job, log)
+    targets = _reclaim_keys(job, sync, archive, state, targets)
     gone = _check_unfinished(hook, job, archive, state, targets, log)
+    if sync is not None:
+        sync.settle(state.deleted, log)
     already = [rid for rid in targets if rid in state.deleted]
     todo = [rid for rid in targets if rid not in state.deleted]
     if already:
@@ -472,6 +475,28 @@ def _read_state(archive: Archive | None, job: BulkDeleteJob, log: Any) -> Archiv
             state.unreadable_lines,
         )
     return state
+
+
+def _reclaim_keys(
+    job: BulkDeleteJob,
+    sync: SyncPlan | None,
+    archive: Archive | None,
+    state: ArchiveState,
+    targets: list[str],
+) -> list[str]:
+    """Delete by key with an archive: a key that now matches nothing, held by a record the archive shows
+    an earlier try deleted, targets that record again, so the run counts it as skipped (already deleted)
+    exactly as it does an id. Records archived without an outcome are left to :func:`_check_unfinished`.
+    """
+    if sync is None or archive is None or not sync.unmatched:
+        return targets
+    try:
+        records = archive.read_records(job.object)
+    except (OSError, ValueError) as err:
+        raise archive_error(
+            f"Could not read the archive {archive.location} (nothing was deleted)", err
+        ) from err
+    return list(dict.fromkeys([*targets, *sync.reclaim(records, state.deleted)]))
 
 
 def _check_unfinished(

@@ -51,11 +51,14 @@ def test_keys_with_one_match_no_match_and_blank(attio: AttioEmulator) -> None:
     assert summary["sync"] == {
         "mode": "match",
         "attribute": "email_addresses",
+        "key_type": "email-address",
         "keys": 3,
         "matched_keys": 2,
         "unmatched_keys": 1,
+        "unmatched_on_retry": 0,
         "ambiguous_keys": 0,
         "in_scope": 0,
+        "keyed": 0,
         "kept": 0,
         "keyless": 0,
         "to_delete": 2,
@@ -237,11 +240,14 @@ def test_mirror_deletes_what_the_source_no_longer_has(attio: AttioEmulator) -> N
     assert summary["sync"] | {"refused": None} == {
         "mode": "mirror",
         "attribute": "domains",
+        "key_type": "domain",
         "keys": 19,
         "matched_keys": 0,
         "unmatched_keys": 0,
+        "unmatched_on_retry": 0,
         "ambiguous_keys": 0,
         "in_scope": 21,
+        "keyed": 20,
         "kept": 19,
         "keyless": 1,
         "to_delete": 1,
@@ -275,8 +281,8 @@ def test_guard_max_delete_fraction_refuses_before_any_delete(attio: AttioEmulato
     with pytest.raises(AttioValidationError) as info:
         _mirror(keep_values=truncated)
     message = str(info.value)
-    assert "would delete 3 of the 20 record(s) in scope of 'companies' (15.0%)" in message
-    assert "max_delete_fraction=0.1" in message and "keep 17" in message
+    assert "would delete 3 of the 20 record(s) it could delete in scope of 'companies' (15.0%)" in message
+    assert "max_delete_fraction=0.1" in message and "20 with a key (17 of them kept)" in message
     assert "raise max_delete_fraction to at least 0.15" in message
     assert _deletes(attio) == 0
     assert _mirror(keep_values=truncated, max_delete_fraction=0.15)["deleted"] == 3
