@@ -36,3 +36,28 @@ with DAG(
         match_values="{{ params.domains }}",
         if_not_found="skip",
     )
+
+with DAG(
+    "attio_test_delete_by_key_retry",
+    schedule=None,
+    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    default_args={"retries": 1, "retry_delay": timedelta(seconds=0)},
+    params={"emails": [], "archived_emails": [], "archive": ""},
+    render_template_as_native_obj=True,
+) as delete_by_key_retry_dag:
+    # A retry must not fail on the keys its own first try deleted (if_not_found="fail").
+    AttioDeleteRecordsOperator(
+        task_id="by_key",
+        object="people",
+        match_attribute="email_addresses",
+        match_values="{{ params.emails }}",
+        if_not_found="fail",
+    )
+    AttioDeleteRecordsOperator(
+        task_id="by_key_archived",
+        object="people",
+        match_attribute="email_addresses",
+        match_values="{{ params.archived_emails }}",
+        archive_to="{{ params.archive }}",
+        if_not_found="fail",
+    )
