@@ -7,11 +7,15 @@ and the "delete what's gone" step wipes the CRM. ``AttioDeleteRecordsOperator`` 
 first DELETE and fails the task, deleting nothing, when:
 
 * the source is empty (``keep_values`` holds no key), unless ``allow_empty_source=True``;
-* more than ``max_delete_fraction`` of the records in scope (default 0.1: 10 %) would go;
+* no key of the source is held by a record in scope (a wrong attribute, a broken extract), unless
+  ``allow_no_overlap=True``;
+* more than ``max_delete_fraction`` (default 0.1: 10 %) of what it could delete would go: the records in
+  scope with a key (and those without when ``delete_keyless=True``);
 * more than ``max_records`` would go.
 
-Records in scope without a key (no email here) are never deleted unless ``delete_keyless=True``. Emails
-and domains compare case-insensitively, as in Attio.
+Records in scope without a key (no email here) are never deleted unless ``delete_keyless=True``. Keys are
+typed as Attio types the attribute (asked before anything is deleted): emails and domains compare
+case-insensitively, numeric strings on a number attribute as numbers.
 
 Deletes in Attio are permanent, so by default this DAG deletes nothing: its scope is the reserved
 ``mirror-sync.example.invalid`` domain (no real address uses it; ``make demo`` seeds it in the emulator),
