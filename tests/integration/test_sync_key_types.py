@@ -62,6 +62,7 @@ CASES: list[tuple[str, Any, set[int] | str]] = [
     ("email-address", "  grace@example.com ", {1}),
     ("email-address", "nobody@example.com", set()),
     ("email-address", 5, REFUSED),
+    ("email-address", 5.5, REFUSED),
     ("email-address", "not-an-email", REFUSED),
     ("email-address", "ada @example.com", REFUSED),
     # domains: case-insensitive; an address or a URL is not a domain.
@@ -69,6 +70,7 @@ CASES: list[tuple[str, Any, set[int] | str]] = [
     ("domain", " initech.com ", {1}),
     ("domain", "hooli.com", set()),
     ("domain", 42, REFUSED),
+    ("domain", 1.5, REFUSED),
     ("domain", "ada@acme.com", REFUSED),
     ("domain", "https://acme.com", REFUSED),
 ]
@@ -232,3 +234,15 @@ def test_a_missing_or_unsupported_attribute_is_refused_before_any_query(
         with pytest.raises(AttioValidationError, match=words):
             AttioHook().delete_records("people", **kwargs)
     assert all(not r.path.endswith("/records/query") and r.method != "DELETE" for r in attio.requests)
+
+
+@pytest.mark.parametrize("key", [5, 5.5, "nope", "891dcbfc-9141-415d-9b2a"])
+def test_a_record_id_key_that_isnt_a_uuid_is_refused_in_both_modes(attio: AttioEmulator, key: Any) -> None:
+    ids = _twin_objects(attio, "text")
+    by_key = _deleted(attio, BY_KEY, ids[BY_KEY], match_attribute="record_id", match_values=[key])
+    mirrored = _deleted(
+        attio, MIRRORED, ids[MIRRORED], filter=SCOPE, keep_attribute="record_id", keep_values=[key]
+    )
+    assert isinstance(by_key, str) and by_key.startswith("match_values[0]")
+    assert isinstance(mirrored, str) and mirrored.startswith("keep_values[0]")
+    assert attio.requests == []
