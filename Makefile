@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test test-airflow2 test-airflow-matrix lint types demo bench bench-full clean
+.PHONY: test test-airflow2 test-airflow-matrix test-minimums lint types demo bench bench-full clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -54,6 +54,21 @@ TESTS_3.2 := $(QUICK_TESTS) tests/dags
 test-airflow-matrix: $(foreach v,$(MATRIX),.venv-airflow$(v)/.installed)
 	$(foreach v,$(MATRIX),echo "== Airflow $(v)" && .venv-airflow$(v)/bin/python -m pytest -q -p no:cacheprovider $(TESTS_$(v)) &&) true
 
+## make test-minimums: the unit and integration tests with every runtime dependency at its declared minimum
+## (pyproject.toml's ">=X" read as "==X.*"; apache-airflow at 2.11), so the lower bounds stay true
+VENVMIN := .venv-minimums
+MINIMUMS = $(shell $(PYTHON) -c 'import re, tomllib; deps = tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"]; print(" ".join(chr(34) + re.sub(r">=\s*", "==", d.split(";")[0].split("#")[0].strip()) + ".*" + chr(34) for d in deps))')
+
+$(VENVMIN)/.installed: pyproject.toml
+	test -x $(VENVMIN)/bin/python || $(PYTHON) -m venv $(VENVMIN)
+	$(VENVMIN)/bin/python -m pip install --quiet --upgrade pip
+	$(VENVMIN)/bin/python -m pip install --quiet $(MINIMUMS) -e ".[dev]"
+	touch $@
+
+test-minimums: $(VENVMIN)/.installed
+	$(VENVMIN)/bin/python -m pip list 2>/dev/null | grep -iE "^(apache-airflow|requests|urllib3|httpx|pendulum|apache-airflow-providers-common-compat) "
+	$(VENVMIN)/bin/python -m pytest -q -p no:cacheprovider -n 2 tests/unit tests/integration
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -75,4 +90,4 @@ bench-full: $(STAMP)
 	$(BIN)/python -m bench --full
 
 clean:
-	rm -rf $(VENV) $(VENV2) .venv-airflow3.* .demo .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(VENV2) $(VENVMIN) .venv-airflow3.* .demo .pytest_cache .mypy_cache .ruff_cache
