@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import requests
 from airflow.providers.common.compat.sdk import BaseHook
 
-from airflow_provider_attio import bulk, protocol
+from airflow_provider_attio import bulk, protocol, restore
 from airflow_provider_attio.connection import (
     TEST_TIMEOUT,
     ConnectionParts,
@@ -44,6 +44,7 @@ from airflow_provider_attio.protocol import (
     Reply,
     T,
 )
+from airflow_provider_attio.restore import RestoreOptions, RestoreSummary, check_restore_job, restore_options
 from airflow_provider_attio.validation import (
     validate_filter,
     validate_object,
@@ -399,6 +400,34 @@ class AttioHook(BaseHook):
             keep_values=keep_values,
         )
         return bulk.delete_records(self, job, log)
+
+    def restore_records(
+        self,
+        archive_from: Any,
+        *,
+        object: str | None = None,
+        record_ids: Iterable[str] | str | None = None,
+        options: RestoreOptions | None = None,
+        log: Any = None,
+        **option_values: Any,
+    ) -> RestoreSummary:
+        """Recreate the records a bulk delete archived: the engine behind ``AttioRestoreRecordsOperator``
+        (``docs/restore.md``). Returns the small summary (counts, never ids).
+
+        :param archive_from: the archive, as the delete's ``archive_to`` took it (a path or URI).
+        :param object: the object whose records to restore; the archive's only object by default.
+        :param record_ids: restore only these archived records (their old ids).
+        :param options: a :class:`~airflow_provider_attio.restore.RestoreOptions`, or its fields as:
+        :param option_values: the options by name (``dry_run=True``, ``on_conflict="fail"``...).
+        :param log: the logger for progress; the hook's by default.
+        """
+        job = check_restore_job(
+            archive_from,
+            object=object,
+            record_ids=record_ids,
+            options=restore_options(options, **option_values),
+        )
+        return restore.restore_records(self, job, log)
 
     def test_connection(self) -> tuple[bool, str]:
         """Check the token with one ``GET /v2/self`` and short timeouts, answering within about 10 s.
