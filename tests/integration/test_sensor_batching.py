@@ -17,7 +17,13 @@ import pytest
 import requests
 from airflow.triggers.base import TriggerEvent
 
-from airflow_provider_attio.aio import AsyncAttioClient, RecordWatcher, use_watcher, watcher
+from airflow_provider_attio.aio import (
+    DELIVERY_SLICE,
+    AsyncAttioClient,
+    RecordWatcher,
+    use_watcher,
+    watcher,
+)
 from airflow_provider_attio.connection import ConnectionParts, ConnectionSettings
 from airflow_provider_attio.testing import AttioEmulator
 from airflow_provider_attio.triggers.records import AttioRecordTrigger
@@ -336,15 +342,33 @@ def test_records_deleted_together_are_confirmed_in_one_batch_never_read(attio: A
     ids = [str(r["id"]["record_id"]) for r in attio.seed("people", 250)]
     gate = _DeleteBeforeATick(attio)
 
+    turns = [0]  # the event loop's iterations, counted by a task that yields on each
+    fired_at: list[int] = []
+
+    async def spin() -> None:
+        while True:
+            turns[0] += 1
+            await asyncio.sleep(0)
+
+    async def event(record_id: str) -> dict[str, Any]:
+        found = await _event(_trigger(record_id))
+        fired_at.append(turns[0])
+        return found
+
     async def scenario() -> list[dict[str, Any]]:
         use_watcher(RecordWatcher(gate.client))
-        tasks = [asyncio.create_task(_event(_trigger(r))) for r in ids]
+        spinner = asyncio.create_task(spin())
+        tasks = [asyncio.create_task(event(r)) for r in ids]
         # The first tick with all 250 sensors in one query: their records go just before it.
         gate.arm(ids, lambda asked: len(asked) == 250)
-        return list(await asyncio.gather(*tasks))
+        found = list(await asyncio.gather(*tasks))
+        spinner.cancel()
+        return found
 
     events = asyncio.run(scenario())
     assert [e["status"] for e in events] == ["success"] * 250
+    # They fired in slices of DELIVERY_SLICE, the loop turning between them, not in one burst.
+    assert len(set(fired_at)) >= 250 // DELIVERY_SLICE
     after = gate.asked_after()
     # 250 deferred sensors whose records went together: the tick's query, one query confirming all 250
     # absences at once, and nothing else: no read per record.
