@@ -1,4 +1,5 @@
-"""Operators that delete Attio records: one (:class:`AttioDeleteRecordOperator`) or many."""
+"""Operators that delete Attio records, one (:class:`AttioDeleteRecordOperator`) or many, and restore what
+a delete archived (:class:`AttioRestoreRecordsOperator`)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from airflow_provider_attio.policy import (
     note_not_found_on_retry,
     validate_if_not_found,
 )
+from airflow_provider_attio.restore import RestoreOptions, RestoreSummary
 from airflow_provider_attio.validation import validate_object, validate_record_id
 
 if TYPE_CHECKING:
@@ -228,4 +230,76 @@ class AttioDeleteRecordsOperator(BaseOperator):
                 match_values=self.match_values,
                 keep_attribute=self.keep_attribute,
                 keep_values=self.keep_values,
+            )
+
+
+class AttioRestoreRecordsOperator(BaseOperator):
+    """Recreate the records a bulk delete archived (``archive_to``), paced under Attio's limit.
+
+    ``docs/restore.md`` tells what comes back (every writable attribute's current values, references
+    between restored records) and what can't (record ids, history, ``created_at``, notes...), the
+    ``old -> new`` id mapping written beside the archive, reruns and conflicts.
+
+    .. code-block:: python
+
+        AttioRestoreRecordsOperator(
+            task_id="restore_teardown",
+            archive_from="s3://aws_default@my-bucket/attio-archive/{{ params.run_id }}",
+        )
+
+    :param archive_from: the archive, as the delete's ``archive_to`` took it (a path or URI). Templated.
+    :param object: the object whose records to restore; the archive's only object by default. Templated.
+    :param record_ids: restore only these archived records (their old ids). Templated.
+    :param dry_run: read and log what would be restored, write nothing.
+    :param writes_per_second: this task's pace (default 25, Attio's whole workspace budget).
+    :param max_records: safety cap (default 10,000): more chosen records fail the task before any write.
+    :param on_conflict: a unique value another record holds now: ``"skip"`` (default) or ``"fail"``.
+    :param attio_conn_id: the Airflow connection to Attio. Templated.
+
+    Returns (as XCom) a small summary, never the ids: :class:`~airflow_provider_attio.restore.RestoreSummary`.
+    """
+
+    template_fields: Sequence[str] = ("archive_from", "object", "record_ids", "attio_conn_id")
+    template_fields_renderers = {"record_ids": "json"}
+    ui_color = "#d9e8f4"
+
+    def __init__(
+        self,
+        *,
+        archive_from: str,
+        object: str | None = None,
+        record_ids: list[str] | str | None = None,
+        dry_run: bool = False,
+        writes_per_second: float | None = ATTIO_WRITES_PER_SECOND,
+        max_records: int = DEFAULT_MAX_RECORDS,
+        on_conflict: str = "skip",
+        attio_conn_id: str = AttioHook.default_conn_name,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.archive_from = archive_from
+        self.object = object
+        self.record_ids = record_ids
+        self.attio_conn_id = attio_conn_id
+        # Built (so checked) at DAG parse time; the templated fields are checked when the task runs.
+        self.options = RestoreOptions(
+            dry_run=dry_run,
+            writes_per_second=writes_per_second,
+            max_records=max_records,
+            on_conflict=on_conflict,  # type: ignore[arg-type]
+        )
+
+    @cached_property
+    def hook(self) -> AttioHook:
+        """The hook, built on first use (never in ``__init__``: no network at DAG parse time)."""
+        return AttioHook(attio_conn_id=self.attio_conn_id)
+
+    def execute(self, context: Context) -> RestoreSummary:
+        with fail_fast_on_permanent_errors():
+            return self.hook.restore_records(
+                self.archive_from,
+                object=self.object or None,
+                record_ids=self.record_ids,
+                options=self.options,
+                log=self.log,
             )

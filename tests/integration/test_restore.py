@@ -26,6 +26,7 @@ from airflow_provider_attio.exceptions import (
 )
 from airflow_provider_attio.hooks.attio import AttioHook
 from airflow_provider_attio.testing import AttioEmulator
+from tests.conftest import TOKEN
 from tests.helpers import record_ids
 
 CREATE = "/v2/objects/people/records"
@@ -503,3 +504,45 @@ def test_an_archive_on_object_storage_keeps_its_mapping_in_segments(attio: Attio
         AttioHook().delete_records("people", record_ids=ids, archive_to=location)["skipped_already_deleted"]
         == 5
     )
+
+
+# -- the command line --------------------------------------------------------------------------------------
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "airflow_provider_attio", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ},
+        timeout=120,
+    )
+
+
+def test_the_command_line_restores_and_prints_the_summary(
+    attio: AttioEmulator, use_connection: Callable[..., None], tmp_path: Path
+) -> None:
+    use_connection(attio.base_url, conn_id="attio_incident")
+    ids = record_ids(attio.seed("people", 3))
+    archive = tmp_path / "a.jsonl"
+    _delete(attio, ids, archive)
+    attio.clear_log()
+    preview = _cli("restore", str(archive), "--conn-id", "attio_incident", "--dry-run")
+    assert preview.returncode == 0, preview.stderr
+    assert json.loads(preview.stdout)["dry_run"] is True and _creates(attio) == 0
+    done = _cli("restore", str(archive), "--conn-id", "attio_incident", "--record-ids", *ids[:2])
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert (summary["requested"], summary["restored"], summary["mapping"]) == (
+        2,
+        2,
+        str(tmp_path / "a.mapping.jsonl"),
+    )
+    assert "Restore of 'people': 2 requested, 2 restored" in done.stderr
+    failed = _cli("restore", str(tmp_path / "nope.jsonl"), "--conn-id", "attio_incident")
+    assert (failed.returncode, failed.stdout) == (1, "")
+    assert "error: There is no archive at" in failed.stderr
+    bad = _cli("restore", str(archive), "--on-conflict", "maybe")
+    assert bad.returncode == 2 and "invalid choice" in bad.stderr
+    for result in (preview, done, failed):
+        assert TOKEN not in result.stdout + result.stderr

@@ -1,0 +1,54 @@
+"""example_attio_restore (AttioRestoreRecordsOperator) end to end with dag.test() against the emulator."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from airflow_provider_attio.hooks.attio import AttioHook
+from airflow_provider_attio.testing import AttioEmulator
+from tests.dags.conftest import DagRunResult
+from tests.helpers import record_ids
+
+DAG_ID = "example_attio_restore"
+CREATE = "/v2/objects/people/records"
+
+
+def test_defaults_write_nothing_then_a_confirmed_run_restores(
+    attio: AttioEmulator, run_dag: Callable[..., DagRunResult], tmp_path: Path
+) -> None:
+    keep = record_ids(attio.seed("people", 2))
+    doomed = record_ids(attio.seed("people", 4))
+    archive = tmp_path / "teardown.jsonl"
+    AttioHook().delete_records("people", record_ids=doomed, archive_to=archive, writes_per_second=None)
+    attio.clear_log()
+
+    nothing = run_dag(DAG_ID)
+    assert nothing.states == {
+        "check_archive": "success",
+        "preview": "skipped",
+        "check_confirmation": "skipped",
+        "restore": "skipped",
+    }
+    preview = run_dag(DAG_ID, archive_from=str(archive))
+    assert preview.states["restore"] == "skipped"
+    assert preview.xcoms["preview"]["requested"] == 4 and preview.xcoms["preview"]["dry_run"] is True
+    assert attio.count(method="POST", path=CREATE) == 0
+
+    restored = run_dag(DAG_ID, archive_from=str(archive), confirm_restore=True)
+    assert restored.state == "success"
+    summary = restored.xcoms["restore"]
+    assert (summary["restored"], summary["failed"], summary["mapping"]) == (
+        4,
+        0,
+        str(tmp_path / "teardown.mapping.jsonl"),
+    )
+    assert len(attio.record_ids("people")) == 6 and set(keep) <= set(attio.record_ids("people"))
+
+
+def test_a_bad_archive_fails_without_retries(
+    attio: AttioEmulator, run_dag: Callable[..., DagRunResult], tmp_path: Path
+) -> None:
+    result = run_dag(DAG_ID, archive_from=str(tmp_path / "missing.jsonl"), confirm_restore=True)
+    assert result.states["preview"] == "failed" and result.tries["preview"] == 1
+    assert attio.requests == []
