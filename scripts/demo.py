@@ -1,4 +1,5 @@
-"""``make demo``: run the example DAGs against a local Attio emulator and show what they deleted.
+"""``make demo``: run the example DAGs against a local Attio emulator and show what they deleted (and what
+the restore brought back).
 
 It starts the emulator with the records of ``serve --seed examples`` (realistic people, companies and deals,
 plus the records the examples target), points ``AIRFLOW_CONN_ATTIO_DEFAULT`` at it, runs each example DAG
@@ -48,6 +49,8 @@ HIGHLIGHTS = (
     "confirm_delete is not true",
     "Progress:",
     "Bulk delete of",
+    "Dry run: would restore",
+    "Restore of",
 )
 
 
@@ -57,6 +60,11 @@ def _name(record: dict[str, Any]) -> str:
         for value in values.get(slug, []):
             return str(value.get("full_name") or value.get("value") or "?")
     return "?"
+
+
+def _email(record: dict[str, Any]) -> str:
+    values = record.get("values", {}).get("email_addresses") or [{}]
+    return str(values[0].get("email_address"))
 
 
 def _show_counts(emu: AttioEmulator, title: str) -> dict[str, int]:
@@ -187,6 +195,16 @@ def main() -> int:
         still_there = deleted_ids & set(emu.record_ids("people"))
         expected_gone = len(deleted_ids)
         ok &= not still_there and gone == {"people": expected_gone, "companies": 0, "deals": 0}
+        (teardown,) = [p for p in archive.rglob("*.jsonl") if not p.name.endswith(".mapping.jsonl")]
+        print(
+            f"\n6. Restore the bulk teardown's {saved} people from its archive, as new records (a preview, "
+            "then confirmed)"
+        )
+        ok &= _run_dag(env, "example_attio_restore", {"archive_from": str(teardown), "confirm_restore": True})
+        emails = {_email(emu.get_record("people", rid) or {}) for rid in emu.record_ids("people")}
+        restored = sum(_email(entry["record"]) in emails for entry in archived if entry["type"] == "record")
+        print(f"  Restored: {restored} of {saved}; old -> new ids in {teardown.name[:-6]}.mapping.jsonl")
+        ok &= restored == saved
         deletes = emu.count(method="DELETE")
         limited = emu.count(status=429)
         print(f"Attio calls: {len(emu.requests)} in all, {deletes} DELETEs, {limited} rate-limited.")
