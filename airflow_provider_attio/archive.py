@@ -86,6 +86,45 @@ class ArchiveState:
     unreadable_lines: int = 0
 
 
+@dataclass(frozen=True)
+class ArchiveKey:
+    """How the lines of one kind of thing are written and told apart.
+
+    Records keep their lines as they always were (``object``, ``record_id``, ``record``; no ``kind``), which
+    the restore reads. An entry, a note or a task line says its ``kind``, its container if it has one
+    (``list``) and its id (``entry_id``, ``note_id``, ``task_id``); its body is under the kind's name:
+    ``{"type": "entry", "kind": "entry", "list": "sales", "entry_id": ..., "archived_at", "entry": {...}}``.
+    """
+
+    #: ``record``, ``entry``, ``note`` or ``task``.
+    kind: str = "record"
+    #: The field naming the container (``object``, ``list``), or ``None`` (notes and tasks have none).
+    container_field: str | None = "object"
+    #: The field holding the item's id.
+    id_field: str = "record_id"
+
+    def fields(self, container: str, item_id: str) -> dict[str, Any]:
+        """The fields that say whose line it is."""
+        found: dict[str, Any] = {} if self.kind == "record" else {"kind": self.kind}
+        if self.container_field is not None:
+            found[self.container_field] = container
+        found[self.id_field] = item_id
+        return found
+
+    def id_of(self, line: Mapping[str, Any], container: str) -> str | None:
+        """The item id of a line of this kind and container, else ``None``."""
+        if line.get("kind", "record") != self.kind:
+            return None
+        if self.container_field is not None and line.get(self.container_field) != container:
+            return None
+        item_id = line.get(self.id_field)
+        return item_id if isinstance(item_id, str) else None
+
+
+#: Records' lines, as they always were.
+RECORD_LINES = ArchiveKey()
+
+
 def _now_iso() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
@@ -99,7 +138,8 @@ class Archive:
 
     Two kinds of line, each with ``object`` and ``record_id``:
     ``{"type": "record", "archived_at", "record": <exactly what GET returned>}`` and, after the DELETE,
-    ``{"type": "outcome", "at", "outcome": "deleted" | "not_found" | "failed", "error"?}``.
+    ``{"type": "outcome", "at", "outcome": "deleted" | "not_found" | "failed", "error"?}``. Entries,
+    notes and tasks are archived alike, told apart by :class:`ArchiveKey`.
 
     Writers from many threads share a group commit: whoever finds no write in progress writes every
     pending line at once (a single append + fsync locally, one new object on object storage) while the
@@ -129,8 +169,8 @@ class Archive:
     def _read_lines(self) -> Iterator[bytes]:
         raise NotImplementedError
 
-    def read_state(self, object: str) -> ArchiveState:
-        """Read what earlier runs archived and deleted for ``object``."""
+    def read_state(self, object: str, key: ArchiveKey = RECORD_LINES) -> ArchiveState:
+        """Read what earlier runs archived and deleted for ``object`` (a list, for entries: see ``key``)."""
         state = ArchiveState()
         for raw in self._read_lines():
             if not raw.strip():
@@ -140,12 +180,10 @@ class Archive:
             except ValueError:
                 state.unreadable_lines += 1
                 continue
-            if not isinstance(entry, dict) or entry.get("object") != object:
+            record_id = key.id_of(entry, object) if isinstance(entry, dict) else None
+            if record_id is None:
                 continue
-            record_id = entry.get("record_id")
-            if not isinstance(record_id, str):
-                continue
-            if entry.get("type") == "record":
+            if entry.get("type") == key.kind:
                 state.archived.add(record_id)
             elif entry.get("type") == "outcome" and entry.get("outcome") == "deleted":
                 state.deleted.add(record_id)
@@ -165,25 +203,32 @@ class Archive:
                 records[entry["record_id"]] = entry["record"]
         return records
 
-    def save_record(self, object: str, record_id: str, record: Mapping[str, Any]) -> None:
-        """Archive a record; returns once it is durable (written, flushed, fsync'd or uploaded)."""
+    def save_record(
+        self, object: str, record_id: str, record: Mapping[str, Any], key: ArchiveKey = RECORD_LINES
+    ) -> None:
+        """Archive a record (or an entry, a note, a task: see ``key``); returns once it is durable
+        (written, flushed, fsync'd or uploaded)."""
         entry = {
-            "type": "record",
-            "object": object,
-            "record_id": record_id,
+            "type": key.kind,
+            **key.fields(object, record_id),
             "archived_at": _now_iso(),
-            "record": record,
+            key.kind: record,
         }
         self._write(_line(entry), wait=True)
 
     def save_outcome(
-        self, object: str, record_id: str, outcome: Outcome, error: BaseException | None = None
+        self,
+        object: str,
+        record_id: str,
+        outcome: Outcome,
+        error: BaseException | None = None,
+        key: ArchiveKey = RECORD_LINES,
     ) -> None:
-        """Note a record's outcome; written with the next commit (or at :meth:`close`)."""
+        """Note a record's (or entry's, note's, task's) outcome; written with the next commit (or at
+        :meth:`close`)."""
         entry: dict[str, Any] = {
             "type": "outcome",
-            "object": object,
-            "record_id": record_id,
+            **key.fields(object, record_id),
             "at": _now_iso(),
             "outcome": outcome,
         }

@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from airflow_provider_attio.archive import (
     Archive,
@@ -32,7 +32,6 @@ from airflow_provider_attio.exceptions import (
     AttioBulkDeleteRetryableError,
     AttioError,
     AttioNotFoundError,
-    AttioObjectNotFoundError,
     AttioRateLimitError,
     AttioResponseError,
     AttioTransientError,
@@ -81,6 +80,12 @@ _module_log = logging.getLogger(__name__)
 class _SyncSummary(TypedDict, total=False):
     #: Delete by key or mirror only: what the keys matched, or what the mirror found in scope.
     sync: SyncCounts
+    #: Entries, notes and tasks only: ``entry``, ``note`` or ``task`` (their summaries have no ``object``).
+    kind: str
+    #: Entries only: the list's api slug or UUID, as given.
+    list: str
+    #: Tasks only: tasks also linked to records outside the given ones, kept (``delete_shared=False``).
+    kept_shared: int
 
 
 class BulkDeleteSummary(_SyncSummary):
@@ -124,11 +129,11 @@ class BulkDeleteSummary(_SyncSummary):
 class _Progress:
     """Counts outcomes and logs done/total, rate and ETA every few seconds or every 10 %."""
 
-    def __init__(self, total: int, log: Any, object: str, pacer: Pacer | None = None) -> None:
+    def __init__(self, total: int, log: Any, what: str, pacer: Pacer | None = None) -> None:
         self.pacer = pacer
         self.total = total
         self.log = log
-        self.object = object
+        self.what = what
         self.counts: dict[str, int] = {"deleted": 0, "not_found": 0, "not_found_on_retry": 0, "failed": 0}
         self.failures: list[tuple[str, str]] = []
         self.not_found_sample: list[str] = []
@@ -172,11 +177,11 @@ class _Progress:
         eta = (self.total - done) / rate if rate > 0 else float("inf")
         stats = self.pacer.stats() if self.pacer is not None else None
         self.log.info(
-            "Progress: %d/%d records of %r (%d%%) at %.1f records/s, ETA %s (%d deleted, %d not found, "
+            "Progress: %d/%d %s (%d%%) at %.1f/s, ETA %s (%d deleted, %d not found, "
             "%d failed); pace %s writes/s, %d rate-limited answer(s) (429).",
             done,
             self.total,
-            self.object,
+            self.what,
             done * 100 // self.total,
             rate,
             _duration(eta),
@@ -229,6 +234,12 @@ def _resolve_by_filter(hook: AttioHook, job: BulkDeleteJob, log: Any) -> list[st
     return list(ids)
 
 
+def _what(job: BulkDeleteJob) -> str:
+    """``record(s) of 'people'``, ``list entry(s) of list 'sales'``, ``note(s)``: what the job deletes."""
+    where = job.kind.of(job.object)
+    return f"{job.kind.noun}(s)" + (f" {where}" if where else "")
+
+
 def _raise_over_cap(job: BulkDeleteJob, matched: str) -> None:
     raise over_cap_error("The filter matched", matched, job.object, job.options.max_records)
 
@@ -254,8 +265,15 @@ class _Run:
         self.max_wait = hook.settings.max_retry_wait
         self.stop = threading.Event()
         self.stop_error: BaseException | None = None
-        self.progress = _Progress(total, log, job.object, self.pacer)
+        self.progress = _Progress(total, log, _what(job), self.pacer)
         self.rate_limited = 0
+        #: The errors that stop the run: every other item would fail the same way.
+        self.stopping: tuple[type[BaseException], ...] = (
+            AttioAuthError,
+            AttioResponseError,
+            ArchiveWriteError,
+            *job.kind.missing_container,
+        )
         self._lock = threading.Lock()
 
     def halt(self, error: BaseException) -> None:
@@ -282,7 +300,7 @@ class _Run:
     def one(self, record_id: str) -> None:
         try:
             outcome = self._delete_one(record_id)
-        except (AttioAuthError, AttioObjectNotFoundError, AttioResponseError, ArchiveWriteError) as err:
+        except self.stopping as err:
             self.halt(err)  # every other record would fail the same way
             return
         except AttioError as err:
@@ -302,27 +320,31 @@ class _Run:
 
     def _outcome(self, record_id: str, outcome: Outcome, error: BaseException | None = None) -> int:
         if outcome == "failed":
-            self.log.warning("Could not delete record %s: %s", record_id, error)
+            self.log.warning("Could not delete %s %s: %s", self.job.kind.noun, record_id, error)
         if self.archive is not None:
-            self.archive.save_outcome(self.job.object, record_id, outcome, error)
+            self.archive.save_outcome(self.job.object, record_id, outcome, error, self.job.kind.lines)
         return self.progress.record(record_id, outcome, error)
 
     def _delete_one(self, record_id: str) -> Outcome | None:
         """Archive (if asked) then delete one record; ``None`` when stopped before sending."""
-        object_ref = self.job.object
+        object_ref, kind = self.job.object, self.job.kind
         if self.archive is not None:
             try:
-                record = self.hook.get_record(object_ref, record_id)
-            except AttioObjectNotFoundError:
+                record = kind.get(self.hook, object_ref, record_id)
+            except kind.missing_container:
                 raise
             except AttioNotFoundError:
                 if record_id in self.state.archived:
-                    self.log.info("Record %s is archived and gone: an earlier attempt deleted it.", record_id)
+                    self.log.info(
+                        "%s %s is archived and gone: an earlier attempt deleted it.",
+                        kind.noun.capitalize(),
+                        record_id,
+                    )
                     return "deleted"
                 return "not_found"
             if self.stop.is_set():
                 return None
-            self.archive.save_record(object_ref, record_id, record)
+            self.archive.save_record(object_ref, record_id, record, kind.lines)
         outcome = self._paced_delete(record_id)
         if outcome is None:
             return None
@@ -360,9 +382,7 @@ class _Run:
             return True
 
         try:
-            outcome = self.hook.delete_record(
-                self.job.object, record_id, rate_limit_gate=gate, resend_gate=resend
-            )
+            outcome = self.job.kind.delete(self.hook, self.job.object, record_id, gate, resend)
         except AttioRateLimitError:
             if self.stop.is_set():
                 return None  # stopped while waiting: that DELETE was not applied (429 is never applied)
@@ -397,16 +417,18 @@ def delete_records(hook: AttioHook, job: BulkDeleteJob, log: Any = None) -> Bulk
         archive.check()
     _confirm_object(hook, job)
     # The whole target set, before anything is deleted.
-    targets, sync = _resolve_targets(hook, job, log)
+    targets, sync, extra = _resolve_targets(hook, job, log)
     if job.options.dry_run:
         log.info(
-            "Dry run: would delete %d record(s) of %r. First %d: %s",
+            "Dry run: would delete %d %s. First %d: %s",
             len(targets),
-            job.object,
+            _what(job),
             min(DRY_RUN_SAMPLE, len(targets)),
             ", ".join(targets[:DRY_RUN_SAMPLE]) or "(none)",
         )
-        return _with_sync(_summary(job, len(targets), {}, 0, archive=None), sync, job, log)
+        return _shaped(
+            _with_sync(_summary(job, len(targets), {}, 0, archive=None), sync, job, log), job, extra
+        )
     state = _read_state(archive, job, log)
     targets = _reclaim_keys(job, sync, archive, state, targets)
     gone = _check_unfinished(hook, job, archive, state, targets, log)
@@ -416,30 +438,50 @@ def delete_records(hook: AttioHook, job: BulkDeleteJob, log: Any = None) -> Bulk
     todo = [rid for rid in targets if rid not in state.deleted]
     if already:
         log.info(
-            "Skipping %d record(s) the archive shows an earlier attempt deleted (no request sent).",
+            "Skipping %d %s the archive shows an earlier attempt deleted (no request sent).",
             len(already),
+            f"{job.kind.noun}(s)",
         )
     location = archive.location if archive else None
     if not targets and not gone:
-        log.info("Nothing to delete in %r.", job.object)
-        return _with_sync(_summary(job, 0, {}, 0, archive=location), sync, job, log)
+        log.info("Nothing to delete: no %s.", _what(job))
+        return _shaped(_with_sync(_summary(job, 0, {}, 0, archive=location), sync, job, log), job, extra)
     run = _execute(hook, job, log, archive, state, todo)
     counts = {**run.progress.counts, "deleted": run.progress.counts["deleted"] + gone}
     summary = _summary(job, len(targets) + gone, counts, len(already), location, run)
     _log_summary(summary, run, log)
     _note_crowding(run, log)
     _raise_outcomes(summary, run, job, log)
-    return _with_sync(summary, sync, job, log)
+    return _shaped(_with_sync(summary, sync, job, log), job, extra)
 
 
-def _resolve_targets(hook: AttioHook, job: BulkDeleteJob, log: Any) -> tuple[list[str], SyncPlan | None]:
-    """The whole target set: the ids, a filter's matches, or a delete by key's or a mirror's plan."""
+def _resolve_targets(
+    hook: AttioHook, job: BulkDeleteJob, log: Any
+) -> tuple[list[str], SyncPlan | None, dict[str, int]]:
+    """The whole target set: the ids, a filter's matches, a delete by key's or a mirror's plan, or what
+    the kind finds (entries of parent records, notes of records...), with its counts for the summary."""
     if job.record_ids is not None:
-        return job.record_ids, None
+        return job.record_ids, None, {}
+    if job.kind.resolve is not None:
+        ids, extra = job.kind.resolve(hook, job, log)
+        return ids, None, extra
     if job.match is not None or job.keep is not None:
         sync = plan_sync(hook, job, log)
-        return sync.record_ids, sync
-    return _resolve_by_filter(hook, job, log), None
+        return sync.record_ids, sync, {}
+    return _resolve_by_filter(hook, job, log), None, {}
+
+
+def _shaped(summary: BulkDeleteSummary, job: BulkDeleteJob, extra: Mapping[str, int]) -> BulkDeleteSummary:
+    """Records' summary as it always was; an entry's, note's or task's says its ``kind`` (and ``list``)
+    instead of ``object``, with the kind's own counts (``kept_shared``)."""
+    if job.kind.name == "record":
+        return summary
+    shaped: dict[str, Any] = {"kind": job.kind.name}
+    if job.kind.container is not None:
+        shaped[job.kind.container] = job.object
+    shaped.update((key, value) for key, value in summary.items() if key != "object")
+    shaped.update(extra)
+    return cast(BulkDeleteSummary, shaped)
 
 
 def _with_sync(
@@ -454,8 +496,8 @@ def _with_sync(
 
 
 def _confirm_object(hook: AttioHook, job: BulkDeleteJob) -> None:
-    """The object must exist: checked once, rather than learning it from 1,000 doomed DELETEs."""
-    hook.require_object(job.object)
+    """The object (or list) must exist: checked once, rather than learning it from 1,000 doomed DELETEs."""
+    job.kind.confirm(hook, job.object)
 
 
 def _read_state(archive: Archive | None, job: BulkDeleteJob, log: Any) -> ArchiveState:
@@ -463,7 +505,7 @@ def _read_state(archive: Archive | None, job: BulkDeleteJob, log: Any) -> Archiv
     if archive is None:
         return ArchiveState()
     try:
-        state = archive.read_state(job.object)
+        state = archive.read_state(job.object, job.kind.lines)
     except (OSError, ValueError) as err:
         raise archive_error(
             f"Could not read the archive {archive.location} (nothing was deleted)", err
@@ -517,29 +559,33 @@ def _check_unfinished(
     unfinished = sorted(rid for rid in state.archived - state.deleted if rid not in known)
     if archive is None or not unfinished:
         return 0
+    kind = job.kind
     log.info(
-        "The archive holds %d record(s) an earlier attempt archived without an outcome that this run does "
+        "The archive holds %d %s an earlier attempt archived without an outcome that this run does "
         "not target; checking (never deleting) them.",
         len(unfinished),
+        f"{kind.noun}(s)",
     )
     gone = 0
+    noun = kind.noun.capitalize()
     for record_id in unfinished:
         try:
-            hook.get_record(job.object, record_id)
-        except AttioObjectNotFoundError:
+            kind.get(hook, job.object, record_id)
+        except kind.missing_container:
             raise
         except AttioNotFoundError:
-            log.info("Record %s is archived and gone: an earlier attempt deleted it.", record_id)
-            archive.save_outcome(job.object, record_id, "deleted")
+            log.info("%s %s is archived and gone: an earlier attempt deleted it.", noun, record_id)
+            archive.save_outcome(job.object, record_id, "deleted", key=kind.lines)
             state.deleted.add(record_id)
             gone += 1
             continue
         except AttioTransientError as err:
-            log.warning("Could not check record %s (left untouched): %s", record_id, err)
+            log.warning("Could not check %s %s (left untouched): %s", kind.noun, record_id, err)
             continue
         log.warning(
-            "Record %s was archived by an earlier attempt but no longer matches this run's targets: left "
+            "%s %s was archived by an earlier attempt but no longer matches this run's targets: left "
             "untouched.",
+            noun,
             record_id,
         )
     return gone
@@ -555,9 +601,9 @@ def _execute(
 ) -> _Run:
     """Delete ``todo``, paced, with bounded concurrency over the hook's one session."""
     log.info(
-        "Deleting %d record(s) of %r at up to %s writes/s with %d worker(s)%s.",
+        "Deleting %d %s at up to %s writes/s with %d worker(s)%s.",
         len(todo),
-        job.object,
+        _what(job),
         f"{job.options.writes_per_second:g}" if job.options.writes_per_second else "unlimited",
         min(job.options.max_concurrency, max(1, len(todo))),
         f", archiving each to {archive.location} first" if archive else "",
@@ -591,10 +637,10 @@ def _log_summary(summary: BulkDeleteSummary, run: _Run, log: Any) -> None:
     elapsed = time.monotonic() - run.progress.started
     pace = summary["final_writes_per_second"]
     log.info(
-        "Bulk delete of %r: %d requested, %d deleted, %d not found, %d not found on this retry, %d failed, "
-        "%d skipped (already deleted per the archive), in %.1fs (%.1f records/s); %d rate-limited "
+        "Bulk delete of %s: %d requested, %d deleted, %d not found, %d not found on this retry, %d failed, "
+        "%d skipped (already deleted per the archive), in %.1fs (%.1f/s); %d rate-limited "
         "answer(s) (429) absorbed; the pace settled at %s writes/s.",
-        summary["object"],
+        _what(run.job),
         summary["requested"],
         summary["deleted"],
         summary["not_found"],
@@ -635,16 +681,14 @@ def _raise_outcomes(summary: BulkDeleteSummary, run: _Run, job: BulkDeleteJob, l
     if progress.failures:
         raise _failures_error(summary, progress, job)
     if summary["not_found_on_retry"]:
-        note_not_found_on_retry(
-            f"{_records(summary['not_found_on_retry'])} of {job.object!r}", log, retry_finishes=True
-        )
+        note_not_found_on_retry(_count(job, summary["not_found_on_retry"]), log, retry_finishes=True)
     if summary["not_found"]:
         sample = ", ".join(progress.not_found_sample)
         more = summary["not_found"] - len(progress.not_found_sample)
         count = summary["not_found"]
         apply_if_not_found(
             job.options.if_not_found,
-            f"{_records(count)} of {job.object!r} ({sample}"
+            f"{_count(job, count)} ({sample}"
             + (f" and {more} more)" if more > 0 else ")")
             + (" was" if count == 1 else " were")
             + " not found in Attio",
@@ -652,8 +696,10 @@ def _raise_outcomes(summary: BulkDeleteSummary, run: _Run, job: BulkDeleteJob, l
         )
 
 
-def _records(count: int) -> str:
-    return f"{count:,} record" + ("" if count == 1 else "s")
+def _count(job: BulkDeleteJob, count: int) -> str:
+    """``3 records of 'people'``, ``1 note``."""
+    where = job.kind.of(job.object)
+    return job.kind.many(count) + (f" {where}" if where else "")
 
 
 def _failures_error(summary: BulkDeleteSummary, progress: _Progress, job: BulkDeleteJob) -> AttioError:
@@ -666,7 +712,7 @@ def _failures_error(summary: BulkDeleteSummary, progress: _Progress, job: BulkDe
         else "Retrying will not fix them."
     )
     return error_cls(
-        f"{summary['failed']} of {summary['requested']} record(s) of {job.object!r} could not be "
+        f"{summary['failed']} of {summary['requested']} {_what(job)} could not be "
         f"deleted ({summary['deleted']} deleted). {hint} Failed: {named}"
         + (f" (and {more} more)." if more > 0 else "."),
         method="DELETE",

@@ -3,8 +3,9 @@ transient ones, once the client's own retries are spent, leave Airflow's retries
 
     AttioError (AirflowException)
     ├── AttioPermanentError
-    │   ├── AttioNotFoundError                 404 not_found on a record
-    │   │   └── AttioObjectNotFoundError       the object does not exist
+    │   ├── AttioNotFoundError                 404 not_found on a record, entry, note or task
+    │   │   ├── AttioObjectNotFoundError       the object does not exist
+    │   │   └── AttioListNotFoundError         the list does not exist
     │   ├── AttioAuthError                     403: a scope is missing
     │   │   └── AttioTokenRejectedError        401: the token itself (re-read once: a rotation)
     │   ├── AttioValidationError               400, or bad input refused before sending
@@ -138,6 +139,10 @@ class AttioNotFoundError(AttioPermanentError):
 
 class AttioObjectNotFoundError(AttioNotFoundError):
     """The object (``people``, ``companies``, a custom object...) does not exist in the workspace."""
+
+
+class AttioListNotFoundError(AttioNotFoundError):
+    """The list (its api slug or UUID) does not exist in the workspace."""
 
 
 class AttioAuthError(AttioPermanentError):

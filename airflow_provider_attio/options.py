@@ -17,6 +17,7 @@ from typing import Any
 
 from airflow_provider_attio.archive import check_archive_location
 from airflow_provider_attio.exceptions import AttioValidationError
+from airflow_provider_attio.kinds import RECORDS, Kind
 from airflow_provider_attio.pacing import MIN_PACE
 from airflow_provider_attio.policy import IfNotFound, validate_if_not_found
 from airflow_provider_attio.validation import shorten, validate_filter, validate_object, validate_record_id
@@ -157,11 +158,21 @@ class Keys:
 
 
 @dataclass(frozen=True)
+class Parents:
+    """The records whose entries, notes or tasks to delete: an object and record ids (checked)."""
+
+    object: str
+    record_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class BulkDeleteJob:
     """A checked bulk delete: one object, one kind of target, the archive and the options.
 
     The targets are ``record_ids``; or a ``filter``; or ``match`` (delete by key); or ``keep`` with the
-    ``filter`` as its scope (a mirror delete: every record in scope whose key is not kept).
+    ``filter`` as its scope (a mirror delete: every record in scope whose key is not kept). For entries,
+    notes and tasks (``kind``), ``object`` is the list (or ``""``), ``record_ids`` the entry, note or
+    task ids, and ``parents`` the records whose ones to delete.
     """
 
     object: str
@@ -175,6 +186,12 @@ class BulkDeleteJob:
     match: Keys | None = None
     #: Mirror delete: keep the records in scope (``filter``) whose ``attribute`` holds one of these values.
     keep: Keys | None = None
+    #: What is deleted: records by default (see :mod:`~airflow_provider_attio.kinds`).
+    kind: Kind = RECORDS
+    #: Entries, notes, tasks: those of these records (their parent, or a linked record).
+    parents: Parents | None = None
+    #: Tasks: also delete a task linked to records outside ``parents`` (kept by default).
+    delete_shared: bool = False
 
 
 def parse_structured(value: Any, field_name: str) -> Any:
@@ -202,28 +219,33 @@ def parse_structured(value: Any, field_name: str) -> Any:
         ) from None
 
 
-def normalize_record_ids(record_ids: Any, field_name: str = "record_ids") -> list[str]:
+def normalize_record_ids(
+    record_ids: Any, field_name: str = "record_ids", id_field: str = "record_id"
+) -> list[str]:
     """Validate record ids and remove duplicates, keeping the first occurrence's order.
 
-    Each item is a record UUID, or a record as Attio returns it (``{"id": {"record_id": ...}}``).
+    Each item is a record UUID, or a record as Attio returns it (``{"id": {"record_id": ...}}``); entry,
+    note and task ids alike (``id_field``: ``entry_id``...).
 
     :raises AttioValidationError: naming the first bad item and its position.
     """
     record_ids = parse_structured(record_ids, field_name)
     if isinstance(record_ids, (str, bytes, Mapping)):
         raise AttioValidationError(
-            f"{field_name} must be a list of Attio record ids (UUIDs); got {shorten(record_ids)}. "
+            f"{field_name} must be a list of Attio {id_field.replace('_', ' ')}s (UUIDs); got "
+            f"{shorten(record_ids)}. "
             "A templated value renders to a string: pass the XComArg itself (e.g. "
             "record_ids=find_ids.output) or set render_template_as_native_obj=True on the DAG."
         )
     if not isinstance(record_ids, Iterable):
         raise AttioValidationError(
-            f"{field_name} must be a list of Attio record ids (UUIDs); got {shorten(record_ids)}."
+            f"{field_name} must be a list of Attio {id_field.replace('_', ' ')}s (UUIDs); got "
+            f"{shorten(record_ids)}."
         )
     seen: dict[str, None] = {}
     for index, item in enumerate(record_ids):
         if isinstance(item, Mapping) and isinstance(item.get("id"), Mapping):
-            item = item["id"].get("record_id")
+            item = item["id"].get(id_field)
         seen.setdefault(validate_record_id(item, f"{field_name}[{index}]"), None)
     return list(seen)
 
@@ -388,3 +410,44 @@ def check_job(
         match=check_keys(match_attribute, match_given, "match") if match_given is not None else None,
         keep=check_keys(keep_attribute, keep_given, "keep") if keep_given is not None else None,
     )
+
+
+def check_parents(object: Any, record_ids: Any, prefix: str, options: BulkDeleteOptions) -> Parents | None:
+    """Check ``<prefix>_object`` and ``<prefix>_record_ids`` (the records whose entries, notes or tasks
+    to delete); ``None`` when neither is given.
+
+    :param prefix: ``parent`` or ``linked``, for the messages.
+    """
+    record_ids = parse_structured(record_ids, f"{prefix}_record_ids")
+    if object is None and record_ids is None:
+        return None
+    if object is None or record_ids is None:
+        raise AttioValidationError(f"Give {prefix}_object and {prefix}_record_ids together.")
+    ids = normalize_record_ids(record_ids, f"{prefix}_record_ids")
+    if len(ids) > options.max_records:
+        raise AttioValidationError(
+            f"{prefix}_record_ids holds {len(ids):,} records, more than max_records={options.max_records:,}."
+            " Nothing was deleted: raise max_records or give fewer."
+        )
+    return Parents(validate_object(object, f"{prefix}_object"), tuple(ids))
+
+
+def check_items(ids: Any, field_name: str, id_field: str, options: BulkDeleteOptions) -> list[str]:
+    """Check entry, note or task ids as record ids are (UUIDs, duplicates removed, the cap)."""
+    checked = normalize_record_ids(ids, field_name, id_field)
+    if len(checked) > options.max_records:
+        raise AttioValidationError(
+            f"{field_name} holds {len(checked):,}, more than max_records={options.max_records:,}. Nothing "
+            f"was deleted. If that many is intended, raise max_records (e.g. "
+            f"max_records={options.max_records * COUNT_PAST_CAP_FACTOR:,})."
+        )
+    return checked
+
+
+def exactly_one(given: Mapping[str, Any], hint: str) -> None:
+    """Raise unless exactly one of ``given``'s values is not ``None`` (``hint``: the choices, in words)."""
+    named = [name for name, value in given.items() if value is not None]
+    if len(named) != 1:
+        raise AttioValidationError(
+            f"Give exactly one of {hint}; got " + (" and ".join(named) if named else "none") + "."
+        )

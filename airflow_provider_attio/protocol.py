@@ -42,6 +42,7 @@ from airflow_provider_attio.exceptions import (
     REQUIRED_SCOPES,
     AttioAuthError,
     AttioError,
+    AttioListNotFoundError,
     AttioNotFoundError,
     AttioObjectNotFoundError,
     AttioOutcomeUnknownError,
@@ -262,7 +263,7 @@ def error_from_answer(status: int, body: Any, retry_after: str | None, method: s
     if status == 403:
         return AttioAuthError(
             "The token is not allowed to do this. The provider needs the scopes "
-            f"{' and '.join(REQUIRED_SCOPES)} (granted to the API key in Attio's workspace settings).",
+            f"{' and '.join(scopes_for(path))} (granted to the API key in Attio's workspace settings).",
             **kwargs,
         )
     if status == 404 and kwargs["code"] == "merge_in_progress":
@@ -693,12 +694,15 @@ def judge_self(body: dict[str, Any]) -> tuple[bool, str]:
         )
     workspace = body.get("workspace_name") or body.get("workspace_slug") or body.get("workspace_id")
     missing = missing_scopes(str(body.get("scope") or ""))
+    deletes = judge_deletes(body)
     if missing:
         return False, (
-            f"Connected to Attio workspace {workspace!r}, but the token lacks the scopes "
+            f"Connected to Attio workspace {workspace!r}.{deletes} The token lacks the scopes "
             f"{', '.join(missing)} that the provider needs."
         )
-    return True, f"Connected to Attio workspace {workspace!r}; the token has the scopes the provider needs."
+    return True, (
+        f"Connected to Attio workspace {workspace!r}; the token has the scopes the provider needs.{deletes}"
+    )
 
 
 RecordState = Literal["present", "absent", "merging", "unavailable"]
@@ -867,3 +871,262 @@ def list_choices(object: str, attribute: str, kind: Literal["options", "statuses
         )
     choices: list[Any] = answer.data(list, request)
     return choices
+
+
+# -- list entries, notes and tasks: their calls, what their 404s mean, the scopes each needs -----------
+
+#: The scopes a call needs, by the start of its path (the first that matches; records' otherwise).
+SCOPES_BY_PATH: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("/v2/lists/", ("list_entry:read-write", "list_configuration:read")),
+    ("/v2/notes?", ("note:read-write", "object_configuration:read", "record_permission:read")),
+    ("/v2/notes", ("note:read-write",)),
+    (
+        "/v2/tasks?",
+        ("task:read-write", "object_configuration:read", "record_permission:read", "user_management:read"),
+    ),
+    ("/v2/tasks", ("task:read-write",)),
+)
+#: What each kind of thing the provider deletes needs, for the connection test.
+DELETE_SCOPES: dict[str, tuple[str, ...]] = {
+    "records": REQUIRED_SCOPES,
+    "list entries": ("list_entry:read-write", "list_configuration:read"),
+    "notes": ("note:read-write",),
+    "tasks": ("task:read-write",),
+}
+#: Notes are listed 50 at most a page (Attio's limit); tasks and entries 500.
+NOTES_PER_PAGE = 50
+PAGE_LIMIT = 500
+
+
+def scopes_for(path: str) -> tuple[str, ...]:
+    """The scopes the call to ``path`` needs, named in its 403."""
+    return next((scopes for prefix, scopes in SCOPES_BY_PATH if path.startswith(prefix)), REQUIRED_SCOPES)
+
+
+def deletable(granted: str) -> tuple[list[str], list[str]]:
+    """Which kinds (records, list entries, notes, tasks) a ``scope`` string can delete, and which not."""
+    have = set(granted.split())
+    can = [kind for kind, scopes in DELETE_SCOPES.items() if set(scopes) <= have]
+    return can, [kind for kind in DELETE_SCOPES if kind not in can]
+
+
+def judge_deletes(body: dict[str, Any]) -> str:
+    """A sentence for the connection test: which kinds the token can delete (empty when all)."""
+    granted = str(body.get("scope") or "")
+    can, cannot = deletable(granted)
+    if not cannot:
+        return ""
+    have = set(granted.split())
+    lacking = "; ".join(
+        f"not {kind} (needs {', '.join(s for s in DELETE_SCOPES[kind] if s not in have)})" for kind in cannot
+    )
+    return f" It can delete {', '.join(can) or 'nothing'}; {lacking}."
+
+
+def get_list(list_ref: str) -> ApiRequest:
+    return ApiRequest("GET", api_path("lists", list_ref))
+
+
+def list_not_found(list_ref: str, request: ApiRequest) -> AttioListNotFoundError:
+    """The error for a missing list, whichever call found it missing."""
+    return AttioListNotFoundError(
+        f"The Attio list {list_ref!r} does not exist in this workspace (check the slug or UUID).",
+        status=404,
+        error_type="invalid_request_error",
+        code="not_found",
+        method=request.method,
+        path=request.path,
+    )
+
+
+def item_not_found(what: str, request: ApiRequest) -> AttioNotFoundError:
+    """The error for a missing entry, note or task (``what`` names it: ``Note 1234...``)."""
+    return AttioNotFoundError(
+        f"{what} does not exist.",
+        status=404,
+        error_type="invalid_request_error",
+        code="not_found",
+        method=request.method,
+        path=request.path,
+    )
+
+
+def require_list(list_ref: str, failed: ApiRequest | None = None) -> Procedure[None]:
+    """Raise :class:`AttioListNotFoundError` (naming ``failed``) if the list is missing."""
+    request = get_list(list_ref)
+    answer = yield request
+    if answer.not_found:
+        raise list_not_found(list_ref, failed or request)
+    answer.data(dict, request)
+
+
+def _read_item(request: ApiRequest, container: Callable[[], Procedure[None]] | None) -> Procedure[Any]:
+    """The item a ``GET`` reads, or ``None`` when it is missing (its container, if any, existing)."""
+    answer = yield request
+    if not answer.not_found:
+        return answer.data(dict, request)
+    if container is not None:
+        yield from container()
+    return None
+
+
+def _delete_item(
+    request: ApiRequest, container: Callable[[], Procedure[None]] | None, read: ApiRequest
+) -> Procedure[DeleteOutcome]:
+    """Delete as :func:`delete_record` does: a 404 asks for the container; a 2xx not Attio's is verified."""
+    answer = yield request
+    if answer.not_found:
+        if container is not None:
+            yield from container()
+        return "deleted" if answer.ambiguous_earlier else "not_found"
+    if answer.is_attio_json:
+        return "deleted"
+    if (yield from _read_item(read, container)) is None:
+        return "deleted"
+    error = not_attio(answer, request)
+    raise error.with_message(f"{error.message} It still exists: it was not deleted.")
+
+
+def _entry_path(list_ref: str, entry_id: str) -> str:
+    return api_path("lists", list_ref, "entries", entry_id)
+
+
+def read_entry(list_ref: str, entry_id: str) -> Procedure[dict[str, Any] | None]:
+    """A list entry, or ``None`` when the list exists and the entry does not."""
+    request = ApiRequest("GET", _entry_path(list_ref, entry_id))
+    entry: dict[str, Any] | None = yield from _read_item(request, lambda: require_list(list_ref, request))
+    return entry
+
+
+def fetch_entry(list_ref: str, entry_id: str) -> Procedure[dict[str, Any]]:
+    """A list entry; :class:`AttioNotFoundError` when it is missing (its list existing)."""
+    entry = yield from read_entry(list_ref, entry_id)
+    if entry is None:
+        raise item_not_found(
+            f"List entry {entry_id} of {list_ref!r}", ApiRequest("GET", _entry_path(list_ref, entry_id))
+        )
+    return entry
+
+
+def delete_entry(list_ref: str, entry_id: str) -> Procedure[DeleteOutcome]:
+    """Delete a list entry: ``"deleted"``, or ``"not_found"`` when the list exists and the entry doesn't;
+    a missing list raises :class:`AttioListNotFoundError`."""
+    request = ApiRequest("DELETE", _entry_path(list_ref, entry_id))
+    read = ApiRequest("GET", _entry_path(list_ref, entry_id))
+    outcome = yield from _delete_item(request, lambda: require_list(list_ref, request), read)
+    return outcome
+
+
+def _ids_listed(page: list[Any], id_field: str, request: ApiRequest, answer: Answer) -> list[Any]:
+    """``page`` if every item has ``id.<id_field>``, else :func:`not_attio`."""
+    if all(isinstance(i, dict) and isinstance(i.get("id"), dict) and i["id"].get(id_field) for i in page):
+        return page
+    raise not_attio(Answer(answer.status, {}, origin=answer.origin), request).with_message(
+        f"An item listed by {request.method} {request.path} has no {id_field}: that is not Attio's answer."
+    )
+
+
+def query_entries_page(
+    list_ref: str, filter: Any = None, *, limit: int = PAGE_LIMIT, offset: int = 0
+) -> Procedure[list[dict[str, Any]]]:
+    """One page of ``POST /v2/lists/{list}/entries/query``; a 404 means the list is missing."""
+    body: dict[str, Any] = {"limit": limit, "offset": offset}
+    if filter is not None:
+        body["filter"] = filter
+    request = ApiRequest("POST", api_path("lists", list_ref, "entries", "query"), body)
+    answer = yield request
+    if answer.not_found:
+        raise list_not_found(list_ref, request)
+    page: list[dict[str, Any]] = _ids_listed(answer.data(list, request), "entry_id", request, answer)
+    return page
+
+
+def entries_of_parents(list_ref: str, parent_object: str, record_ids: Sequence[str]) -> dict[str, Any]:
+    """The entry filter for "whose parent record is one of these": a path through ``parent_record``."""
+    return {
+        "path": [[list_ref, "parent_record"], [parent_object, "record_id"]],
+        "constraints": {"$in": list(record_ids)},
+    }
+
+
+def _note_path(note_id: str) -> str:
+    return api_path("notes", note_id)
+
+
+def read_note(note_id: str) -> Procedure[dict[str, Any] | None]:
+    """A note, or ``None`` when it is missing."""
+    note: dict[str, Any] | None = yield from _read_item(ApiRequest("GET", _note_path(note_id)), None)
+    return note
+
+
+def fetch_note(note_id: str) -> Procedure[dict[str, Any]]:
+    """A note; :class:`AttioNotFoundError` when it is missing."""
+    note = yield from read_note(note_id)
+    if note is None:
+        raise item_not_found(f"Note {note_id}", ApiRequest("GET", _note_path(note_id)))
+    return note
+
+
+def delete_note(note_id: str) -> Procedure[DeleteOutcome]:
+    """Delete a note: ``"deleted"``, or ``"not_found"`` (see :func:`delete_record`)."""
+    request = ApiRequest("DELETE", _note_path(note_id))
+    outcome = yield from _delete_item(request, None, ApiRequest("GET", _note_path(note_id)))
+    return outcome
+
+
+def _listing(
+    kind: str, object_field: str, object: str, record_id: str, limit: int, offset: int
+) -> Procedure[list[dict[str, Any]]]:
+    """One page of ``GET /v2/notes`` or ``/v2/tasks`` of one record; its missing object raises."""
+    field = "parent" if object_field == "parent_object" else "linked"
+    query = f"?{object_field}={quote(object, safe='')}&{field}_record_id={quote(record_id, safe='')}"
+    request = ApiRequest("GET", api_path(kind) + f"{query}&limit={limit}&offset={offset}")
+    answer = yield request
+    if answer.not_found:
+        yield from require_object(object, request)
+        return []  # the object exists, the record doesn't: it has nothing
+    page: list[dict[str, Any]] = answer.data(list, request)
+    return _ids_listed(page, f"{kind[:-1]}_id", request, answer)
+
+
+def list_notes_page(
+    parent_object: str, parent_record_id: str, *, offset: int = 0
+) -> Procedure[list[dict[str, Any]]]:
+    """One page (at most :data:`NOTES_PER_PAGE`) of the notes of one record."""
+    page = yield from _listing(
+        "notes", "parent_object", parent_object, parent_record_id, NOTES_PER_PAGE, offset
+    )
+    return page
+
+
+def _task_path(task_id: str) -> str:
+    return api_path("tasks", task_id)
+
+
+def read_task(task_id: str) -> Procedure[dict[str, Any] | None]:
+    """A task, or ``None`` when it is missing."""
+    task: dict[str, Any] | None = yield from _read_item(ApiRequest("GET", _task_path(task_id)), None)
+    return task
+
+
+def fetch_task(task_id: str) -> Procedure[dict[str, Any]]:
+    """A task; :class:`AttioNotFoundError` when it is missing."""
+    task = yield from read_task(task_id)
+    if task is None:
+        raise item_not_found(f"Task {task_id}", ApiRequest("GET", _task_path(task_id)))
+    return task
+
+
+def delete_task(task_id: str) -> Procedure[DeleteOutcome]:
+    """Delete a task: ``"deleted"``, or ``"not_found"`` (see :func:`delete_record`)."""
+    request = ApiRequest("DELETE", _task_path(task_id))
+    outcome = yield from _delete_item(request, None, ApiRequest("GET", _task_path(task_id)))
+    return outcome
+
+
+def list_tasks_page(
+    linked_object: str, linked_record_id: str, *, limit: int = PAGE_LIMIT, offset: int = 0
+) -> Procedure[list[dict[str, Any]]]:
+    """One page of the tasks linked to one record."""
+    page = yield from _listing("tasks", "linked_object", linked_object, linked_record_id, limit, offset)
+    return page

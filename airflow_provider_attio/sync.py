@@ -262,7 +262,7 @@ class SyncPlan:
         apply_if_not_found(job.options.if_not_found, f"{keys} matched no record of {job.object!r}", log)
 
 
-class _Pacer:
+class QueryPacer:
     """Spaces sequential queries at ``rate`` per second."""
 
     def __init__(self, rate: float = QUERIES_PER_SECOND) -> None:
@@ -277,7 +277,7 @@ class _Pacer:
         self._next = now + self._interval
 
 
-def _paced(records: Iterable[dict[str, Any]], pacer: _Pacer) -> Iterator[dict[str, Any]]:
+def _paced(records: Iterable[dict[str, Any]], pacer: QueryPacer) -> Iterator[dict[str, Any]]:
     """``records`` from ``hook.iter_records``, waiting for the pacer before each page is requested."""
     pacer.wait()
     for count, record in enumerate(records, 1):
@@ -331,7 +331,7 @@ def _query_keys(
 ) -> dict[str, list[Key]]:
     """The records holding any of ``keys`` (by batched ``$in`` queries, paced), with their keys, by id."""
     found: dict[str, list[Key]] = {}
-    pacer = _Pacer()
+    pacer = QueryPacer()
     for batch in chunked(keys, KEYS_PER_QUERY):
         query = {attribute.slug: {"$in": list(batch)}}
         for record in _paced(hook.iter_records(object, query, page_size=PAGE_SIZE), pacer):
@@ -444,7 +444,7 @@ def _read_scope(
     assert job.filter is not None
     scope: dict[str, list[Key]] = {}
     listed = 0
-    for record in _paced(hook.iter_records(job.object, job.filter, page_size=PAGE_SIZE), _Pacer()):
+    for record in _paced(hook.iter_records(job.object, job.filter, page_size=PAGE_SIZE), QueryPacer()):
         listed += 1
         scope.setdefault(record_id_of(record), []).extend(attribute.keys_of(record))
     if listed > len(scope):

@@ -305,6 +305,41 @@ class AttioHook(BaseHook):
         outcome = self.run(procedure, Pacing(rate_limit_gate, resend_gate))
         return outcome
 
+    def delete_list_entry(
+        self,
+        list: str,
+        entry_id: str,
+        *,
+        rate_limit_gate: RateLimitGate | None = None,
+        resend_gate: ResendGate | None = None,
+    ) -> DeleteOutcome:
+        """Delete a list entry, as :meth:`delete_record` a record; a missing list raises
+        :class:`~airflow_provider_attio.exceptions.AttioListNotFoundError`.
+
+        :param list: the list's api slug or UUID.
+        :param entry_id: the entry's UUID.
+        :param rate_limit_gate: as :meth:`delete_record`'s.
+        :param resend_gate: as :meth:`delete_record`'s.
+        """
+        procedure = protocol.delete_entry(
+            validate_object(list, "list"), validate_record_id(entry_id, "entry_id")
+        )
+        return self.run(procedure, Pacing(rate_limit_gate, resend_gate))
+
+    def delete_note(self, note_id: str, **gates: Any) -> DeleteOutcome:
+        """Delete a note: ``"deleted"`` or ``"not_found"``; ``gates`` as :meth:`delete_list_entry`'s.
+
+        :param note_id: the note's UUID.
+        """
+        return self.run(protocol.delete_note(validate_record_id(note_id, "note_id")), Pacing(**gates))
+
+    def delete_task(self, task_id: str, **gates: Any) -> DeleteOutcome:
+        """Delete a task: ``"deleted"`` or ``"not_found"``; ``gates`` as :meth:`delete_list_entry`'s.
+
+        :param task_id: the task's UUID.
+        """
+        return self.run(protocol.delete_task(validate_record_id(task_id, "task_id")), Pacing(**gates))
+
     def create_record(self, object: str, values: Mapping[str, Any]) -> dict[str, Any]:
         """Create a record: ``POST /v2/objects/{object}/records`` with values in Attio's write formats.
 

@@ -130,6 +130,7 @@ class EmulatorApp(Starlette):
         self._in_flight = 0
         read_records = ("record_permission:read", "object_configuration:read")
         write_records = ("record_permission:read-write", "object_configuration:read")
+        read_entries = ("list_entry:read", "list_configuration:read")
         endpoints = (
             _Endpoint("GET", "/v2/self", (), "read", "identify this token", self._identify),
             _Endpoint(
@@ -177,6 +178,19 @@ class EmulatorApp(Starlette):
                 ("list_entry:read-write", "list_configuration:read"), "write", "delete this list entry",
                 self._delete_entry,
             ),
+            _Endpoint(
+                "GET", "/v2/lists/{list}", ("list_configuration:read",), "read", "view this list",
+                lambda p, b, t: {"data": self.workspace.list_body(p["list"])},
+            ),
+            _Endpoint(
+                "GET", "/v2/lists/{list}/entries/{entry_id}", read_entries, "read", "view this list entry",
+                lambda p, b, t: {"data": self.workspace.get_list_entry(p["list"], p["entry_id"])},
+            ),
+            _Endpoint(
+                "POST", "/v2/lists/{list}/entries/query", read_entries, "read", "list these entries",
+                lambda p, b, t: {"data": self.workspace.query_list_entries(p["list"], b)},
+            ),
+            *self._activity_endpoints(),
         )  # fmt: skip
         super().__init__(
             routes=[Route(e.path, self._endpoint(e), methods=[e.method]) for e in endpoints],
@@ -283,7 +297,8 @@ class EmulatorApp(Starlette):
         if body is _INVALID_JSON:
             return _error(validation_error("The request body is not valid JSON.")), False
         try:
-            return _JSON(endpoint.handler(request.path_params, body, token)), True
+            params = {**request.query_params, **request.path_params}
+            return _JSON(endpoint.handler(params, body, token)), True
         except ApiError as error:
             return _error(error), True
 
@@ -339,6 +354,30 @@ class EmulatorApp(Starlette):
     def _delete_record(self, params: dict[str, str], body: Any, token: Token) -> Any:
         self.workspace.delete_record(params["object"], params["record_id"])
         return {}
+
+    def _activity_endpoints(self) -> list[_Endpoint]:
+        """``/v2/notes`` and ``/v2/tasks``: list (by record), view and delete."""
+        read_notes = ("note:read", "object_configuration:read", "record_permission:read")
+        read_tasks = (
+            "task:read",
+            "object_configuration:read",
+            "record_permission:read",
+            "user_management:read",
+        )
+        return [
+            _Endpoint("GET", "/v2/notes", read_notes, "read", "list notes",
+                      lambda p, b, t: {"data": self.workspace.activities.list_notes(p)}),
+            _Endpoint("GET", "/v2/notes/{note_id}", ("note:read",), "read", "view this note",
+                      lambda p, b, t: {"data": self.workspace.activities.get("note", p["note_id"])}),
+            _Endpoint("DELETE", "/v2/notes/{note_id}", ("note:read-write",), "write", "delete this note",
+                      lambda p, b, t: self.workspace.activities.delete("note", p["note_id"])),
+            _Endpoint("GET", "/v2/tasks", read_tasks, "read", "list tasks",
+                      lambda p, b, t: {"data": self.workspace.activities.list_tasks(p)}),
+            _Endpoint("GET", "/v2/tasks/{task_id}", ("task:read",), "read", "view this task",
+                      lambda p, b, t: {"data": self.workspace.activities.get("task", p["task_id"])}),
+            _Endpoint("DELETE", "/v2/tasks/{task_id}", ("task:read-write",), "write", "delete this task",
+                      lambda p, b, t: self.workspace.activities.delete("task", p["task_id"])),
+        ]  # fmt: skip
 
     def _delete_entry(self, params: dict[str, str], body: Any, token: Token) -> Any:
         self.workspace.delete_list_entry(params["list"], params["entry_id"])

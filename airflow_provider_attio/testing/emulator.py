@@ -450,6 +450,31 @@ class AttioEmulator:
         """
         return self._app.workspace.list_entry_ids(list)
 
+    def add_note(self, parent_object: str, parent_record_id: str, title: str = "A note") -> dict[str, Any]:
+        """Create a note on a record (no HTTP, not logged) and return it (``id.note_id``...).
+
+        :param parent_object: the record's object (api slug or UUID).
+        :param parent_record_id: the record the note is on.
+        :param title: the note's title.
+        """
+        return self._app.workspace.activities.add_note(parent_object, parent_record_id, title)
+
+    def add_task(self, linked: list[tuple[str, str]], content: str = "A task") -> dict[str, Any]:
+        """Create a task linked to records (no HTTP, not logged) and return it (``id.task_id``...).
+
+        :param linked: ``(object, record_id)`` pairs, the records it is linked to.
+        :param content: the task's text.
+        """
+        return self._app.workspace.activities.add_task(content, linked)
+
+    def note_ids(self) -> list[str]:
+        """The ids of every note, in creation order."""
+        return self._app.workspace.activities.ids("note")
+
+    def task_ids(self) -> list[str]:
+        """The ids of every task, in creation order."""
+        return self._app.workspace.activities.ids("task")
+
     # -- limits and faults ------------------------------------------------------------------------------
 
     def set_rate_limits(

@@ -19,7 +19,8 @@ from datetime import date, datetime, timezone
 from itertools import islice
 from typing import Any
 
-from airflow_provider_attio.testing.errors import ApiError, not_found, validation_error
+from airflow_provider_attio.testing.activities import Activities
+from airflow_provider_attio.testing.errors import ApiError, filter_error, not_found, validation_error
 from airflow_provider_attio.testing.filters import PRIMARY_FIELD, compile_filter, compile_sorts
 from airflow_provider_attio.testing.values import (
     READ_ONLY_TYPES,
@@ -233,6 +234,7 @@ class Workspace:
         self._lists: dict[str, ListState] = {}  # by list_id
         self._list_ids_by_slug: dict[str, str] = {}
         self._tokens: dict[str, Token] = {}
+        self.activities = Activities(self)
         created = attio_timestamp()
         for slug, singular, plural, attributes in _DEFAULT_OBJECTS:
             self._add_object(DEFAULT_OBJECT_IDS[slug], slug, singular, plural, created, attributes)
@@ -653,6 +655,43 @@ class Workspace:
         with self._lock:
             return list(self._list(list_ref).entries)
 
+    def list_body(self, list_ref: str) -> dict[str, Any]:
+        """A list's JSON, or Attio's 404."""
+        with self._lock:
+            lst = self._list(list_ref)
+            return {
+                "id": {"workspace_id": WORKSPACE_ID, "list_id": lst.list_id},
+                "api_slug": lst.api_slug,
+                "name": lst.name,
+                "parent_object": [self._objects[lst.parent_object_id].api_slug],
+                "workspace_access": "full-access",
+                "workspace_member_access": [],
+                "created_by_actor": {"type": "system", "id": None},
+                "created_at": lst.created_at,
+            }
+
+    def get_list_entry(self, list_ref: str, entry_id: str) -> dict[str, Any]:
+        """An entry, or Attio's 404 for the list or the entry."""
+        with self._lock:
+            lst = self._list(list_ref)
+            entry = lst.entries.get(normalize_uuid(entry_id) or "")
+            if entry is None:
+                raise not_found(f'List entry with ID "{entry_id}" not found.')
+            return entry
+
+    def query_list_entries(self, list_ref: str, body: Any) -> list[dict[str, Any]]:
+        """``POST /v2/lists/{list}/entries/query``: every entry, or those whose parent record is among a
+        ``{"path": [[list, "parent_record"], [object, "record_id"]], "constraints": {"$in": [...]}}``."""
+        body = body if isinstance(body, dict) else {}
+        limit = _non_negative_int(body.get("limit", 500), "limit")
+        offset = _non_negative_int(body.get("offset", 0), "offset")
+        with self._lock:
+            entries = list(self._list(list_ref).entries.values())
+        parents = _parent_filter(body.get("filter"))
+        if parents is not None:
+            entries = [e for e in entries if e["parent_record_id"] in parents]
+        return entries[offset : offset + limit]
+
     def delete_list_entry(self, list_ref: str, entry_id: str) -> None:
         """Delete a list entry, or raise Attio's 404 for the list or the entry."""
         with self._lock:
@@ -661,6 +700,19 @@ class Workspace:
             if canonical is None or canonical not in lst.entries:
                 raise not_found(f'List entry with ID "{entry_id}" not found.')
             del lst.entries[canonical]
+
+
+def _parent_filter(filter: Any) -> set[str] | None:
+    """The parent record ids an entries filter asks for; ``None`` for no filter; 400 for others."""
+    if not filter:
+        return None
+    path = filter.get("path") if isinstance(filter, dict) else None
+    wanted = (filter.get("constraints") or {}).get("$in") if isinstance(filter, dict) else None
+    if not (isinstance(path, list) and len(path) == 2 and path[1][1:] == ["record_id"]) or not isinstance(
+        wanted, list
+    ):
+        raise filter_error("The emulator filters entries by parent record_id ($in) only.")
+    return {normalize_uuid(str(w)) or "" for w in wanted}
 
 
 def attribute_id(obj: ObjectState, attribute: Attribute) -> str:

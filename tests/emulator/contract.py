@@ -60,7 +60,7 @@ def _uri(value: object) -> bool:
 
 def template_for(method: str, path: str) -> str | None:
     """Return the OpenAPI path template that ``path`` instantiates for ``method``, if any."""
-    segments = path.split("/")
+    segments = path.split("?", 1)[0].split("/")
     for operation in OPERATIONS:
         op_method, template = operation.split(" ", 1)
         parts = template.split("/")

@@ -27,6 +27,15 @@ def test_schemas_cover_every_endpoint_the_emulator_serves() -> None:
         "GET /v2/objects/{object}/attributes/{attribute}/options",
         "GET /v2/objects/{object}/attributes/{attribute}/statuses",
         "PUT /v2/objects/{object}/records/{record_id}",
+        "GET /v2/lists/{list}",
+        "GET /v2/lists/{list}/entries/{entry_id}",
+        "POST /v2/lists/{list}/entries/query",
+        "GET /v2/notes",
+        "GET /v2/notes/{note_id}",
+        "DELETE /v2/notes/{note_id}",
+        "GET /v2/tasks",
+        "GET /v2/tasks/{task_id}",
+        "DELETE /v2/tasks/{task_id}",
     }
 
 

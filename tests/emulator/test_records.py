@@ -288,7 +288,7 @@ def test_set_merging_on_a_missing_record_fails(emu: AttioEmulator) -> None:
 
 
 def test_unknown_route_and_wrong_method(api: Api) -> None:
-    unknown = api.get("/v2/notes")
+    unknown = api.get("/v2/webhooks")
     assert (unknown.status_code, unknown.json()["code"]) == (404, "not_found")
     wrong = api.call("PATCH", "/v2/objects/people")
     assert (wrong.status_code, wrong.json()["code"]) == (405, "method_not_allowed")
