@@ -1,0 +1,122 @@
+"""Scenario 2: the worker running a bulk delete is lost mid-run (SIGKILL, its task process too, as when a
+machine dies); the scheduler notices the missing heartbeat, and the retry runs on the other worker.
+
+With the archive on S3 the retry resumes from it: no record deleted without being archived first, no
+DELETE sent twice. ``--kill-archive worker-local`` breaks the precondition (the archive in the killed
+worker's own temp dir, which the other worker can't see) to show those assertions fail.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import time
+from datetime import datetime
+from pathlib import Path
+
+import psutil
+
+from deploy import services
+from deploy.attio import deleted, sent_twice
+from deploy.deployment import Deployment
+from deploy.scenarios import Expect, archived_records, check
+from deploy.stack import wait_until
+
+KILL_RECORDS = 200
+KILL_AFTER = 50  # DELETEs answered before the kill
+
+
+def scenario_kill(d: Deployment, archive: str = "s3") -> str:
+    ids = d.take(KILL_RECORDS)
+    location = d.s3_uri("kill") if archive == "s3" else ""  # empty: the worker's temp dir
+    started = time.time()
+    run_id = d.api.trigger("deploy_bulk", {"record_ids": ids, "archive_to": location})
+    wait_until(
+        f"{KILL_AFTER} DELETEs",
+        lambda: len(deleted(d.log.deletes(ids, since=started))) >= KILL_AFTER,
+        180,
+        0.1,
+    )
+    victim = _running_worker(d, run_id)
+    killed_at, tree = kill_worker(d, victim)
+    before_kill = deleted(d.log.deletes(ids, since=started, until=killed_at))
+    state = d.api.wait_run("deploy_bulk", run_id, timeout=300)
+    tries = d.api.tries("deploy_bulk", run_id, "teardown")
+    hosts = [t["hostname"] for t in tries]
+    entries = d.log.deletes(ids, since=started)
+    archived = _archive(d, run_id, location, hosts[-1])
+    unarchived = sorted(rid for rid in deleted(entries) if rid not in archived)
+    late = [e.record_id for e in entries if e.status == 200 and archived.get(e.record_id, "") > _iso(e.time)]
+    twice = sent_twice(entries)
+    summary = _summary(d, run_id)
+    expect = Expect()
+    expect(state == "success", f"the run ended {state}")
+    expect(len(tries) == 2 and hosts[0] == victim and hosts[1] != victim, f"tries ran on {hosts}")
+    expect(deleted(entries) == set(ids), f"{len(set(ids) - deleted(entries))} record(s) not deleted")
+    expect(not unarchived, f"{len(unarchived)} record(s) deleted without being in the archive the retry read")
+    expect(not late, f"{len(late)} record(s) archived after their DELETE")
+    expect(not twice, f"{len(twice)} record(s) got two DELETEs")
+    retry = f"{hosts[-1]} {_started(tries[-1]) - killed_at:.0f} s later" if len(tries) > 1 else "nowhere"
+    return expect.verdict(
+        f"SIGKILL of worker {victim} ({len(tree)} processes) after {len(before_kill)} of {len(ids)} deletes; "
+        f"the retry ran on {retry}, skipped {summary.get('skipped_already_deleted')} per the archive and "
+        f"deleted {summary.get('deleted')}: {len(unarchived)} deleted without being archived, {len(twice)} "
+        f"DELETEs sent twice ({archive} archive)"
+    )
+
+
+def _summary(d: Deployment, run_id: str) -> dict[str, object]:
+    """The bulk task's XCom summary (none if it failed)."""
+    try:
+        return dict(d.api.xcom_value("deploy_bulk", run_id, "teardown"))
+    except RuntimeError:
+        return {}
+
+
+def _running_worker(d: Deployment, run_id: str) -> str:
+    (ti,) = [t for t in d.api.task_instances("deploy_bulk", run_id) if t["task_id"] == "teardown"]
+    check(
+        ti["state"] == "running" and ti["hostname"] in services.WORKERS,
+        f"teardown: {ti['state']} on {ti['hostname']}",
+    )
+    return str(ti["hostname"])
+
+
+def kill_worker(d: Deployment, name: str) -> tuple[float, list[psutil.Process]]:
+    """SIGKILL the worker and every process under it (its task's own process group included)."""
+    proc = d.stack.get(f"worker-{name}")
+    d.stack.expected_dead.add(proc.name)
+    tree = proc.descendants()
+    for process in tree:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            process.kill()
+    killed_at = time.time()
+    psutil.wait_procs(tree, timeout=10)
+    return killed_at, tree
+
+
+def _archive(d: Deployment, run_id: str, location: str, retry_host: str) -> dict[str, str]:
+    """record_id -> archived_at in the archive the retry read: on S3, or in the retry worker's temp dir."""
+    if location:
+        return archived_records(d, f"kill/{run_id}.jsonl/")
+    path = d.run / retry_host / "tmp" / "attio-archive" / f"{run_id}.jsonl"
+    return _local_records(path)
+
+
+def _local_records(path: Path) -> dict[str, str]:
+    found = {}
+    if path.exists():
+        for line in path.read_text().splitlines():
+            entry = json.loads(line) if line.strip() else {}
+            if entry.get("type") == "record":
+                found[entry["record_id"]] = entry["archived_at"]
+    return found
+
+
+def _iso(timestamp: float) -> str:
+    """The archive's ``archived_at`` format, to compare with a DELETE's time."""
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(timestamp)) + f".{int(timestamp % 1 * 1000):03d}Z"
+
+
+def _started(ti: dict[str, str]) -> float:
+    return datetime.fromisoformat(ti["start_date"].replace("Z", "+00:00")).timestamp()
