@@ -63,7 +63,14 @@ def get_provider_info() -> dict[str, Any]:
         ],
         "hooks": [{"integration-name": "Attio", "python-modules": ["airflow_provider_attio.hooks.attio"]}],
         "operators": [
-            {"integration-name": "Attio", "python-modules": ["airflow_provider_attio.operators.records"]}
+            {
+                "integration-name": "Attio",
+                "python-modules": [
+                    "airflow_provider_attio.operators.records",
+                    "airflow_provider_attio.operators.lists",
+                    "airflow_provider_attio.operators.activities",
+                ],
+            }
         ],
         "sensors": [
             {"integration-name": "Attio", "python-modules": ["airflow_provider_attio.sensors.records"]}
