@@ -29,6 +29,7 @@ import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
+from typing import TypeVar
 
 import httpx
 from airflow.providers.common.compat.connection import get_async_connection, get_async_extra_dejson
@@ -53,6 +54,8 @@ from airflow_provider_attio.protocol import (
 from airflow_provider_attio.watch import Watching
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 #: Connections one client keeps to Attio at most (requests beyond wait for a free one).
 MAX_CONNECTIONS = 10
@@ -365,30 +368,40 @@ class _Group:
         return failures
 
     async def _tick(self, members: list[Member]) -> None:
-        """List the members' records, confirm at once the absences that could finish a member, deliver."""
+        """List the members' records, confirm at once the absences that could finish a member, deliver.
+
+        Work per member (its view of the answers, its delivery) goes in slices of :data:`DELIVERY_SLICE`
+        members, the event loop turning between slices, so a tick of 1,000 sensors never holds it long.
+        """
         ids = {m: m.record_ids for m in members}
         listing: dict[str, RecordFact] = {}
         failures = await self._ask(self._list, [r for m in members for r in ids[m]], listing)
-        views = {m: m.watching.merge({r: listing[r] for r in ids[m] if r in listing}) for m in members}
-        failed = {m for m in members if any(r in failures for r in ids[m])}
-        absences = [
-            r
-            for m, view in views.items()
-            if m.watching.watch.wait_for == "absent" and m not in failed
-            for r in m.watching.watch.to_confirm(view)
-        ]
+        views: dict[Member, dict[str, RecordFact]] = {}
+        absences: list[str] = []
+        async for member in _sliced(members):
+            views[member] = view = member.watching.merge({r: listing[r] for r in ids[member] if r in listing})
+            watch = member.watching.watch
+            if watch.wait_for == "absent" and not any(r in failures for r in ids[member]):
+                absences += watch.to_confirm(view)
         confirmed: dict[str, RecordFact] = {}
         failures.update(await self._ask(self._confirm, absences, confirmed))
-        for n, (member, view) in enumerate(views.items()):
-            if n and not n % DELIVERY_SLICE:
-                await asyncio.sleep(0)  # the triggers woken so far run, and every other task of the loop
+        async for member in _sliced(members):
             failure = next((failures[r] for r in ids[member] if r in failures), None)
             if failure is not None:
                 member.deliver(failure)
                 continue
+            view = views[member]
             view.update({r: confirmed[r] for r in view if r in confirmed})
             self.stats.checks += all(f.state != "unavailable" for f in view.values())
             member.deliver(view)
+
+
+async def _sliced(items: Sequence[T]) -> AsyncIterator[T]:
+    """``items``, letting the event loop run after every :data:`DELIVERY_SLICE` of them."""
+    for n, item in enumerate(items):
+        if n and not n % DELIVERY_SLICE:
+            await asyncio.sleep(0)
+        yield item
 
 
 class RecordWatcher:

@@ -33,7 +33,7 @@ import json
 import random
 import time
 from collections.abc import Awaitable, Callable, Generator, Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any, Literal, Protocol, TypeVar
 from urllib.parse import quote
@@ -795,7 +795,7 @@ def confirm_absent(object: str, record_ids: Sequence[str]) -> Procedure[dict[str
     as a transient error, for the caller to apply to every id: "not yet", never gone.
     """
     facts = yield from list_by_id(object, record_ids)
-    return {r: replace(f, confirmed=True) if f.state == "absent" else f for r, f in facts.items()}
+    return {r: RecordFact(r, "absent") if f.state == "absent" else f for r, f in facts.items()}
 
 
 def chunked(items: Sequence[T], size: int = IDS_PER_QUERY) -> list[Sequence[T]]:
