@@ -15,7 +15,7 @@ from airflow_provider_attio.operators.lists import (
     AttioDeleteListEntryOperator,
 )
 from airflow_provider_attio.testing import AttioEmulator
-from tests.helpers import EMPTY_CONTEXT, MISSING_ID
+from tests.helpers import EMPTY_CONTEXT, MISSING_ID, task_context
 
 
 def _sales(emu: AttioEmulator, count: int) -> tuple[list[str], list[str]]:
@@ -130,3 +130,13 @@ def test_dry_run_cap_and_scopes(attio: AttioEmulator, use_connection: object) ->
     use_connection(attio.base_url, token="records-only")  # type: ignore[operator]
     with pytest.raises(AirflowFailException, match="list_entry:read-write and list_configuration:read"):
         AttioDeleteListEntriesOperator(task_id="b", list="sales", entry_ids=entries).execute(EMPTY_CONTEXT)
+
+
+def test_a_retry_after_a_partial_first_try(attio: AttioEmulator) -> None:
+    _, entries = _sales(attio, 3)
+    AttioHook().delete_list_entry("sales", entries[0])  # the first try's, its answer lost
+    op = AttioDeleteListEntriesOperator(task_id="b", list="sales", entry_ids=entries, if_not_found="fail")
+    summary = op.execute(task_context(try_number=2))
+    # Not found on a retry without an archive: maybe the first try's work, so if_not_found is not applied.
+    assert (summary["deleted"], summary["not_found"], summary["not_found_on_retry"]) == (2, 0, 1)
+    assert attio.list_entry_ids("sales") == []
