@@ -248,6 +248,8 @@ def seed_examples(emulator: AttioEmulator) -> ExampleRecords:
       ``example_attio_wait_until_deleted`` (their ids are in the result);
     * 5 people with a work email ``@sync-fixtures.example.invalid`` (job title ``Sync fixture``), the
       default target of ``example_attio_sync_teardown``;
+    * the list ``sync_pipeline`` with those 5 on it, a note and a task on each and a task shared with a
+      background person (:func:`seed_activities`), for ``example_attio_activity_teardown``;
     * 150 people with an email ``@loadtest.example.invalid``, the default target of
       ``example_attio_bulk_teardown``;
     * the 12 people ``example_attio_mirror_sync`` mirrors (:func:`seed_mirror_sync`).
@@ -274,7 +276,24 @@ def seed_examples(emulator: AttioEmulator) -> ExampleRecords:
         person(f"Load Tester {n}", f"tester{n}@{LOAD_TEST_DOMAIN}", "Load test user")
         for n in range(1, EXAMPLE_LOAD_TESTERS + 1)
     ]
+    seed_activities(emulator, fixtures, background["people"][0])
     return ExampleRecords(delete_me, watch_me, fixtures, testers, seed_mirror_sync(emulator), background)
+
+
+#: The list ``example_attio_activity_teardown`` takes the sync fixtures off by default.
+EXAMPLE_LIST = "sync_pipeline"
+
+
+def seed_activities(emulator: AttioEmulator, fixtures: list[str], outsider: str) -> None:
+    """What a sync left besides its people, for ``example_attio_activity_teardown``: the list
+    :data:`EXAMPLE_LIST` with each fixture on it, a note on each and a task for each, and one task shared
+    with ``outsider`` (someone else's too: the example keeps it)."""
+    emulator.add_list(EXAMPLE_LIST, parent_object="people", name="Sync pipeline")
+    for n, fixture in enumerate(fixtures, 1):
+        emulator.add_list_entry(EXAMPLE_LIST, fixture)
+        emulator.add_note("people", fixture, f"Synced fixture {n}")
+        emulator.add_task([("people", fixture)], f"Follow up with fixture {n}")
+    emulator.add_task([("people", fixtures[0]), ("people", outsider)], "Introduce fixture 1")
 
 
 #: The reserved domain of the people ``example_attio_mirror_sync`` mirrors (its default scope).
