@@ -6,6 +6,9 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
+import pytest
+
+from airflow_provider_attio import activities
 from airflow_provider_attio.testing import AttioEmulator
 from airflow_provider_attio.testing.seed import EXAMPLE_LIST, seed_examples
 from tests.dags.conftest import DagRunResult
@@ -18,9 +21,15 @@ def _faster(dag: Any) -> None:
         task.options = replace(task.options, writes_per_second=250)
 
 
+class _NoWait:
+    def wait(self) -> None:
+        """The reads' pace is test_activities.py's to check."""
+
+
 def test_confirmed_teardown_removes_entries_notes_tasks_then_people(
-    attio: AttioEmulator, run_dag: Callable[..., DagRunResult]
+    attio: AttioEmulator, run_dag: Callable[..., DagRunResult], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(activities, "QueryPacer", _NoWait)
     seeded = seed_examples(attio)  # the sync's 5 fixtures: on the list, a note and a task each
     outsider = seeded.background["people"][0]
     attio.add_list_entry(EXAMPLE_LIST, outsider)
