@@ -305,26 +305,15 @@ class AttioHook(BaseHook):
         outcome = self.run(procedure, Pacing(rate_limit_gate, resend_gate))
         return outcome
 
-    def delete_list_entry(
-        self,
-        list: str,
-        entry_id: str,
-        *,
-        rate_limit_gate: RateLimitGate | None = None,
-        resend_gate: ResendGate | None = None,
-    ) -> DeleteOutcome:
-        """Delete a list entry, as :meth:`delete_record` a record; a missing list raises
-        :class:`~airflow_provider_attio.exceptions.AttioListNotFoundError`.
+    def delete_list_entry(self, list: str, entry_id: str, **gates: Any) -> DeleteOutcome:
+        """Delete a list entry as :meth:`delete_record` a record (``gates`` alike): ``"deleted"`` or
+        ``"not_found"``; a missing list raises ``AttioListNotFoundError``.
 
         :param list: the list's api slug or UUID.
         :param entry_id: the entry's UUID.
-        :param rate_limit_gate: as :meth:`delete_record`'s.
-        :param resend_gate: as :meth:`delete_record`'s.
         """
-        procedure = protocol.delete_entry(
-            validate_object(list, "list"), validate_record_id(entry_id, "entry_id")
-        )
-        return self.run(procedure, Pacing(rate_limit_gate, resend_gate))
+        entry = validate_record_id(entry_id, "entry_id")
+        return self.run(protocol.delete_entry(validate_object(list, "list"), entry), Pacing(**gates))
 
     def delete_note(self, note_id: str, **gates: Any) -> DeleteOutcome:
         """Delete a note: ``"deleted"`` or ``"not_found"``; ``gates`` as :meth:`delete_list_entry`'s.
