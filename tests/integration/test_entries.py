@@ -109,6 +109,10 @@ def test_by_parent_records_with_archive_and_resume(attio: AttioEmulator, tmp_pat
     archived = {w["entry_id"] for w in written if w["type"] == "entry"}
     assert archived == set(entries[2:4]) and all("record_id" not in w for w in written)
     assert all(w["entry"]["id"]["entry_id"] == w["entry_id"] for w in written if w["type"] == "entry")
+    # Each entry was read (and archived) before its DELETE was sent.
+    sent = [(r.method, r.path.rsplit("/", 1)[1]) for r in attio.requests]
+    for entry in entries[2:4]:
+        assert sent.index(("GET", entry)) < sent.index(("DELETE", entry))
     # One query found the entries of the three parents; nothing was sent for the skipped ones.
     assert attio.count(method="POST", path="/v2/lists/sales/entries/query") == 1
     again = op.execute(EMPTY_CONTEXT)
