@@ -9,9 +9,10 @@ says what it means and whether to try again. What each answer means, in one plac
 * **a 2xx** is handed to the procedure, which trusts it only as Attio's JSON (an object, with ``data``
   where Attio sends it): anything else is :func:`not_attio`, a permanent error naming the host. A DELETE
   answered that way is ambiguous: the record is read, and only a record that is gone was deleted.
-* **a 404** ``not_found`` doesn't say whether the record or the object is missing: the procedure asks
-  for the object. A 404 after an attempt that may have been applied means that attempt did it.
-  ``merge_in_progress`` is "not yet" (transient). A 404 whose body isn't JSON is not Attio's.
+* **a 404** ``not_found`` doesn't say whether the record or the object is missing (an entry or its
+  list): the procedure asks for the object (the list). A 404 after an attempt that may have been
+  applied means that attempt did it. ``merge_in_progress`` is "not yet" (transient). A 404 whose body
+  isn't JSON is not Attio's.
 * **a 401** is :class:`~airflow_provider_attio.exceptions.AttioTokenRejectedError`: each driver reads
   the connection again once (a rotated token) and sends again; 403 and 400 are permanent.
 * **a 429, a 5xx, a timeout, a dropped connection** are retried with the policy below (``Retry-After``
