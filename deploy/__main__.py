@@ -20,6 +20,7 @@ import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from types import FrameType
 
 from deploy.deployment import ROOT, Clock, Deployment, bring_up
@@ -127,6 +128,9 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         clock.say("stopping every process started")
         left = stack.stop_all()
+        moved = RUN / "postgres-data-dir"  # a cluster outside the clone (see services.start_postgres)
+        if moved.exists():
+            shutil.rmtree(Path(moved.read_text().strip()).parent, ignore_errors=True)
     text, ok = report(results, deployment, left, time.monotonic() - clock.start)
     (RUN / "report.txt").write_text(text + "\n")
     print(text)

@@ -57,11 +57,14 @@ def scenario_kill(d: Deployment, archive: str = "s3") -> str:
     expect(not late, f"{len(late)} record(s) archived after their DELETE")
     expect(not twice, f"{len(twice)} record(s) got two DELETEs")
     retry = f"{hosts[-1]} {_started(tries[-1]) - killed_at:.0f} s later" if len(tries) > 1 else "nowhere"
+    skipped = int(str(summary.get("skipped_already_deleted", 0)))
+    by_retry = len(deleted(d.log.deletes(ids, since=killed_at)))
     return expect.verdict(
         f"SIGKILL of worker {victim} ({len(tree)} processes) after {len(before_kill)} of {len(ids)} deletes; "
-        f"the retry ran on {retry}, skipped {summary.get('skipped_already_deleted')} per the archive and "
-        f"deleted {summary.get('deleted')}: {len(unarchived)} deleted without being archived, {len(twice)} "
-        f"DELETEs sent twice ({archive} archive)"
+        f"the retry ran on {retry}: skipped {skipped} deleted per the archive, found "
+        f"{max(0, len(before_kill) - skipped)} archived without an outcome already gone (a GET, no DELETE), "
+        f"deleted {by_retry}; {len(unarchived)} deleted without being archived, {len(twice)} DELETEs sent "
+        f"twice ({archive} archive)"
     )
 
 

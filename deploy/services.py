@@ -16,6 +16,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -91,9 +92,13 @@ def start_postgres(stack: Stack, run: Path, port: int) -> Proc:
     """A fresh cluster in ``run/postgres``, listening on 127.0.0.1 only, database ``airflow``."""
     bin_dir = _postgres_bin()
     assert bin_dir is not None
-    data = run / "postgres"
-    data.mkdir()
     user = _postgres_user()
+    data = run / "postgres"
+    if user and not all(parent.stat().st_mode & 0o001 for parent in data.parents):
+        # The postgres user can't reach a folder of this clone: the cluster goes to the temp dir.
+        data = Path(tempfile.mkdtemp(prefix="attio-deploy-postgres-")) / "data"
+        (run / "postgres-data-dir").write_text(f"{data}\n")
+    data.mkdir()
     if user:
         shutil.chown(data, user, user)
     subprocess.run(

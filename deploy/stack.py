@@ -8,7 +8,9 @@ sends its stop signal to the group, waits, then SIGKILLs the group and every des
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
+import pwd
 import signal
 import socket
 import subprocess
@@ -96,6 +98,21 @@ class Proc:
                 pass
 
 
+def _child_setup(signum: int, user: str | None) -> Callable[[], None]:
+    """In the child, before exec: become ``user`` if given, then ask for ``signum`` when the driver dies,
+    even by SIGKILL (Linux's ``PR_SET_PDEATHSIG``, which a change of user clears: so it comes last)."""
+    account = pwd.getpwnam(user) if user else None
+
+    def setup() -> None:
+        if account is not None:
+            os.setgroups([])
+            os.setgid(account.pw_gid)
+            os.setuid(account.pw_uid)
+        ctypes.CDLL(None, use_errno=True).prctl(1, signum)  # PR_SET_PDEATHSIG
+
+    return setup
+
+
 def _signal_group(pid: int, signum: int) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, signum)
@@ -129,8 +146,7 @@ class Stack:
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
-                user=user,
-                group=user,
+                preexec_fn=_child_setup(stop_signal, user),  # the driver starts no threads
             )
         proc = Proc(name, popen, log, stop_signal)
         self.procs.append(proc)
