@@ -96,7 +96,9 @@ def start_postgres(stack: Stack, run: Path, port: int) -> Proc:
     data = run / "postgres"
     if user and not all(parent.stat().st_mode & 0o001 for parent in data.parents):
         # The postgres user can't reach a folder of this clone: the cluster goes to the temp dir.
-        data = Path(tempfile.mkdtemp(prefix="attio-deploy-postgres-")) / "data"
+        folder = Path(tempfile.mkdtemp(prefix="attio-deploy-postgres-"))
+        folder.chmod(0o755)  # mkdtemp's 0700 would lock the postgres user out too
+        data = folder / "data"
         (run / "postgres-data-dir").write_text(f"{data}\n")
     data.mkdir()
     if user:
