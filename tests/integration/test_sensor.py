@@ -147,15 +147,20 @@ def _trigger(
     )
 
 
+def _deadline_for(expected: str) -> float:
+    """A trigger's deadline: a "wait" must run into it, after a check or two (0.1 s apart); the others
+    end as soon as decided, however slow the machine (a loaded one ran out of a short deadline before
+    the first answers)."""
+    return 0.5 if expected == "wait" else 30
+
+
 @pytest.mark.parametrize(("scenario", "wait_for", "expected", "many"), CASES)
 def test_trigger_decisions(
     attio: AttioEmulator, use_connection: Any, scenario: str, wait_for: str, expected: str, many: bool
 ) -> None:
     object_ref, ids = _arrange(attio, use_connection, scenario, many)
     sensor = _sensor(object_ref, wait_for, deferrable=True, timeout=0.3, **_records(ids, many))
-    # Only a "wait" must run into the deadline; the others end as soon as decided, however slow the
-    # machine (a short deadline made a loaded one report a timeout before the 401s were answered).
-    deadline_in = 0.3 if expected == "wait" else 30
+    deadline_in = _deadline_for(expected)
     trigger = _trigger(object_ref, wait_for, deadline_in=deadline_in, **_records(ids, many))
     event = asyncio.run(_first_event(trigger))
     # The trigger made its decision only after asking Attio (a delayed answer is logged when sent).
@@ -196,7 +201,8 @@ def test_one_record_of_two_in_both_modes(
     present = str(attio.create_record("people", {"name": "Ada"})["id"]["record_id"])
     ids = [present, MISSING]
     poke = _sensor("people", wait_for, record_ids=ids, require=require).poke(EMPTY_CONTEXT)
-    event = asyncio.run(_first_event(_trigger("people", wait_for, record_ids=ids, require=require)))
+    trigger = _trigger("people", wait_for, _deadline_for(expected), record_ids=ids, require=require)
+    event = asyncio.run(_first_event(trigger))
     if expected == "wait":
         assert poke is False
         assert event.payload["status"] == "timeout"
