@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import time
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -26,45 +27,67 @@ KILL_RECORDS = 200
 KILL_AFTER = 50  # DELETEs answered before the kill
 
 
+@dataclass
+class Killed:
+    """What the kill left to look at."""
+
+    run_id: str
+    victim: str
+    killed_at: float
+    processes: int
+    before_kill: int
+
+
 def scenario_kill(d: Deployment, archive: str = "s3") -> str:
     ids = d.take(KILL_RECORDS)
     location = d.s3_uri("kill") if archive == "s3" else ""  # empty: the worker's temp dir
     started = time.time()
-    run_id = d.api.trigger("deploy_bulk", {"record_ids": ids, "archive_to": location})
-    wait_until(
-        f"{KILL_AFTER} DELETEs",
-        lambda: len(deleted(d.log.deletes(ids, since=started))) >= KILL_AFTER,
-        180,
-        0.1,
-    )
-    victim = _running_worker(d, run_id)
-    killed_at, tree = kill_worker(d, victim)
-    before_kill = deleted(d.log.deletes(ids, since=started, until=killed_at))
-    state = d.api.wait_run("deploy_bulk", run_id, timeout=300)
-    tries = d.api.tries("deploy_bulk", run_id, "teardown")
+    killed = _run_and_kill(d, ids, location, started)
+    state = d.api.wait_run("deploy_bulk", killed.run_id, timeout=300)
+    tries = d.api.tries("deploy_bulk", killed.run_id, "teardown")
     hosts = [t["hostname"] for t in tries]
     entries = d.log.deletes(ids, since=started)
-    archived = _archive(d, run_id, location, hosts[-1])
+    archived = _archive(d, killed.run_id, location, hosts[-1])
     unarchived = sorted(rid for rid in deleted(entries) if rid not in archived)
     late = [e.record_id for e in entries if e.status == 200 and archived.get(e.record_id, "") > _iso(e.time)]
     twice = sent_twice(entries)
-    summary = _summary(d, run_id)
     expect = Expect()
     expect(state == "success", f"the run ended {state}")
-    expect(len(tries) == 2 and hosts[0] == victim and hosts[1] != victim, f"tries ran on {hosts}")
+    expect(len(tries) == 2 and hosts[0] == killed.victim != hosts[1], f"tries ran on {hosts}")
     expect(deleted(entries) == set(ids), f"{len(set(ids) - deleted(entries))} record(s) not deleted")
     expect(not unarchived, f"{len(unarchived)} record(s) deleted without being in the archive the retry read")
     expect(not late, f"{len(late)} record(s) archived after their DELETE")
     expect(not twice, f"{len(twice)} record(s) got two DELETEs")
-    retry = f"{hosts[-1]} {_started(tries[-1]) - killed_at:.0f} s later" if len(tries) > 1 else "nowhere"
-    skipped = int(str(summary.get("skipped_already_deleted", 0)))
-    by_retry = len(deleted(d.log.deletes(ids, since=killed_at)))
+    retry = (
+        f"{hosts[-1]} {_started(tries[-1]) - killed.killed_at:.0f} s later" if len(tries) > 1 else "nowhere"
+    )
     return expect.verdict(
-        f"SIGKILL of worker {victim} ({len(tree)} processes) after {len(before_kill)} of {len(ids)} deletes; "
-        f"the retry ran on {retry}: skipped {skipped} deleted per the archive, found "
-        f"{max(0, len(before_kill) - skipped)} archived without an outcome already gone (a GET, no DELETE), "
-        f"deleted {by_retry}; {len(unarchived)} deleted without being archived, {len(twice)} DELETEs sent "
-        f"twice ({archive} archive)"
+        f"SIGKILL of worker {killed.victim} ({killed.processes} processes) after {killed.before_kill} of "
+        f"{len(ids)} deletes; the retry ran on {retry}: {_retry_figures(d, ids, killed)}; {len(unarchived)} "
+        f"deleted without being archived, {len(twice)} DELETEs sent twice ({archive} archive)"
+    )
+
+
+def _run_and_kill(d: Deployment, ids: list[str], location: str, started: float) -> Killed:
+    """Start the bulk delete and kill its worker once ``KILL_AFTER`` records are deleted."""
+    run_id = d.api.trigger("deploy_bulk", {"record_ids": ids, "archive_to": location})
+
+    def enough() -> bool:
+        return len(deleted(d.log.deletes(ids, since=started))) >= KILL_AFTER
+
+    wait_until(f"{KILL_AFTER} DELETEs", enough, timeout=180, interval=0.1)
+    victim = _running_worker(d, run_id)
+    killed_at, tree = kill_worker(d, victim)
+    before_kill = len(deleted(d.log.deletes(ids, since=started, until=killed_at)))
+    return Killed(run_id, victim, killed_at, len(tree), before_kill)
+
+
+def _retry_figures(d: Deployment, ids: list[str], killed: Killed) -> str:
+    skipped = int(str(_summary(d, killed.run_id).get("skipped_already_deleted", 0)))
+    by_retry = len(deleted(d.log.deletes(ids, since=killed.killed_at)))
+    return (
+        f"skipped {skipped} deleted per the archive, found {max(0, killed.before_kill - skipped)} archived "
+        f"without an outcome already gone (a GET, no DELETE), deleted {by_retry}"
     )
 
 

@@ -93,24 +93,8 @@ def start_postgres(stack: Stack, run: Path, port: int) -> Proc:
     bin_dir = _postgres_bin()
     assert bin_dir is not None
     user = _postgres_user()
-    data = run / "postgres"
-    if user and not all(parent.stat().st_mode & 0o001 for parent in data.parents):
-        # The postgres user can't reach a folder of this clone: the cluster goes to the temp dir.
-        folder = Path(tempfile.mkdtemp(prefix="attio-deploy-postgres-"))
-        folder.chmod(0o755)  # mkdtemp's 0700 would lock the postgres user out too
-        data = folder / "data"
-        (run / "postgres-data-dir").write_text(f"{data}\n")
-    data.mkdir()
-    if user:
-        shutil.chown(data, user, user)
-    subprocess.run(
-        [bin_dir / "initdb", "-D", data, "-U", "airflow", "--auth=trust", "-E", "UTF8", "--no-sync"],
-        check=True,
-        capture_output=True,
-        user=user,
-        group=user,
-        cwd=data,
-    )
+    data = _data_dir(run, user)
+    _initdb(bin_dir, data, user)
     settings = {
         "listen_addresses": "127.0.0.1",
         "port": str(port),
@@ -129,6 +113,32 @@ def start_postgres(stack: Stack, run: Path, port: int) -> Proc:
     wait_until("PostgreSQL", lambda: _run_ok([*psql, "-c", "select 1"]), timeout=60)
     subprocess.run([*psql, "-c", "create database airflow"], check=True, capture_output=True)
     return proc
+
+
+def _data_dir(run: Path, user: str | None) -> Path:
+    """``run/postgres``, or a temp folder when the postgres user can't reach the clone's folders."""
+    data = run / "postgres"
+    if user and not all(parent.stat().st_mode & 0o001 for parent in data.parents):
+        folder = Path(tempfile.mkdtemp(prefix="attio-deploy-postgres-"))
+        folder.chmod(0o755)  # mkdtemp's 0700 would lock the postgres user out too
+        data = folder / "data"
+        (run / "postgres-data-dir").write_text(f"{data}\n")  # removed at the end (__main__)
+    return data
+
+
+def _initdb(bin_dir: Path, data: Path, user: str | None) -> None:
+    """An empty cluster whose superuser ``airflow`` may connect from 127.0.0.1 without a password."""
+    data.mkdir()
+    if user:
+        shutil.chown(data, user, user)
+    subprocess.run(
+        [bin_dir / "initdb", "-D", data, "-U", "airflow", "--auth=trust", "-E", "UTF8", "--no-sync"],
+        check=True,
+        capture_output=True,
+        user=user,
+        group=user,
+        cwd=data,
+    )
 
 
 def pg_dump(port: int) -> bytes:
