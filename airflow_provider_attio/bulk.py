@@ -4,7 +4,7 @@ Attio has no bulk delete endpoint: deleting N records is N ``DELETE`` calls, and
 workspace shares one budget of writes per second. :func:`delete_records` (also ``AttioHook.delete_records``
 and ``AttioDeleteRecordsOperator``) runs in stages: plan (check the job, confirm the object, resolve the
 whole target set, read the archive), run (paced workers, stopping early when every record would fail),
-report (summary, failures, the not-found policy). The README's "Delete many records" section is the
+report (summary, failures, the not-found policy). docs/operators.md ("Delete many records") is the
 user's guide to what each stage promises.
 """
 
@@ -398,7 +398,7 @@ def delete_records(hook: AttioHook, job: BulkDeleteJob, log: Any = None) -> Bulk
     """Run a checked bulk delete (see ``AttioHook.delete_records``, its public face, which checks it).
 
     Everything is checked, the object's existence confirmed and the whole target set resolved before the
-    first ``DELETE``. The README's "Delete many records" section explains the safety rules, the archive
+    first ``DELETE``. docs/operators.md ("Delete many records") explains the safety rules, the archive
     and the pacing.
 
     :param hook: the :class:`~airflow_provider_attio.hooks.attio.AttioHook` to send requests with.
@@ -664,7 +664,7 @@ def _note_crowding(run: _Run, log: Any) -> None:
         "%d of %d answers (%.0f%%) were rate limited (429): other writers share this workspace's write "
         "budget (%g/s), Attio lowered it, or writes_per_second is above it. Nothing was lost, but for "
         "several bulk tasks at once a pool with writes_per_second = %g / pool slots shares the budget "
-        "without 429s (README: 'Scale').",
+        "without 429s (docs/scale.md).",
         run.rate_limited,
         answers,
         100 * run.rate_limited / answers,

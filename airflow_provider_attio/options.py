@@ -76,7 +76,7 @@ def _check_bool(value: Any, name: str) -> bool:
 
 @dataclass(frozen=True)
 class BulkDeleteOptions:
-    """How a bulk delete runs; checked when built (the README explains each option).
+    """How a bulk delete runs; checked when built (docs/operators.md explains each option).
 
     :param allow_delete_all: allow ``filter={}``, every record of the object.
     :param max_records: safety cap: more targets fail the run before anything is deleted.
@@ -180,7 +180,7 @@ class BulkDeleteJob:
     filter: dict[str, Any] | None
     archive_to: Any = None
     options: BulkDeleteOptions = field(default_factory=BulkDeleteOptions)
-    #: This run retries an earlier try of the same task (see the README on ``if_not_found``).
+    #: This run retries an earlier try of the same task (see docs/operators.md on ``if_not_found``).
     is_retry: bool = False
     #: Delete by key: the records whose ``attribute`` holds one of these values.
     match: Keys | None = None

@@ -50,7 +50,7 @@ class AttioDeleteRecordOperator(BaseOperator):
     :param attio_conn_id: the Airflow connection to Attio. Templated.
 
     Returns (as XCom) ``{"object", "record_id", "outcome"}``, the outcome ``"deleted"``, ``"not_found"`` or
-    ``"not_found_on_retry"``. The README explains the outcomes and which errors use Airflow's retries.
+    ``"not_found_on_retry"``. docs/operators.md explains the outcomes and which errors use Airflow's retries.
     """
 
     template_fields: Sequence[str] = ("object", "record_id", "attio_conn_id")
@@ -103,7 +103,7 @@ def is_retry(context: Context) -> bool:
 class AttioDeleteRecordsOperator(BaseOperator):
     """Delete many Attio records in one task: by ids, filter, keys or mirror, paced under Attio's limit.
 
-    The README's "Delete many records" section explains the safety rules (target set resolved first, the
+    docs/operators.md ("Delete many records") explains the safety rules (target set resolved first, the
     cap, dry run, archive, per-record outcomes), retries and how to share the workspace's budget.
 
     .. code-block:: python
