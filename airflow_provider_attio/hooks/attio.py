@@ -1,22 +1,22 @@
-"""AttioHook: the blocking driver of the core, for operators, the engines and poking sensors.
+"""AttioHook: Attio for operators, the engines and poking sensors, through an Airflow connection.
 
-The hook owns the connection, the token (in its session's headers only) and the HTTP session; it sends
-the core's requests and sleeps. What Attio's answers mean, what to retry and how long to wait are
+The hook owns the connection, the token (in its session's headers only) and the HTTP session, and
+reads the connection again once on a 401; :mod:`airflow_provider_attio.blocking` sends the core's
+requests and sleeps. What Attio's answers mean, what to retry and how long to wait are
 decided in :mod:`airflow_provider_attio.protocol`, which the triggerer's async client drives too.
 """
 
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import requests
 from airflow.providers.common.compat.sdk import BaseHook
 
 from airflow_provider_attio import bulk, protocol, restore
+from airflow_provider_attio.blocking import RateLimited, exchange, send_call
 from airflow_provider_attio.connection import (
     TEST_TIMEOUT,
     ConnectionParts,
@@ -24,13 +24,11 @@ from airflow_provider_attio.connection import (
     connection_form_widgets,
     connection_parts,
     describe_transport_failure,
-    failure_of,
     new_session,
     ui_field_behaviour,
 )
 from airflow_provider_attio.exceptions import (
     AttioError,
-    AttioRateLimitError,
     AttioTokenRejectedError,
 )
 from airflow_provider_attio.options import BulkDeleteOptions, check_job
@@ -41,7 +39,6 @@ from airflow_provider_attio.protocol import (
     Call,
     DeleteOutcome,
     Procedure,
-    Reply,
     T,
 )
 from airflow_provider_attio.restore import RestoreOptions, RestoreSummary, check_restore_job, restore_options
@@ -57,20 +54,6 @@ if TYPE_CHECKING:
     from airflow_provider_attio.bulk import BulkDeleteSummary
 
 __all__ = ["AttioHook", "DeleteOutcome", "RateLimited"]
-
-
-@dataclass(frozen=True)
-class RateLimited:
-    """Attio answered 429: what the hook tells its rate-limit listeners.
-
-    :param method: the call's HTTP method.
-    :param path: the call's URL path.
-    :param wait: the seconds the hook waits before retrying (from ``Retry-After``, at least the backoff).
-    """
-
-    method: str
-    path: str
-    wait: float
 
 
 class AttioHook(BaseHook):
@@ -178,7 +161,7 @@ class AttioHook(BaseHook):
             self._load(conn)
             return True
 
-    # -- the driver: one attempt, the retry loop, the sleeps ----------------------------------------------
+    # -- sending: the blocking driver (blocking.py) with this hook's session and listeners ------------------
 
     def send(self, request: ApiRequest, pacing: Pacing | None = None) -> Answer:
         """Send one request of the core with its retry policy; on a 401, read the connection again once.
@@ -188,53 +171,16 @@ class AttioHook(BaseHook):
         """
         session, parts, generation = self._current()
         try:
-            return self._send(session, parts, request, pacing)
+            return send_call(session, parts, request, pacing, self._announce, self.log)
         except AttioTokenRejectedError:
             if not self._reread_after_401(generation):
                 raise
         session, parts, _ = self._current()
-        return self._send(session, parts, request, pacing)
+        return send_call(session, parts, request, pacing, self._announce, self.log)
 
     def run(self, procedure: Procedure[T], pacing: Pacing | None = None) -> T:
         """Run a procedure of the core; ``pacing`` applies to its writes only."""
         return protocol.run(procedure, lambda r: self.send(r, pacing if r.is_write else None))
-
-    def _send(
-        self, session: requests.Session, parts: ConnectionParts, request: ApiRequest, pacing: Pacing | None
-    ) -> Answer:
-        call = Call(request, parts.settings, origin=parts.base_url)
-        while True:
-            outcome = self._attempt(session, parts, call)
-            if isinstance(outcome, Answer):
-                return outcome
-            wait = call.retry_in(outcome)
-            if not self._pause(call, outcome, wait, pacing):
-                raise outcome
-
-    def _attempt(self, session: requests.Session, parts: ConnectionParts, call: Call) -> Answer | AttioError:
-        settings = parts.settings
-        try:
-            response = _exchange(session, parts, call.request, (settings.connect_timeout, settings.timeout))
-        except requests.RequestException as err:
-            return call.unanswered(failure_of(err), type(err).__name__)
-        return call.answered(response)
-
-    def _pause(self, call: Call, error: AttioError, wait: float, pacing: Pacing | None) -> bool:
-        """Wait before a retry (or let the caller's pacing wait); ``False`` when the caller gives up."""
-        if isinstance(error, AttioRateLimitError):
-            asked = protocol.rate_limit_wait(call.settings, error.retry_after, call.attempts)
-            self._announce(RateLimited(call.request.method, call.request.path, asked))
-            if pacing is not None and pacing.rate_limit_gate is not None:
-                return pacing.rate_limit_gate(error.retry_after)
-        self.log.warning("Attio call failed, retrying in %.2fs: %s", wait, error)
-        time.sleep(wait)
-        if (
-            pacing is not None
-            and pacing.resend_gate is not None
-            and not isinstance(error, AttioRateLimitError)
-        ):
-            return pacing.resend_gate()
-        return True
 
     def add_rate_limit_listener(self, listener: Callable[[RateLimited], None]) -> Callable[[], None]:
         """Call ``listener`` with a :class:`RateLimited` for every 429 this hook receives, from any thread.
@@ -466,26 +412,9 @@ class AttioHook(BaseHook):
                 min(parts.settings.connect_timeout, TEST_TIMEOUT),
                 min(parts.settings.timeout, TEST_TIMEOUT),
             )
-            outcome = call.answered(_exchange(session, parts, call.request, timeout))
+            outcome = call.answered(exchange(session, parts, call.request, timeout))
             return protocol.judge_self(protocol.run(protocol.identify(), lambda _: protocol.settle(outcome)))
         except requests.RequestException as err:
             return False, describe_transport_failure(err, self.base_url)
         except AttioError as err:
             return False, str(err)
-
-
-def _exchange(
-    session: requests.Session, parts: ConnectionParts, request: ApiRequest, timeout: tuple[float, float]
-) -> Reply:
-    """Send one attempt and read its reply off the wire; ``requests`` raises when there is none."""
-    response = session.request(
-        request.method,
-        parts.base_url + request.path,
-        json=request.json,
-        timeout=timeout,
-        allow_redirects=False,
-    )
-    headers = response.headers
-    return Reply(
-        response.status_code, response.content, headers.get("Content-Type", ""), headers.get("Retry-After")
-    )
