@@ -257,11 +257,12 @@ class Member:
 
     async def read(self, facts: dict[str, RecordFact]) -> dict[str, RecordFact]:
         """Confirm the records awaited present that ``facts`` show (:meth:`RecordWatch.to_confirm`) by
-        reading them (``GET``) through the group's connection: with ``require="all"`` all at once, with
-        ``"any"`` one by one until one is present. ``facts`` gets each read; returns them too."""
+        reading them (``GET``) through the group's connection, until the verdict is known: with
+        ``require="all"`` as many at once as the connection pool holds, until one isn't present; with
+        ``"any"`` one by one until one is. ``facts`` gets each read; returns them too."""
         watch = self.watching.watch
         candidates = watch.to_confirm(facts) if watch.wait_for == "present" else []
-        waves = [candidates] if watch.require == "all" else [[r] for r in candidates]
+        waves = chunked(candidates, MAX_CONNECTIONS if watch.require == "all" else 1)
         read: dict[str, RecordFact] = {}
         for wave in waves:
             self.group.stats.reads += len(wave)

@@ -19,6 +19,7 @@ from airflow.triggers.base import TriggerEvent
 
 from airflow_provider_attio.aio import (
     DELIVERY_SLICE,
+    MAX_CONNECTIONS,
     AsyncAttioClient,
     RecordWatcher,
     use_watcher,
@@ -422,6 +423,40 @@ def test_require_any_present_reads_only_the_record_listed(attio: AttioEmulator) 
     assert event["status"] == "success" and event["xcom"]["matched"] == [present]
     assert [len(ids) for ids in _queried_ids(attio)] == [250, 250, 250, 250, 1]
     assert [r.path for r in attio.requests if r.method == "GET"] == [f"/v2/objects/people/records/{present}"]
+
+
+@pytest.mark.parametrize("require", ["any", "all"])
+def test_reads_confirming_presence_stop_once_the_verdict_is_known(
+    attio: AttioEmulator, use_connection: Any, require: str
+) -> None:
+    use_connection(attio.base_url, max_retries=0)  # a read of the merging record says so at once
+    ids = _people(attio, MAX_CONNECTIONS + 2)
+    attio.set_merging("people", ids[0])  # listed, but a read says merge_in_progress: not yet
+    trigger = AttioRecordTrigger(
+        object="people",
+        record_ids=ids,
+        require=require,
+        wait_for="present",
+        attio_conn_id="attio_default",
+        poke_interval=0.05,
+        deadline=time.time() + 30,
+    )
+
+    async def scenario() -> dict[str, Any] | None:
+        task = asyncio.create_task(_event(trigger))
+        if require == "any":
+            return await task
+        await _until(lambda: attio.count(method="GET") >= 2 * MAX_CONNECTIONS)  # two checks at least
+        task.cancel()
+        return None
+
+    event = asyncio.run(scenario())
+    read = [r.path.rsplit("/", 1)[1] for r in attio.requests if r.method == "GET"]
+    if require == "any":  # the merging record, then one present: done; the other 10 never read
+        assert event is not None and event["xcom"]["matched"] == [ids[1]]
+        assert read == [ids[0], ids[1]]
+    else:  # each check's first wave of reads (the pool's size) finds the merging one: the rest unread
+        assert set(read) == set(ids[:MAX_CONNECTIONS])
 
 
 def test_a_trigger_cancelled_as_its_check_ends_stops(monkeypatch: pytest.MonkeyPatch) -> None:
