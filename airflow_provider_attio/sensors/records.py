@@ -50,7 +50,8 @@ class AttioRecordSensor(BaseSensorOperator):
     :param object: the object's api slug (``people``, ``companies``...) or UUID. Templated.
     :param record_id: the record's UUID. Templated. Give this or ``record_ids``.
     :param record_ids: several records' UUIDs (or records as Attio returns them), e.g. an upstream task's
-        XCom. Templated. They are checked with one query per 250 records.
+        XCom. Templated. They are checked with one query per 250 records; absences are confirmed by a
+        second query, presences by a read of each record (see :mod:`airflow_provider_attio.watch`).
     :param wait_for: ``"present"`` (default) or ``"absent"``, for every record watched.
     :param require: with ``record_ids``: done when ``"all"`` (default) or ``"any"`` of them are as
         ``wait_for`` says.
