@@ -86,8 +86,8 @@ def _retry_figures(d: Deployment, ids: list[str], killed: Killed) -> str:
     skipped = int(str(_summary(d, killed.run_id).get("skipped_already_deleted", 0)))
     by_retry = len(deleted(d.log.deletes(ids, since=killed.killed_at)))
     return (
-        f"skipped {skipped} deleted per the archive, found {max(0, killed.before_kill - skipped)} archived "
-        f"without an outcome already gone (a GET, no DELETE), deleted {by_retry}"
+        f"skipped {skipped} deleted per the archive, found {max(0, killed.before_kill - skipped)} more "
+        f"already gone (a GET, no DELETE), deleted {by_retry}"
     )
 
 
