@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 import shutil
 import sys
@@ -54,7 +55,8 @@ class Deployment:
     log: RequestLog
     #: Every Attio token the deployment used (scenario 6 looks for each).
     tokens: list[str]
-    #: The examples' records by purpose, and the other people (cohorts for scenarios 2-5), by id.
+    #: The examples' record ids by purpose (``load_testers``...), full name and email; the other people's
+    #: ids (the cohorts of scenarios 2-5).
     examples: dict[str, list[str]]
     others: list[str]
     facts: dict[str, Any] = field(default_factory=dict)
@@ -135,7 +137,7 @@ def configure(api: AirflowApi, ports: services.Ports, token: str, clock: Clock) 
         "aws_secret_access_key": "deploy",
         "region_name": "us-east-1",
     }
-    api.put_connection("aws_default", "aws", extra=_json(s3))
+    api.put_connection("aws_default", "aws", extra=json.dumps(s3))
     api.set_pool(POOL, POOL_SLOTS)
     wanted = {*EXAMPLE_DAGS, *DEPLOY_DAGS}
     wait_until("every DAG parsed", lambda: wanted <= api.dag_ids(), timeout=180)
@@ -147,12 +149,6 @@ def configure(api: AirflowApi, ports: services.Ports, token: str, clock: Clock) 
         f"connections attio_default and aws_default, pool {POOL} ({POOL_SLOTS} slots), "
         f"{len(wanted)} DAGs unpaused"
     )
-
-
-def _json(value: Any) -> str:
-    import json
-
-    return json.dumps(value)
 
 
 def classify_people(attio: Attio) -> tuple[dict[str, list[str]], list[str]]:

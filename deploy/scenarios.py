@@ -60,7 +60,7 @@ def wait_states(d: Deployment, dag_id: str, run_id: str, task_id: str, state: st
 
 
 def run_all(d: Deployment, runs: dict[str, str], timeout: float = 300) -> dict[str, str]:
-    """Wait for each run (dag_id -> run_id) to finish; return dag_id -> state."""
+    """Wait for each run (``dag_id`` or ``dag_id#label`` -> run_id) to finish; return the states."""
     return {dag_id: d.api.wait_run(dag_id.split("#")[0], run_id, timeout) for dag_id, run_id in runs.items()}
 
 
