@@ -208,6 +208,7 @@ def scenario_pool(d: Deployment) -> str:
     expect(deleted(entries) == set(ids), f"{len(set(ids) - deleted(entries))} record(s) not deleted")
     expect(not sent_twice(entries), f"{len(sent_twice(entries))} record(s) got two DELETEs")
     expect(share <= 0.02, f"{share:.1%} of DELETE answers were 429s")
+    expect(overlap == POOL_SLOTS, f"only {overlap} of the {POOL_SLOTS} tasks ran at once")
     return expect.verdict(
         f"{len(deleted(entries))} of {len(ids)} records deleted by {POOL_SLOTS} tasks ({overlap} running at "
         f"once at most), {len(sent_twice(entries))} sent twice; 429s: {limited} of {len(entries)} DELETE "
