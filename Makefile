@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 
 ## make test: lint, types, then the whole suite (unit, emulator, integration over loopback HTTP, DAG runs)
 test: lint types
-	$(BIN)/python -m pytest -q -p no:cacheprovider -n 2
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n 3
 
 ## make test-airflow2: the same suite on Airflow 2.11, the oldest release the provider supports
 VENV2 := .venv-airflow2
@@ -27,7 +27,7 @@ $(STAMP2): pyproject.toml
 	touch $(STAMP2)
 
 test-airflow2: $(STAMP2)
-	$(VENV2)/bin/python -m pytest -q -p no:cacheprovider -n 2
+	$(VENV2)/bin/python -m pytest -q -p no:cacheprovider -n 3
 
 ## make test-airflow-matrix: a quick pass (provider, sensor and trigger tests, and the DAG runs) on Airflow 3.0, 3.1, 3.2
 QUICK_TESTS := tests/unit tests/integration/test_sensor.py tests/integration/test_sensor_batching.py
@@ -67,7 +67,7 @@ $(VENVMIN)/.installed: pyproject.toml
 
 test-minimums: $(VENVMIN)/.installed
 	$(VENVMIN)/bin/python -m pip list 2>/dev/null | grep -iE "^(apache-airflow|requests|urllib3|httpx|pendulum|apache-airflow-providers-common-compat) "
-	$(VENVMIN)/bin/python -m pytest -q -p no:cacheprovider -n 2 tests/unit tests/integration
+	$(VENVMIN)/bin/python -m pytest -q -p no:cacheprovider -n 3 tests/unit tests/integration
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
