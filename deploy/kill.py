@@ -9,18 +9,16 @@ worker's own temp dir, which the other worker can't see) to show those assertion
 from __future__ import annotations
 
 import contextlib
-import json
 import time
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 
 import psutil
 
 from deploy import services
 from deploy.attio import deleted, sent_twice
 from deploy.deployment import Deployment
-from deploy.scenarios import Expect, archived_records, check
+from deploy.scenarios import Expect, archived_records, check, record_lines
 from deploy.stack import wait_until
 
 KILL_RECORDS = 200
@@ -126,17 +124,7 @@ def _archive(d: Deployment, run_id: str, location: str, retry_host: str) -> dict
     if location:
         return archived_records(d, f"kill/{run_id}.jsonl/")
     path = d.run / retry_host / "tmp" / "attio-archive" / f"{run_id}.jsonl"
-    return _local_records(path)
-
-
-def _local_records(path: Path) -> dict[str, str]:
-    found = {}
-    if path.exists():
-        for line in path.read_text().splitlines():
-            entry = json.loads(line) if line.strip() else {}
-            if entry.get("type") == "record":
-                found[entry["record_id"]] = entry["archived_at"]
-    return found
+    return record_lines(path.read_bytes()) if path.exists() else {}
 
 
 def _iso(timestamp: float) -> str:

@@ -71,11 +71,12 @@ def archived_records(d: Deployment, prefix: str) -> dict[str, str]:
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=services.BUCKET, Prefix=prefix):
         for item in page.get("Contents", []):
             body = s3.get_object(Bucket=services.BUCKET, Key=item["Key"])["Body"].read()
-            found.update(_record_lines(body))
+            found.update(record_lines(body))
     return found
 
 
-def _record_lines(data: bytes) -> dict[str, str]:
+def record_lines(data: bytes) -> dict[str, str]:
+    """record_id -> archived_at of an archive's ``record`` lines (JSON Lines)."""
     found = {}
     for line in data.splitlines():
         if line.strip():
