@@ -240,6 +240,10 @@ def scenario_rotation(d: Deployment) -> str:
     watched = ids[-ROTATION_WATCHED:]  # the bulk deletes them last: the sensors wait through the rotation
     sensors = d.api.trigger("deploy_sensors", {"record_ids": watched})
     wait_states(d, "deploy_sensors", sensors, "wait_gone", "deferred", ROTATION_WATCHED)
+    # The triggerer must be querying with the old token before the rotation, so the rotation meets a
+    # running client (a trigger that starts after it reads the new token at once, testing nothing).
+    deferred_at = time.time()
+    wait_until("a sensor query", lambda: _sensor_queried(d, deferred_at), timeout=60, interval=0.2)
     started = time.time()
     bulk = d.api.trigger("deploy_bulk", {"record_ids": ids, "archive_to": d.s3_uri("rotation")})
     wait_until(
@@ -264,6 +268,13 @@ def scenario_rotation(d: Deployment) -> str:
         f"token got 401 on {refused['DELETE']} DELETE(s) and {refused['POST']} sensor query(ies); the bulk "
         f"task ({bulk_state}) and the {ROTATION_WATCHED} sensors ({sensors_state}) went on with the new one; "
         f"{len(deleted(entries))} of {len(ids)} deleted"
+    )
+
+
+def _sensor_queried(d: Deployment, since: float) -> bool:
+    return any(
+        e.method == "POST" and e.path.endswith("/records/query") and e.status == 200
+        for e in d.log.entries(since)
     )
 
 
