@@ -68,8 +68,13 @@ def _queried_ids(emu: AttioEmulator, object: str = "people") -> list[list[str]]:
     ]
 
 
-async def _until(condition: Callable[[], bool]) -> None:
+async def _until(condition: Callable[[], bool], *running: asyncio.Task[Any]) -> None:
+    """Wait for ``condition``; fail at once if one of the ``running`` triggers ended first (else the
+    wait would last until pytest's timeout, saying nothing of why)."""
     while not condition():
+        ended = next((t for t in running if t.done()), None)
+        if ended is not None:
+            raise AssertionError(f"the trigger ended before the condition held: {ended.result()}")
         await asyncio.sleep(0.01)
 
 
@@ -86,7 +91,7 @@ def test_triggers_watching_one_object_share_one_query_per_tick(attio: AttioEmula
     async def scenario() -> tuple[list[dict[str, Any]], int, int]:
         tasks = [asyncio.create_task(_event(_trigger(r))) for r in people]
         tasks.append(asyncio.create_task(_event(_trigger(companies[0], object="companies"))))
-        await _until(lambda: len(_queried_ids(attio)) >= 3 and len(_queried_ids(attio, "companies")) >= 1)
+        await _until(lambda: len(_queried_ids(attio)) >= 3 and len(_queried_ids(attio, "companies")) >= 1, *tasks)
         assert watcher().groups == {("attio_default", "people"): 3, ("attio_default", "companies"): 1}
         assert watcher().connections == ["attio_default"]  # one client for both objects
         asked = len(_queried_ids(attio)), len(_queried_ids(attio, "companies"))
@@ -166,8 +171,8 @@ def test_rate_limits_and_server_errors_keep_every_sensor_of_the_batch_waiting(
 
     async def scenario() -> list[dict[str, Any]]:
         tasks = [asyncio.create_task(_event(_trigger(r))) for r in ids]
-        await _until(lambda: attio.count(method="POST", status=status) >= 5)
-        await _until(lambda: attio.count(method="POST", status=200) >= 1)  # answered again
+        await _until(lambda: attio.count(method="POST", status=status) >= 5, *tasks)
+        await _until(lambda: attio.count(method="POST", status=200) >= 1, *tasks)  # answered again
         assert not any(task.done() for task in tasks)
         for record_id in ids:
             await _delete(attio, record_id)
@@ -446,7 +451,7 @@ def test_reads_confirming_presence_stop_once_the_verdict_is_known(
         task = asyncio.create_task(_event(trigger))
         if require == "any":
             return await task
-        await _until(lambda: attio.count(method="GET") >= 2 * MAX_CONNECTIONS)  # two checks at least
+        await _until(lambda: attio.count(method="GET") >= 2 * MAX_CONNECTIONS, task)  # two checks at least
         task.cancel()
         return None
 
