@@ -14,7 +14,7 @@ from airflow_provider_attio.exceptions import AttioAuthError
 from airflow_provider_attio.hooks.attio import AttioHook
 from airflow_provider_attio.operators.activities import AttioDeleteNotesOperator, AttioDeleteTasksOperator
 from airflow_provider_attio.testing import AttioEmulator
-from tests.helpers import EMPTY_CONTEXT, MISSING_ID
+from tests.helpers import EMPTY_CONTEXT, MISSING_ID, task_context
 
 
 def _people(emu: AttioEmulator, count: int) -> list[str]:
@@ -111,3 +111,21 @@ def test_tasks_by_id_resume_not_found_and_scopes(
         and "It can delete records; not list entries" in message
         and "not tasks (needs task:read-write)" in message
     )
+
+
+@pytest.mark.parametrize("kind", ["note", "task"])
+def test_a_retry_after_a_partial_first_try(attio: AttioEmulator, kind: str) -> None:
+    (ada,) = _people(attio, 1)
+    if kind == "note":
+        ids = [attio.add_note("people", ada, f"Call {i}")["id"]["note_id"] for i in range(3)]
+        AttioHook().delete_note(ids[0])  # the first try's, its answer lost
+        op: Any = AttioDeleteNotesOperator(task_id="n", note_ids=ids, if_not_found="fail")
+    else:
+        ids = [attio.add_task([("people", ada)])["id"]["task_id"] for _ in range(3)]
+        AttioHook().delete_task(ids[0])
+        op = AttioDeleteTasksOperator(task_id="t", task_ids=ids, if_not_found="fail")
+    summary = op.execute(task_context(try_number=2))
+    # Not found on a retry without an archive: maybe the first try's work, so if_not_found is not applied.
+    assert (summary["deleted"], summary["not_found"], summary["not_found_on_retry"]) == (2, 0, 1)
+    assert (attio.note_ids() if kind == "note" else attio.task_ids()) == []
+    assert attio.count(method="DELETE") == 4  # the first try's, then one each (404 for the first)
