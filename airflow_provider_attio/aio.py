@@ -45,13 +45,15 @@ from airflow_provider_attio.protocol import (
     Reply,
     TransportFailure,
     arun,
+    check_entry,
     check_record,
     chunked,
     confirm_absent,
     list_by_id,
+    require_list,
     unavailable,
 )
-from airflow_provider_attio.watch import Watching
+from airflow_provider_attio.watch import ENTRY_READS_PER_SECOND, Watching
 
 log = logging.getLogger(__name__)
 
@@ -147,6 +149,32 @@ class AsyncAttioClient:
 ClientFactory = Callable[[str], Awaitable[AsyncAttioClient]]
 
 
+class Spacer:
+    """Hands out send slots ``1 / rate`` seconds apart on the event loop: callers ``await wait()``.
+
+    Slots are taken when asked for, so concurrent callers get distinct ones; an idle spacer lets the next
+    call go at once. ``clock`` and ``sleep`` are injectable (tests).
+
+    :param rate: slots per second.
+    """
+
+    def __init__(
+        self,
+        rate: float,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self._interval, self._clock, self._sleep = 1.0 / rate, clock, sleep
+        self._next = 0.0
+
+    async def wait(self) -> None:
+        now = self._clock()
+        slot = max(now, self._next)
+        self._next = slot + self._interval
+        if slot > now:
+            await self._sleep(slot - now)
+
+
 class _Link:
     """One Attio connection on one event loop: the client every group of that connection shares."""
 
@@ -156,6 +184,8 @@ class _Link:
         self._client: AsyncAttioClient | None = None
         self._retired: list[AsyncAttioClient] = []
         self._lock = asyncio.Lock()
+        #: Paces the reads that have no batched form (list entries) over every list of the connection.
+        self.spacer = Spacer(ENTRY_READS_PER_SECOND)
 
     async def _current(self) -> AsyncAttioClient:
         async with self._lock:
@@ -205,6 +235,10 @@ class WatchStats:
     ids_confirmed: int = 0
     #: single-record reads (``GET``) confirming a record awaited present.
     reads: int = 0
+    #: ticks of entry groups (each reads its entries once, however many triggers watch them).
+    entry_ticks: int = 0
+    #: list entries read (``GET``), one by one: entries have no batched read.
+    entry_reads: int = 0
 
 
 Delivery = dict[str, RecordFact] | BaseException
@@ -261,6 +295,8 @@ class Member:
         ``require="all"`` as many at once as the connection pool holds, until one isn't present; with
         ``"any"`` one by one until one is. ``facts`` gets each read; returns them too."""
         watch = self.watching.watch
+        if not watch.kind.listed:  # entries: every fact is a read already
+            return {}
         candidates = watch.to_confirm(facts) if watch.wait_for == "present" else []
         waves = chunked(candidates, MAX_CONNECTIONS if watch.require == "all" else 1)
         read: dict[str, RecordFact] = {}
@@ -277,8 +313,8 @@ class Member:
 class _Group:
     """The triggers watching one object through one connection: one query per tick for all of them."""
 
-    def __init__(self, watcher: RecordWatcher, link: _Link, object: str) -> None:
-        self.watcher, self.link, self.object = watcher, link, object
+    def __init__(self, watcher: RecordWatcher, link: _Link, object: str, key: tuple[str, str]) -> None:
+        self.watcher, self.link, self.object, self.key = watcher, link, object, key
         self.stats = watcher.stats
         self.members: set[Member] = set()
         self.anchor = time.monotonic()
@@ -397,6 +433,79 @@ class _Group:
             member.deliver(view)
 
 
+class _EntryGroup(_Group):
+    """The triggers watching entries of one list through one connection.
+
+    Attio has no batched read of entries by id (see :mod:`airflow_provider_attio.watch`), so a tick reads
+    each entry (``GET``) once however many of its triggers watch it, in waves: each trigger's next unread
+    entries (as many as the pool holds with ``require="all"``, one with ``"any"``) until each verdict is
+    known, then a wave's entries found missing ask for the list once. Reads go through the connection's
+    :class:`Spacer`, :data:`~airflow_provider_attio.watch.ENTRY_READS_PER_SECOND` at most for every list.
+    """
+
+    async def _tick(self, members: list[Member]) -> None:
+        self.stats.entry_ticks += 1
+        views = {m: m.watching.merge({}) for m in members}
+        failures: Failures = {}
+        list_known = False
+        while wave := self._wave(members, views, failures):
+            found = await self._read_wave(wave, failures)
+            if not list_known and any(f.state == "absent" for f in found.values()):
+                list_known = await self._list_exists(wave, found, failures)
+            for member, view in views.items():
+                view.update({r: found[r] for r in member.record_ids if r in found})
+        for member in members:
+            failure = next((failures[r] for r in member.record_ids if r in failures), None)
+            self.stats.checks += failure is None
+            member.deliver(failure if failure is not None else views[member])
+
+    @staticmethod
+    def _wave(
+        members: list[Member], views: dict[Member, dict[str, RecordFact]], failures: Failures
+    ) -> list[str]:
+        """The entries to read next: each undecided trigger's next ones, once each."""
+        wave: dict[str, None] = {}
+        for member in members:
+            if not any(r in failures for r in member.record_ids):
+                limit = MAX_CONNECTIONS if member.watching.watch.require == "all" else 1
+                wave.update(dict.fromkeys(member.watching.watch.to_read(views[member], limit)))
+        return list(wave)
+
+    async def _read_wave(self, wave: list[str], failures: Failures) -> dict[str, RecordFact]:
+        """Read ``wave``'s entries at once, each after the connection's next pacing slot."""
+
+        async def read(entry_id: str) -> RecordFact:
+            await self.link.spacer.wait()
+            self.stats.entry_reads += 1
+            return await arun(check_entry(self.object, entry_id, list_known=True), self.link.send)
+
+        results = await asyncio.gather(*(read(r) for r in wave), return_exceptions=True)
+        found: dict[str, RecordFact] = {}
+        for entry_id, result in zip(wave, results, strict=True):
+            if isinstance(result, asyncio.CancelledError):
+                found.update(unavailable([entry_id], result))
+            elif isinstance(result, BaseException):
+                failures[entry_id] = result
+            else:
+                found[entry_id] = result
+        return found
+
+    async def _list_exists(self, wave: list[str], found: dict[str, RecordFact], failures: Failures) -> bool:
+        """Ask once whether the list exists, entries having been found missing: a missing list fails the
+        wave's triggers; a transient error leaves those entries ``unavailable`` (not yet known)."""
+        try:
+            await self.link.spacer.wait()
+            await arun(require_list(self.object), self.link.send)
+        except AttioTransientError as err:
+            missing = [r for r, f in found.items() if f.state == "absent"]
+            found.update(unavailable(missing, err))
+            return False
+        except AttioError as err:
+            failures.update(dict.fromkeys(wave, err))
+            return False
+        return True
+
+
 async def _sliced(items: Sequence[T]) -> AsyncIterator[T]:
     """``items``, letting the event loop run after every :data:`DELIVERY_SLICE` of them."""
     for n, item in enumerate(items):
@@ -429,12 +538,15 @@ class RecordWatcher:
 
     @asynccontextmanager
     async def watch(self, conn_id: str, watching: Watching, interval: float) -> AsyncIterator[Member]:
-        """Join the group of ``(conn_id, object)`` for the duration of the ``async with`` block."""
-        key = (conn_id, watching.watch.object)
+        """Join the group of ``(conn_id, object)`` (entries: ``(conn_id, "lists/<list>")``) for the
+        duration of the ``async with`` block."""
+        watch = watching.watch
+        listed = watch.kind.listed
+        key = (conn_id, watch.object if listed else f"lists/{watch.object}")
         group = self._groups.get(key)
         if group is None:
             link = self._links.get(conn_id) or self._links.setdefault(conn_id, _Link(conn_id, self._factory))
-            group = self._groups[key] = _Group(self, link, watching.watch.object)
+            group = self._groups[key] = (_Group if listed else _EntryGroup)(self, link, watch.object, key)
         member = Member(group, watching, interval, time.monotonic())
         group.add(member)
         try:
@@ -444,7 +556,7 @@ class RecordWatcher:
 
     async def _release(self, group: _Group) -> None:
         """A group's loop ended (no members left): forget it, and close its connection if unused."""
-        key = (group.link.conn_id, group.object)
+        key = group.key
         if self._groups.get(key) is group:
             del self._groups[key]
         link = group.link
@@ -470,4 +582,4 @@ def use_watcher(found: RecordWatcher) -> None:
     _WATCHERS[asyncio.get_running_loop()] = found
 
 
-__all__ = ["AsyncAttioClient", "Member", "RecordWatcher", "WatchStats", "use_watcher", "watcher"]
+__all__ = ["AsyncAttioClient", "Member", "RecordWatcher", "Spacer", "WatchStats", "use_watcher", "watcher"]

@@ -1018,6 +1018,25 @@ def delete_entry(list_ref: str, entry_id: str) -> Procedure[DeleteOutcome]:
     return outcome
 
 
+def check_entry(list_ref: str, entry_id: str, *, list_known: bool = False) -> Procedure[RecordFact]:
+    """Read one list entry (``GET``): present, absent or unavailable, as :func:`check_record` reads a record.
+
+    The fact's ``record_id`` is the entry's id and ``record`` the entry. A 404 asks for the list unless
+    ``list_known`` (the caller asks once for many entries); a missing list raises
+    :class:`AttioListNotFoundError`. A transient error outlasting the retries is ``unavailable`` ("not
+    yet"; ``merging`` for a ``merge_in_progress``); other permanent errors raise. Attio documents no
+    ``entry_id`` filter for the entries query, so entries are read one by one, never listed by id.
+    """
+    request = ApiRequest("GET", _entry_path(list_ref, entry_id))
+    container = None if list_known else (lambda: require_list(list_ref, request))
+    try:
+        entry = yield from _read_item(request, container)
+    except AttioTransientError as err:
+        state: RecordState = "merging" if err.code == "merge_in_progress" else "unavailable"
+        return RecordFact(entry_id, state, detail=str(err))
+    return RecordFact(entry_id, "absent" if entry is None else "present", record=entry)
+
+
 def _ids_listed(page: list[Any], id_field: str, request: ApiRequest, answer: Answer) -> list[Any]:
     """``page`` if every item has ``id.<id_field>``, else :func:`not_attio`."""
     if all(isinstance(i, dict) and isinstance(i.get("id"), dict) and i["id"].get(id_field) for i in page):

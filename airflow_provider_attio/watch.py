@@ -19,10 +19,18 @@ Confirming stops once the verdict is known: with ``require="any"`` at the first 
 wanted (reads one by one; for absences one query's worth of ids), with ``"all"`` at the first that
 isn't. A record that a ``wait_for="absent"`` sensor has confirmed gone stays gone (Attio's deletes are
 permanent): it is not asked about again.
+
+List entries (:data:`ENTRIES`, the ``AttioListEntrySensor``) are decided by the same code, but gathered
+differently: Attio's OpenAPI documents no ``entry_id`` filter for ``POST /v2/lists/{list}/entries/query``
+(its ``filter`` is free-form, and Attio's filtering guide shows ``record_id`` for records only), so there
+is no batched listing to trust. Each entry is read (``GET``), every read is confirmed, and reads stop as
+soon as the check's verdict is known (:meth:`RecordWatch.to_read`); they are paced at
+:data:`ENTRY_READS_PER_SECOND`.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -34,10 +42,12 @@ from airflow_provider_attio.protocol import (
     Answer,
     ApiRequest,
     RecordFact,
+    check_entry,
     check_record,
     chunked,
     confirm_absent,
     list_by_id,
+    require_list,
     run,
     unavailable,
 )
@@ -51,6 +61,34 @@ from airflow_provider_attio.validation import (
 
 Require = Literal["all", "any"]
 REQUIRE_CHOICES: tuple[str, ...] = ("all", "any")
+#: Entries are read one by one (no batched form): a poke, and each connection of a triggerer, reads at
+#: most this many a second, a tenth of Attio's 100 reads/s shared by every app of the workspace.
+ENTRY_READS_PER_SECOND = 10.0
+
+
+@dataclass(frozen=True)
+class Kind:
+    """What a watch waits on: records of an object, or entries of a list.
+
+    :param container: ``"object"`` or ``"list"``: the XCom's key for it, and its word in messages.
+    :param item: ``"record"`` or ``"entry"``: the XCom's ``<item>_id`` key, and its word in messages.
+    :param items: the plural, the XCom key of a ``"present"`` watch's matched items.
+    :param listed: a query can list them by id (records, ``record_id`` ``$in``); entries are read one by
+        one (Attio documents no ``entry_id`` filter for the entries query).
+    """
+
+    container: str
+    item: str
+    items: str
+    listed: bool
+
+    def name(self, ref: str) -> str:
+        """How messages name the container: ``'people'``, ``list 'sales'``."""
+        return f"{ref!r}" if self.container == "object" else f"{self.container} {ref!r}"
+
+
+RECORDS = Kind("object", "record", "records", listed=True)
+ENTRIES = Kind("list", "entry", "entries", listed=False)
 
 
 def validate_require(value: Any) -> Require:
@@ -79,6 +117,8 @@ class RecordWatch:
     :param require: ``"all"`` of the records, or ``"any"`` one of them.
     :param single: the sensor was given one ``record_id`` (not ``record_ids``): its XCom keeps the
         single-record shape.
+    :param kind: :data:`RECORDS`, or :data:`ENTRIES` (then ``object`` is the list and ``record_ids`` the
+        entries' ids: see :meth:`of_entries`).
     """
 
     object: str
@@ -86,6 +126,7 @@ class RecordWatch:
     wait_for: WaitFor
     require: Require = "all"
     single: bool = False
+    kind: Kind = RECORDS
 
     @classmethod
     def of(
@@ -113,6 +154,40 @@ class RecordWatch:
         if not ids and watch.require == "any":
             raise AttioValidationError(
                 "record_ids is empty: with require='any' the sensor could never succeed."
+            )
+        return watch
+
+    @classmethod
+    def of_entries(
+        cls,
+        list_ref: Any,
+        *,
+        entry_id: Any = None,
+        entry_ids: Any = None,
+        wait_for: Any = "present",
+        require: Any = "all",
+    ) -> RecordWatch:
+        """The watch of an entry sensor: the list checked like an object, the ids like record ids."""
+        if (entry_id is None) == (entry_ids is None):
+            raise AttioValidationError(
+                "Give exactly one of entry_id (one entry UUID) or entry_ids (a list of them)."
+            )
+        ids = (
+            (validate_record_id(entry_id, "entry_id"),)
+            if entry_ids is None
+            else tuple(options.normalize_record_ids(entry_ids, "entry_ids", id_field="entry_id"))
+        )
+        watch = cls(
+            validate_object(list_ref, "list"),
+            ids,
+            validate_wait_for(wait_for),
+            validate_require(require),
+            entry_ids is None,
+            ENTRIES,
+        )
+        if not ids and watch.require == "any":
+            raise AttioValidationError(
+                "entry_ids is empty: with require='any' the sensor could never succeed."
             )
         return watch
 
@@ -154,44 +229,59 @@ class RecordWatch:
         if self.single:
             return self._single_verdict(facts.get(self.record_ids[0]), done)
         pending = [r for r in self.record_ids if r not in matched]
+        kind = self.kind
         detail = (
-            f"{len(matched)} of {len(self.record_ids)} records of {self.object!r} are {self.wait_for}"
-            f" (require={self.require!r}){_why_waiting(pending, facts)}."
+            f"{len(matched)} of {len(self.record_ids)} {kind.items} of {kind.name(self.object)} are "
+            f"{self.wait_for} (require={self.require!r}){_why_waiting(pending, facts)}."
         )
         if not done:
             return Verdict(False, detail)
         xcom: dict[str, Any] = {
-            "object": self.object,
+            kind.container: self.object,
             "wait_for": self.wait_for,
             "require": self.require,
             "matched": matched,
             "unmatched": pending,
         }
         if self.wait_for == "present":
-            xcom["records"] = [_record_summary(self.object, facts[r]) for r in matched]
+            xcom[kind.items] = [self._summary(facts[r]) for r in matched]
         return Verdict(True, detail, xcom)
 
     def _single_verdict(self, fact: RecordFact | None, done: bool) -> Verdict:
-        record_id, object_ref = self.record_ids[0], self.object
+        what = f"{self.kind.item.capitalize()} {self.record_ids[0]} of {self.kind.name(self.object)}"
         if fact is None or fact.state in ("merging", "unavailable"):
             return Verdict(False, f"Not decided yet: {fact.detail if fact else 'no answer'}")
         if fact.state == "absent":
-            return Verdict(done, f"Record {record_id} of {object_ref!r} does not exist.")
+            return Verdict(done, f"{what} does not exist.")
         if not done:
-            return Verdict(False, f"Record {record_id} of {object_ref!r} still exists.")
-        return Verdict(
-            True, f"Record {record_id} of {object_ref!r} exists.", _record_summary(object_ref, fact)
-        )
+            return Verdict(False, f"{what} still exists.")
+        return Verdict(True, f"{what} exists.", self._summary(fact))
 
+    def _summary(self, fact: RecordFact) -> dict[str, Any]:
+        """A present item's XCom: a record's ids and ``web_url``, an entry's ids and parent record."""
+        item = fact.record or {}
+        summary = {
+            self.kind.container: self.object,
+            f"{self.kind.item}_id": fact.record_id,
+            "id": item.get("id"),
+        }
+        if self.kind is ENTRIES:
+            return {
+                **summary,
+                "parent_object": item.get("parent_object"),
+                "parent_record_id": item.get("parent_record_id"),
+            }
+        return {**summary, "web_url": item.get("web_url")}
 
-def _record_summary(object_ref: str, fact: RecordFact) -> dict[str, Any]:
-    record = fact.record or {}
-    return {
-        "object": object_ref,
-        "record_id": fact.record_id,
-        "id": record.get("id"),
-        "web_url": record.get("web_url"),
-    }
+    def to_read(self, facts: Mapping[str, RecordFact], limit: int) -> list[str]:
+        """For items read one by one (entries): the next ``limit`` unread, or none once this check's
+        verdict is known (``"all"``: one read isn't as wanted; ``"any"``: one is). ``facts`` holds the
+        reads so far (and the items confirmed gone)."""
+        read = [facts[r] for r in self.record_ids if r in facts]
+        wanted = [self.wanted(f) for f in read]
+        if (self.require == "all" and not all(wanted)) or (self.require == "any" and any(wanted)):
+            return []
+        return [r for r in self.record_ids if r not in facts][:limit]
 
 
 def _why_waiting(pending: list[str], facts: Mapping[str, RecordFact]) -> str:
@@ -229,6 +319,19 @@ class Watching:
             )
         )
 
+    @classmethod
+    def of_entries(cls, task: Any) -> Watching:
+        """The watch of an entry sensor or of its trigger (list, entry_id(s), wait_for, require)."""
+        return cls(
+            RecordWatch.of_entries(
+                task.list,
+                entry_id=task.entry_id,
+                entry_ids=task.entry_ids,
+                wait_for=task.wait_for,
+                require=task.require,
+            )
+        )
+
     def merge(self, listing: Mapping[str, RecordFact]) -> dict[str, RecordFact]:
         """A listing's facts, with the records already confirmed gone."""
         return {**listing, **self.gone}
@@ -253,6 +356,8 @@ def check_now(watching: Watching, send: Callable[[ApiRequest], Answer]) -> Verdi
     first, then confirmed (:func:`confirm_now`) only when that could finish the wait.
     """
     watch = watching.watch
+    if not watch.kind.listed:
+        return watching.conclude(read_now(watching, send))
     if len(watch.record_ids) == 1 and not watching.gone:
         record_id = watch.record_ids[0]
         return watching.conclude({record_id: run(check_record(watch.object, record_id), send)})
@@ -262,6 +367,46 @@ def check_now(watching: Watching, send: Callable[[ApiRequest], Answer]) -> Verdi
     facts = watching.merge(listing)
     facts.update(confirm_now(watch, facts, send))
     return watching.conclude(facts)
+
+
+def read_now(
+    watching: Watching, send: Callable[[ApiRequest], Answer], pace: Callable[[], None] | None = None
+) -> dict[str, RecordFact]:
+    """One poke of items read one by one (entries): a ``GET`` each, in order, until the verdict is known
+    (:meth:`RecordWatch.to_read`), ``pace`` called before each read but the first. The first entry found
+    missing asks for the list once (a missing list raises
+    :class:`~airflow_provider_attio.exceptions.AttioListNotFoundError`); the facts, with those gone."""
+    watch, pace = watching.watch, pace or EntryPacer().wait
+    facts, list_known, reads = watching.merge({}), False, 0
+    while next_up := watch.to_read(facts, 1):
+        if reads:
+            pace()
+        reads += 1
+        facts[next_up[0]] = fact = run(check_entry(watch.object, next_up[0], list_known=True), send)
+        if fact.state == "absent" and not list_known:
+            run(require_list(watch.object), send)
+            list_known = True
+    return facts
+
+
+class EntryPacer:
+    """Spaces a poke's sequential entry reads at :data:`ENTRY_READS_PER_SECOND` (a blocking sleep)."""
+
+    def __init__(
+        self,
+        rate: float = ENTRY_READS_PER_SECOND,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._interval, self._clock, self._sleep = 1.0 / rate, clock, sleep
+        self._next = 0.0
+
+    def wait(self) -> None:
+        now = self._clock()
+        if now < self._next:
+            self._sleep(self._next - now)
+            now = self._next
+        self._next = now + self._interval
 
 
 def confirm_now(
