@@ -2,33 +2,20 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
-from datetime import timedelta
-from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from airflow.providers.common.compat.sdk import (
-    AirflowFailException,
-    AirflowSensorTimeout,
-    AirflowSkipException,
-    BaseSensorOperator,
-    PokeReturnValue,
-    conf,
-)
+from airflow.providers.common.compat.sdk import conf
 
-from airflow_provider_attio.exceptions import AttioError, AttioValidationError
+from airflow_provider_attio.exceptions import AttioValidationError
 from airflow_provider_attio.hooks.attio import AttioHook
-from airflow_provider_attio.policy import fail_fast_on_permanent_errors
+from airflow_provider_attio.sensors._watch import WatchSensor
 from airflow_provider_attio.triggers.records import AttioRecordTrigger
 from airflow_provider_attio.validation import validate_wait_for
-from airflow_provider_attio.watch import Verdict, Watching, check_now, validate_require
-
-if TYPE_CHECKING:
-    from airflow.providers.common.compat.sdk import Context
+from airflow_provider_attio.watch import RecordWatch, Watching, validate_require
 
 
-class AttioRecordSensor(BaseSensorOperator):
+class AttioRecordSensor(WatchSensor):
     """Wait until Attio records exist (``wait_for="present"``) or are gone (``wait_for="absent"``).
 
     .. code-block:: python
@@ -93,68 +80,20 @@ class AttioRecordSensor(BaseSensorOperator):
         self.deferrable = deferrable
         self.attio_conn_id = attio_conn_id
 
-    @cached_property
-    def hook(self) -> AttioHook:
-        """The hook, built on first use (never in ``__init__``: no network at DAG parse time)."""
-        return AttioHook(attio_conn_id=self.attio_conn_id)
-
-    @cached_property
-    def _watching(self) -> Watching:
-        """What this sensor waits for, checked after templating; it remembers records found gone."""
+    def new_watching(self) -> Watching:
         return Watching.of(self)
 
-    def _check(self) -> Verdict:
-        with fail_fast_on_permanent_errors():
-            watching = self._watching
-            verdict = check_now(watching, self.hook.send)
-        self.log.info("%s", verdict.detail)
-        return verdict
-
-    def poke(self, context: Context) -> bool | PokeReturnValue:
-        verdict = self._check()
-        return PokeReturnValue(is_done=True, xcom_value=verdict.xcom) if verdict.done else False
-
-    def execute(self, context: Context) -> Any:
-        if not self.deferrable:
-            return super().execute(context)
-        started = time.time()
-        try:
-            verdict = self._check()
-        except AirflowFailException as err:
-            if self.soft_fail:  # as BaseSensorOperator does for a failing poke
-                raise AirflowSkipException(f"Skipping due to soft_fail: {err}") from err
-            raise
-        if verdict.done:
-            return verdict.xcom
-        watch = self._watching.watch
+    def make_trigger(self, watch: RecordWatch, deadline: float) -> AttioRecordTrigger:
         records: dict[str, Any] = (
             {"record_id": watch.record_ids[0]}
             if watch.single
             else {"record_ids": list(watch.record_ids), "require": watch.require}
         )
-        self.defer(
-            trigger=AttioRecordTrigger(
-                object=watch.object,
-                **records,
-                wait_for=watch.wait_for,
-                attio_conn_id=self.attio_conn_id,
-                poke_interval=float(self.poke_interval),
-                deadline=started + float(self.timeout),
-            ),
-            method_name="execute_complete",
-            timeout=timedelta(seconds=float(self.timeout)),
+        return AttioRecordTrigger(
+            object=watch.object,
+            **records,
+            wait_for=watch.wait_for,
+            attio_conn_id=self.attio_conn_id,
+            poke_interval=float(self.poke_interval),
+            deadline=deadline,
         )
-
-    def execute_complete(self, context: Context, event: dict[str, Any]) -> Any:
-        """Finish after the trigger fired: return the XCom, or raise as poke mode would."""
-        status = event.get("status")
-        if status == "success":
-            self.log.info("%s", event.get("message", "Success criteria met."))
-            return event.get("xcom")
-        if status == "timeout":
-            # Airflow turns this into a skip when soft_fail=True, as in poke mode.
-            raise AirflowSensorTimeout(event.get("message", "The sensor timed out."))
-        error = AttioError.from_dict(
-            event.get("error") or {"message": f"Unexpected trigger event {event!r}."}
-        )
-        raise AirflowFailException(str(error)) from error

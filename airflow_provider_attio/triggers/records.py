@@ -2,43 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import AsyncIterator, Coroutine
-from contextlib import suppress
 from typing import Any
 
-from airflow.triggers.base import BaseTrigger, TriggerEvent
-
-from airflow_provider_attio.aio import Member, watcher
-from airflow_provider_attio.exceptions import AttioError
+from airflow_provider_attio.triggers._watch import WatchTrigger
 from airflow_provider_attio.validation import WaitFor
-from airflow_provider_attio.watch import Require, Verdict, Watching
+from airflow_provider_attio.watch import Require, Watching
 
 
-async def _within(check: Coroutine[Any, Any, Verdict], timeout: float | None) -> Verdict:
-    """Await ``check``, raising :class:`asyncio.TimeoutError` after ``timeout`` seconds (None: no limit).
-
-    Not ``asyncio.wait_for``: before Python 3.12 it returns the result of a check that ends in the loop
-    iteration where the trigger is cancelled, swallowing the cancellation (the triggerer's cancel, when
-    the task is cleared or times out), and the trigger then went on until its deadline.
-    """
-    task = asyncio.ensure_future(check)
-    try:
-        done, _ = await asyncio.wait({task}, timeout=timeout)
-    finally:
-        if not task.done():  # cancelled, or out of time: stop the check too
-            task.cancel()
-            with suppress(asyncio.CancelledError):
-                await task
-        elif not task.cancelled():
-            task.exception()  # retrieved, so a failure isn't logged as never retrieved when cancelled
-    if not done:
-        raise asyncio.TimeoutError
-    return task.result()
-
-
-class AttioRecordTrigger(BaseTrigger):
+class AttioRecordTrigger(WatchTrigger):
     """Wait in the triggerer until records are present (or absent), the deadline passes, or an error.
 
     Triggers of one triggerer that watch records of the same object through the same connection are
@@ -77,15 +48,13 @@ class AttioRecordTrigger(BaseTrigger):
         record_ids: list[str] | None = None,
         require: Require = "all",
     ) -> None:
-        super().__init__()
+        super().__init__(
+            wait_for=wait_for, attio_conn_id=attio_conn_id, poke_interval=poke_interval, deadline=deadline
+        )
         self.object = object
         self.record_id = record_id
         self.record_ids = None if record_ids is None else list(record_ids)
-        self.wait_for = wait_for
         self.require = require
-        self.attio_conn_id = attio_conn_id
-        self.poke_interval = poke_interval
-        self.deadline = deadline
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         records: dict[str, Any] = (
@@ -105,43 +74,15 @@ class AttioRecordTrigger(BaseTrigger):
             },
         )
 
-    async def run(self) -> AsyncIterator[TriggerEvent]:
-        # The event is decided inside the batch and yielded after leaving it, so a fired trigger never
-        # stays in its group however long Airflow takes to close this generator.
-        yield TriggerEvent(await self._wait())
+    def watching(self) -> Watching:
+        return Watching.of(self)
 
-    async def _wait(self) -> dict[str, Any]:
-        try:
-            watching = Watching.of(self)
-        except AttioError as err:
-            return {"status": "error", "error": err.to_dict()}
-        async with watcher().watch(self.attio_conn_id, watching, self.poke_interval) as me:
-            while True:
-                remaining = None if self.deadline is None else self.deadline - time.time()
-                if remaining is not None and remaining <= 0:
-                    return {"status": "timeout", "message": self._timeout_message()}
-                try:
-                    verdict = await _within(self._check(me, watching), remaining)
-                except asyncio.TimeoutError:
-                    return {"status": "timeout", "message": self._timeout_message()}
-                except AttioError as err:
-                    return {"status": "error", "error": err.to_dict()}
-                if verdict.done:
-                    return {"status": "success", "xcom": verdict.xcom, "message": verdict.detail}
-                self.log.info("%s Waiting for %s to be %s.", verdict.detail, self._what(), self.wait_for)
-
-    @staticmethod
-    async def _check(me: Member, watching: Watching) -> Verdict:
-        facts = await me.next()  # listed, and absences that could finish it confirmed by the batch
-        await me.read(facts)  # records awaited present: read, until the verdict is known
-        return watching.conclude(facts)
-
-    def _what(self) -> str:
+    def what(self) -> str:
         if self.record_ids is None:
             return "the record"
         return f"{'all' if self.require == 'all' else 'any'} of the {len(self.record_ids)} records"
 
-    def _timeout_message(self) -> str:
+    def timeout_message(self) -> str:
         if self.record_ids is None:
             what = f"Record {self.record_id} of {self.object!r} was not"
         else:
