@@ -73,10 +73,22 @@ def get_provider_info() -> dict[str, Any]:
             }
         ],
         "sensors": [
-            {"integration-name": "Attio", "python-modules": ["airflow_provider_attio.sensors.records"]}
+            {
+                "integration-name": "Attio",
+                "python-modules": [
+                    "airflow_provider_attio.sensors.records",
+                    "airflow_provider_attio.sensors.entries",
+                ],
+            }
         ],
         "triggers": [
-            {"integration-name": "Attio", "python-modules": ["airflow_provider_attio.triggers.records"]}
+            {
+                "integration-name": "Attio",
+                "python-modules": [
+                    "airflow_provider_attio.triggers.records",
+                    "airflow_provider_attio.triggers.entries",
+                ],
+            }
         ],
         "connection-types": [
             {

@@ -90,7 +90,8 @@ def test_importing_the_provider_emits_no_deprecation_warning() -> None:
     code = (
         "import warnings; warnings.simplefilter('error');"
         "import airflow_provider_attio.operators.records, airflow_provider_attio.sensors.records,"
-        " airflow_provider_attio.triggers.records, airflow_provider_attio.hooks.attio;"
+        " airflow_provider_attio.triggers.records, airflow_provider_attio.hooks.attio,"
+        " airflow_provider_attio.sensors.entries, airflow_provider_attio.triggers.entries;"
         "from airflow.sdk.providers_manager_runtime import ProvidersManagerTaskRuntime as PM;"
         "assert PM().hooks['attio'].hook_class_name.endswith('AttioHook');"
         "print('clean')"
