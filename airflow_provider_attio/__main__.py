@@ -2,8 +2,12 @@
 
 ::
 
-    python -m airflow_provider_attio restore ARCHIVE [--conn-id ID] [--object SLUG] [--record-ids ID ...]
-        [--dry-run] [--writes-per-second N] [--max-records N] [--on-conflict skip|fail]
+    python -m airflow_provider_attio restore ARCHIVE [--conn-id ID] [--object SLUG] [--run RUN]
+        [--record-ids ID ...] [--dry-run] [--writes-per-second N] [--max-records N] [--on-conflict skip|fail]
+    python -m airflow_provider_attio runs ARCHIVE [--object SLUG]
+
+``runs`` lists the runs whose records an archive holds (what ``restore --run`` chooses from); it reads
+the archive only, never Attio.
 
 It reads the Attio connection as a task does (an ``AIRFLOW_CONN_<ID>`` variable, Airflow's metadata
 database or a secrets backend), logs progress on stderr and prints the summary as JSON on stdout. The exit
@@ -44,6 +48,11 @@ def parser() -> argparse.ArgumentParser:
     )
     restore.add_argument("--conn-id", default="attio_default", help="the Airflow connection (attio_default)")
     restore.add_argument("--object", help="the object whose records to restore (the archive's only one)")
+    restore.add_argument(
+        "--run",
+        help="restore the records this run archived (see the runs command), or 'all'; needed when several "
+        "runs appended to the archive",
+    )
     restore.add_argument("--record-ids", nargs="+", metavar="ID", help="restore only these archived records")
     restore.add_argument(
         "--dry-run", action="store_true", help="report what would be restored, write nothing"
@@ -60,6 +69,14 @@ def parser() -> argparse.ArgumentParser:
         default="skip",
         help="a unique value another record holds now: skip the record (default), or fail at the end",
     )
+    runs = commands.add_parser(
+        "runs",
+        help="list the runs whose records an archive holds",
+        description="List the runs whose records an archive holds, oldest first, with their record counts "
+        "and when they archived them: what restore --run chooses from. Reads the archive only.",
+    )
+    runs.add_argument("archive", help="the archive: the delete's archive_to (a path or a URI)")
+    runs.add_argument("--object", help="only this object's records")
     return main
 
 
@@ -76,6 +93,7 @@ def restore(args: argparse.Namespace) -> tuple[int, dict[str, Any] | None]:
             args.archive,
             object=args.object,
             record_ids=args.record_ids,
+            run=args.run,
             dry_run=args.dry_run,
             on_conflict=args.on_conflict,
             log=log,
@@ -85,6 +103,19 @@ def restore(args: argparse.Namespace) -> tuple[int, dict[str, Any] | None]:
         sys.stderr.write(f"error: {err}\n")
         return 1, getattr(err, "summary", None) or None
     return 0, dict(summary)
+
+
+def runs(args: argparse.Namespace) -> tuple[int, list[dict[str, Any]] | None]:
+    """Run ``runs``: the exit status, and the runs to print."""
+    from airflow.providers.common.compat.sdk import AirflowException
+
+    from airflow_provider_attio.restore import archive_runs
+
+    try:
+        return 0, archive_runs(args.archive, object=args.object)
+    except AirflowException as err:
+        sys.stderr.write(f"error: {err}\n")
+        return 1, None
 
 
 @contextmanager
@@ -103,11 +134,11 @@ def _logs_to_stderr() -> Iterator[None]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """The command line: parse ``argv``, run the command, print its summary as JSON."""
+    """The command line: parse ``argv``, run the command, print its summary (or the runs) as JSON."""
     args = parser().parse_args(argv)
     with _logs_to_stderr():
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-        status, summary = restore(args)
+        status, summary = runs(args) if args.command == "runs" else restore(args)
     if summary is not None:
         sys.stdout.write(json.dumps(summary, indent=2) + "\n")
     return status

@@ -93,7 +93,8 @@ class ArchiveKey:
     Records keep their lines as they always were (``object``, ``record_id``, ``record``; no ``kind``), which
     the restore reads. An entry, a note or a task line says its ``kind``, its container if it has one
     (``list``) and its id (``entry_id``, ``note_id``, ``task_id``); its body is under the kind's name:
-    ``{"type": "entry", "kind": "entry", "list": "sales", "entry_id": ..., "archived_at", "entry": {...}}``.
+    ``{"type": "entry", "kind": "entry", "list": "sales", "entry_id": ..., "run", "archived_at", "entry":
+    {...}}``. Every line of every kind names the ``run`` that wrote it (:mod:`~airflow_provider_attio.runs`).
     """
 
     #: ``record``, ``entry``, ``note`` or ``task``.
@@ -136,7 +137,8 @@ def _line(entry: dict[str, Any]) -> bytes:
 class Archive:
     """A JSON Lines archive of deleted records, durable before each DELETE.
 
-    Two kinds of line, each with ``object`` and ``record_id``:
+    Two kinds of line, each with ``object``, ``record_id`` and ``run`` (the run that wrote it, when
+    :attr:`run` is set; archives written before runs were named have none):
     ``{"type": "record", "archived_at", "record": <exactly what GET returned>}`` and, after the DELETE,
     ``{"type": "outcome", "at", "outcome": "deleted" | "not_found" | "failed", "error"?}``. Entries,
     notes and tasks are archived alike, told apart by :class:`ArchiveKey`.
@@ -148,6 +150,8 @@ class Archive:
 
     def __init__(self, location: str) -> None:
         self.location = location
+        #: The run id every line written from now on carries (``None``: no ``run`` field).
+        self.run: str | None = None
         self._cond = threading.Condition()
         self._pending: list[bytes] = []
         self._committing = False
@@ -211,6 +215,7 @@ class Archive:
         entry = {
             "type": key.kind,
             **key.fields(object, record_id),
+            **self._run_field(),
             "archived_at": _now_iso(),
             key.kind: record,
         }
@@ -229,12 +234,16 @@ class Archive:
         entry: dict[str, Any] = {
             "type": "outcome",
             **key.fields(object, record_id),
+            **self._run_field(),
             "at": _now_iso(),
             "outcome": outcome,
         }
         if error is not None:
             entry["error"] = str(error)[:500]
         self._write(_line(entry), wait=False)
+
+    def _run_field(self) -> dict[str, str]:
+        return {} if self.run is None else {"run": self.run}
 
     def close(self) -> None:
         """Write the lines still pending."""

@@ -45,6 +45,7 @@ from airflow_provider_attio.options import (
 )
 from airflow_provider_attio.pacing import Pacer
 from airflow_provider_attio.policy import apply_if_not_found, note_not_found_on_retry
+from airflow_provider_attio.runs import current_run
 from airflow_provider_attio.sync import SyncCounts, SyncPlan
 from airflow_provider_attio.sync import plan as plan_sync
 from airflow_provider_attio.validation import shorten, validate_record_id
@@ -415,6 +416,7 @@ def delete_records(hook: AttioHook, job: BulkDeleteJob, log: Any = None) -> Bulk
     archive = open_archive(job.archive_to) if job.archive_to is not None and not job.options.dry_run else None
     if archive is not None:
         archive.check()
+        archive.run = job.run or current_run()
     _confirm_object(hook, job)
     # The whole target set, before anything is deleted.
     targets, sync, extra = _resolve_targets(hook, job, log)
@@ -606,7 +608,7 @@ def _execute(
         _what(job),
         f"{job.options.writes_per_second:g}" if job.options.writes_per_second else "unlimited",
         min(job.options.max_concurrency, max(1, len(todo))),
-        f", archiving each to {archive.location} first" if archive else "",
+        f", archiving each to {archive.location} first (as run {archive.run!r})" if archive else "",
     )
     run = _Run(hook, job, log, archive, state, max(1, len(todo)))
     stop_listening = hook.add_rate_limit_listener(run.on_rate_limited)

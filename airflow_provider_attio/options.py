@@ -20,6 +20,7 @@ from airflow_provider_attio.exceptions import AttioValidationError
 from airflow_provider_attio.kinds import RECORDS, Kind
 from airflow_provider_attio.pacing import MIN_PACE
 from airflow_provider_attio.policy import IfNotFound, validate_if_not_found
+from airflow_provider_attio.runs import check_run
 from airflow_provider_attio.validation import shorten, validate_filter, validate_object, validate_record_id
 
 #: Attio's write budget per workspace (requests per second), the default pace.
@@ -192,6 +193,8 @@ class BulkDeleteJob:
     parents: Parents | None = None
     #: Tasks: also delete a task linked to records outside ``parents`` (kept by default).
     delete_shared: bool = False
+    #: The run id every archive line carries (``None``: the Airflow task's, else a generated one).
+    run: str | None = None
 
 
 def parse_structured(value: Any, field_name: str) -> Any:
@@ -371,6 +374,7 @@ def check_job(
     match_values: Any = None,
     keep_attribute: Any = None,
     keep_values: Any = None,
+    run: Any = None,
 ) -> BulkDeleteJob:
     """Check a bulk delete's targets without sending anything; raise on the first bad one.
 
@@ -384,6 +388,7 @@ def check_job(
     :param match_values: delete by key: the keys.
     :param keep_attribute: mirror: the attribute the kept keys are values of.
     :param keep_values: mirror: the keys to keep (the source of truth).
+    :param run: the run id the archive's lines carry; ``None``: the Airflow task's, else a generated one.
     :raises AttioValidationError: a message naming the argument (and the bad value or its position).
     """
     options = options or BulkDeleteOptions()
@@ -409,6 +414,7 @@ def check_job(
         is_retry=_check_bool(is_retry, "is_retry"),
         match=check_keys(match_attribute, match_given, "match") if match_given is not None else None,
         keep=check_keys(keep_attribute, keep_given, "keep") if keep_given is not None else None,
+        run=check_run(run),
     )
 
 

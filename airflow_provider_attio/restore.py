@@ -48,6 +48,7 @@ from airflow_provider_attio.exceptions import (
 )
 from airflow_provider_attio.options import ATTIO_WRITES_PER_SECOND, DEFAULT_MAX_RECORDS, normalize_record_ids
 from airflow_provider_attio.pacing import MIN_PACE, Pacer, Pacing
+from airflow_provider_attio.runs import ALL_RUNS, NO_RUN, check_run
 from airflow_provider_attio.validation import shorten, validate_object, validate_positive_int
 from airflow_provider_attio.values import (
     AttributeSpec,
@@ -65,6 +66,7 @@ __all__ = [
     "RestoreJob",
     "RestoreOptions",
     "RestoreSummary",
+    "archive_runs",
     "check_restore_job",
     "restore_options",
     "restore_records",
@@ -85,6 +87,8 @@ CREATE_ATTEMPTS = 2
 LOOKUP_LIMIT = 100
 DRY_RUN_SAMPLE = 10
 NAMED_IN_ERRORS = 5
+#: How many runs an error or the log lists (the latest ones).
+RUNS_LISTED = 20
 TRANSIENT_FAILURES_TO_STOP = 20
 PROGRESS_EVERY_SECONDS = 5.0
 
@@ -144,6 +148,8 @@ class RestoreJob:
     object: str | None
     record_ids: list[str] | None
     options: RestoreOptions = field(default_factory=RestoreOptions)
+    #: The run whose records to restore, ``"all"``, ``"none"`` (lines without a run), or ``None``.
+    run: str | None = None
 
 
 def restore_options(options: RestoreOptions | None = None, **values: Any) -> RestoreOptions:
@@ -160,7 +166,12 @@ def restore_options(options: RestoreOptions | None = None, **values: Any) -> Res
 
 
 def check_restore_job(
-    archive_from: Any, *, object: Any = None, record_ids: Any = None, options: RestoreOptions | None = None
+    archive_from: Any,
+    *,
+    object: Any = None,
+    record_ids: Any = None,
+    options: RestoreOptions | None = None,
+    run: Any = None,
 ) -> RestoreJob:
     """Check a restore's inputs without reading or sending anything; raise on the first bad one.
 
@@ -168,6 +179,8 @@ def check_restore_job(
     :param object: the object whose records to restore; ``None``: the archive's only object.
     :param record_ids: restore only these archived records (their old ids); ``None``: every one.
     :param options: the run's options (the defaults if ``None``).
+    :param run: restore the records this run archived; ``"all"``: every run's; ``None``: the archive's
+        only run (an archive of several runs then fails, listing them).
     """
     if archive_from is None or (isinstance(archive_from, str) and not archive_from.strip()):
         raise AttioValidationError(
@@ -175,7 +188,9 @@ def check_restore_job(
         )
     ids = normalize_record_ids(record_ids) if record_ids is not None else None
     object_ref = validate_object(object) if object is not None else None
-    return RestoreJob(archive_from, object_ref, ids, options or RestoreOptions())
+    return RestoreJob(
+        archive_from, object_ref, ids, options or RestoreOptions(), check_run(run, choosing=True)
+    )
 
 
 class RestoreSummary(TypedDict):
@@ -187,6 +202,8 @@ class RestoreSummary(TypedDict):
 
     #: The object's api slug or UUID, as the archive (or ``object``) names it.
     object: str
+    #: The run whose records were chosen (``"all"``: every run's; ``None``: lines without a run id).
+    run: str | None
     #: Archived records chosen: the object's records in the archive, or the given ``record_ids``.
     requested: int
     #: Records this run created (or found created by an earlier attempt whose answer was lost).
@@ -230,10 +247,37 @@ def _parse(lines: Iterable[bytes], unreadable: list[int]) -> Iterator[dict[str, 
 
 
 @dataclass
+class _RunLines:
+    """One run's records of one object in the archive, and when it archived them."""
+
+    records: dict[str, dict[str, Any]] = field(default_factory=dict)
+    first: str = ""
+    last: str = ""
+
+    def add(self, record_id: str, record: dict[str, Any], at: Any) -> None:
+        self.records[record_id] = record
+        if isinstance(at, str) and at:
+            self.first = min(self.first, at) if self.first else at
+            self.last = max(self.last, at)
+
+    def facts(self, object_ref: str, run: str) -> dict[str, Any]:
+        """What ``archive_runs`` says of it (JSON-safe)."""
+        return {
+            "object": object_ref,
+            "run": None if run == NO_RUN else run,
+            "records": len(self.records),
+            "first_archived_at": self.first or None,
+            "last_archived_at": self.last or None,
+        }
+
+
+@dataclass
 class _Archived:
-    """What the archive holds: each object's records (the last copy of each, in archive order)."""
+    """What the archive holds: each object's records (the last copy of each, in archive order), and
+    each object's records by the run that archived them (``"none"``: lines without a run id)."""
 
     records: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    runs: dict[str, dict[str, _RunLines]] = field(default_factory=dict)
     deleted: set[str] = field(default_factory=set)
     unreadable: int = 0
 
@@ -243,7 +287,11 @@ def _read_archive(archive: Archive) -> _Archived:
     for entry in _parse(archive._read_lines(), unreadable):
         record_id = entry["record_id"].lower()
         if entry.get("type") == "record" and isinstance(entry.get("record"), dict):
-            found.records.setdefault(str(entry.get("object")), {})[record_id] = entry["record"]
+            object_ref, run = str(entry.get("object")), entry.get("run")
+            run = run if isinstance(run, str) and run else NO_RUN
+            found.records.setdefault(object_ref, {})[record_id] = entry["record"]
+            lines = found.runs.setdefault(object_ref, {}).setdefault(run, _RunLines())
+            lines.add(record_id, entry["record"], entry.get("archived_at"))
         elif entry.get("type") == "outcome" and entry.get("outcome") == "deleted":
             found.deleted.add(record_id)
     found.unreadable = unreadable[0]
@@ -350,6 +398,8 @@ class _Plan:
     chosen: list[str]
     specs: dict[str, AttributeSpec]
     mapped: _Mapped
+    #: The chosen run, ``"all"`` or ``"none"``.
+    run: str = ALL_RUNS
     todo: list[str] = field(default_factory=list)
     already: list[str] = field(default_factory=list)
     present: list[str] = field(default_factory=list)
@@ -360,9 +410,35 @@ class _Plan:
     unresolved: Counter[str] = field(default_factory=Counter)
 
 
-def _choose(archived: _Archived, job: RestoreJob, location: str) -> tuple[str, dict[str, dict[str, Any]]]:
-    """The object, and its chosen archived records (old id -> record)."""
-    objects = sorted(archived.records)
+def _choose(
+    archived: _Archived, job: RestoreJob, location: str
+) -> tuple[str, str, dict[str, dict[str, Any]]]:
+    """The object, the run (or ``"all"``), and the chosen archived records (old id -> record)."""
+    object_ref = _choose_object(archived, job, location)
+    runs = archived.runs[object_ref]
+    run = _choose_run(object_ref, runs, job, location)
+    records = archived.records[object_ref] if run == ALL_RUNS else runs[run].records
+    if job.record_ids is None:
+        return object_ref, run, records
+    missing = [rid for rid in job.record_ids if rid not in records]
+    if missing:
+        where = "" if run == ALL_RUNS else f" by run {run!r}"
+        raise AttioValidationError(
+            f"{len(missing)} of record_ids are not archived records of {object_ref!r}{where} in {location}: "
+            f"{', '.join(missing[:NAMED_IN_ERRORS])}{' ...' if len(missing) > NAMED_IN_ERRORS else ''}."
+        )
+    return object_ref, run, {rid: records[rid] for rid in job.record_ids}
+
+
+def _choose_object(archived: _Archived, job: RestoreJob, location: str) -> str:
+    """The object whose records to restore: ``object``, or the only one (of the chosen run)."""
+    one_run = job.run not in (None, ALL_RUNS)
+    objects = sorted(o for o, runs in archived.runs.items() if not one_run or job.run in runs)
+    if one_run and not objects:
+        every = {run: lines for runs in archived.runs.values() for run, lines in runs.items()}
+        raise AttioValidationError(
+            f"run={job.run!r} archived no record in {location}; nothing was restored. {_listing(every)}"
+        )
     if job.object is None and len(objects) != 1:
         raise AttioValidationError(
             f"The archive {location} holds records of {len(objects)} objects ({', '.join(objects)}): give "
@@ -371,18 +447,44 @@ def _choose(archived: _Archived, job: RestoreJob, location: str) -> tuple[str, d
             else f"The archive {location} holds no record: nothing to restore."
         )
     object_ref = job.object or objects[0]
-    records = archived.records.get(object_ref, {})
-    if not records:
+    if not archived.records.get(object_ref):
         raise AttioValidationError(f"The archive {location} holds no record of {object_ref!r}.")
-    if job.record_ids is None:
-        return object_ref, records
-    missing = [rid for rid in job.record_ids if rid not in records]
-    if missing:
+    return object_ref
+
+
+def _choose_run(object_ref: str, runs: Mapping[str, _RunLines], job: RestoreJob, location: str) -> str:
+    """The run whose records to restore: ``run``; the only one; every one when ``record_ids`` choose.
+    An archive of several runs and no choice fails, listing them: restoring them all may bring back
+    records a later run deleted on purpose."""
+    if job.run == ALL_RUNS or (job.run is None and job.record_ids is not None and len(runs) > 1):
+        return ALL_RUNS
+    if job.run is not None and job.run not in runs:
         raise AttioValidationError(
-            f"{len(missing)} of record_ids are not archived records of {object_ref!r} in {location}: "
-            f"{', '.join(missing[:NAMED_IN_ERRORS])}{' ...' if len(missing) > NAMED_IN_ERRORS else ''}."
+            f"run={job.run!r} archived no record of {object_ref!r} in {location}; nothing was restored. "
+            + _listing(runs)
         )
-    return object_ref, {rid: records[rid] for rid in job.record_ids}
+    if job.run is not None:
+        return job.run
+    if len(runs) == 1:
+        return next(iter(runs))
+    raise AttioValidationError(
+        f"The archive {location} holds records of {object_ref!r} from {len(runs)} runs; nothing was "
+        "restored. Choose one with run= (CLI: --run RUN), or give run='all' to restore every run's records "
+        f"(or record_ids=). {_listing(runs)}"
+    )
+
+
+def _listing(runs: Mapping[str, _RunLines]) -> str:
+    """``Runs in the archive (oldest first): 'a' (3 records, 2026-01-01T02:00:00.000Z to ...); ...``."""
+    ordered = sorted(runs.items(), key=lambda item: (item[1].first, item[0]))
+    shown = ordered[-RUNS_LISTED:]
+    described = [
+        f"{'none (lines without a run id)' if run == NO_RUN else repr(run)} ({len(lines.records):,} "
+        f"record(s), archived {lines.first or '?'} to {lines.last or '?'})"
+        for run, lines in shown
+    ]
+    older = f" ({len(ordered) - len(shown)} older not shown)" if len(ordered) > len(shown) else ""
+    return f"Runs in the archive, oldest first{older}: {'; '.join(described)}."
 
 
 def _learn_attributes(hook: AttioHook, object_ref: str) -> dict[str, AttributeSpec]:
@@ -834,6 +936,30 @@ def restore_records(hook: AttioHook, job: RestoreJob, log: Any = None) -> Restor
     return summary
 
 
+def archive_runs(archive_from: Any, object: Any = None) -> list[dict[str, Any]]:
+    """The runs whose records an archive holds, oldest first: what a restore's ``run`` chooses from.
+    Reads the archive only (nothing is sent to Attio).
+
+    :param archive_from: the archive, as the delete's ``archive_to`` took it (a path or URI).
+    :param object: only this object's records; ``None``: every object's.
+    :return: ``[{"object", "run", "records", "first_archived_at", "last_archived_at"}, ...]``; ``run`` is
+        ``None`` for lines written before lines named their run (``run="none"`` chooses them).
+    """
+    object_ref = validate_object(object) if object is not None else None
+    archive = _open(archive_from)
+    try:
+        archived = _read_archive(archive)
+    except (OSError, ValueError) as err:
+        raise archive_error(f"Could not read the archive {archive.location}", err) from err
+    found = [
+        lines.facts(name, run)
+        for name, runs in sorted(archived.runs.items())
+        if object_ref in (None, name)
+        for run, lines in runs.items()
+    ]
+    return sorted(found, key=lambda facts: (facts["first_archived_at"] or "", facts["object"]))
+
+
 def _open(location: Any) -> LocalArchive | ObjectStorageArchive:
     try:
         archive = open_archive(location)
@@ -860,15 +986,21 @@ def _plan(hook: AttioHook, job: RestoreJob, archive: Archive, mapping: _MappingL
         log.warning(
             "The archive has %d unreadable line(s) (a write cut short); ignored.", archived.unreadable
         )
-    object_ref, records = _choose(archived, job, archive.location)
+    object_ref, run, records = _choose(archived, job, archive.location)
+    log.info(
+        "Restoring records of %r archived by %s. %s",
+        object_ref,
+        "every run" if run == ALL_RUNS else "lines without a run id" if run == NO_RUN else f"run {run!r}",
+        _listing(archived.runs[object_ref]),
+    )
     if len(records) > job.options.max_records:
         raise AttioValidationError(
             f"The archive holds {len(records):,} chosen records of {object_ref!r}, more than "
             f"max_records={job.options.max_records:,}. Nothing was restored: raise max_records, or give "
-            "record_ids."
+            "run= or record_ids."
         )
     hook.require_object(object_ref)
-    plan = _Plan(object_ref, list(records), _learn_attributes(hook, object_ref), mapped)
+    plan = _Plan(object_ref, list(records), _learn_attributes(hook, object_ref), mapped, run=run)
     _classify(hook, plan, archived, log)
     _plan_values(plan, records)
     _check_references(hook, plan, log)
@@ -885,6 +1017,7 @@ def _summary(plan: _Plan, job: RestoreJob, run: _Run | None, mapping: str | None
     pace = run.pacer.stats().settled if run is not None else job.options.writes_per_second
     return RestoreSummary(
         object=plan.object,
+        run=None if plan.run == NO_RUN else plan.run,
         requested=len(plan.chosen),
         restored=counts["restored"],
         skipped_already_restored=len(plan.already),

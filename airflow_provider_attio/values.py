@@ -15,8 +15,9 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-#: Types whose values Attio sets itself (who created a record, its last interactions): never written.
-READ_ONLY_TYPES = frozenset({"actor-reference", "interaction"})
+#: Types whose values Attio sets itself (a record's last interactions): never written. Actor references
+#: are written only by Attio too (``created_by``), or name a workspace member (an owner): not restored.
+READ_ONLY_TYPES = frozenset({"interaction"})
 #: Attributes the API can't set, whatever Attio's attribute list says (attio-api.md: ``avatar_url``).
 NEVER_WRITTEN = frozenset({"avatar_url"})
 LOCATION_FIELDS = (
@@ -60,6 +61,7 @@ class AttributeSpec:
     :param unique: no two records may share one of its values.
     :param writable: the API may write it (Attio's ``is_writable``, not archived, not a read-only type).
     :param choices: a select's or status's live option ids (``None`` for other types).
+    :param why_not: why a restore doesn't write it (``None`` when it does).
     """
 
     slug: str
@@ -68,6 +70,7 @@ class AttributeSpec:
     unique: bool = False
     writable: bool = True
     choices: frozenset[str] | None = None
+    why_not: str | None = None
 
     @classmethod
     def of(
@@ -75,20 +78,33 @@ class AttributeSpec:
     ) -> AttributeSpec:
         """The spec of an attribute as Attio lists it, with the live options of a select or status."""
         slug, kind = str(attribute.get("api_slug")), str(attribute.get("type"))
-        writable = (
-            attribute.get("is_writable") is True
-            and not attribute.get("is_archived")
-            and kind not in READ_ONLY_TYPES
-            and slug not in NEVER_WRITTEN
-        )
+        why_not = _why_not(attribute, slug, kind)
         return cls(
             slug,
             kind,
             multiselect=attribute.get("is_multiselect") is True,
             unique=attribute.get("is_unique") is True,
-            writable=writable,
+            writable=why_not is None,
             choices=None if choices is None else frozenset(filter(None, map(choice_id, choices))),
+            why_not=why_not,
         )
+
+
+def _why_not(attribute: Mapping[str, Any], slug: str, kind: str) -> str | None:
+    """Why a restore doesn't write an attribute, or ``None`` when it does."""
+    if attribute.get("is_archived"):
+        return "the attribute is archived"
+    if slug in NEVER_WRITTEN:
+        return "the API can't set it"
+    if attribute.get("is_writable") is not True or kind in READ_ONLY_TYPES:
+        return f"Attio sets it ({kind}, read-only)"
+    if kind == "actor-reference":
+        # Writable (an owner), as a workspace member's id; the member may have left the workspace since,
+        # and a create naming one fails whole: the record comes back without it, to be set by hand.
+        return (
+            "an actor reference (a workspace member, such as an owner) is not restored: set it again in Attio"
+        )
+    return None
 
 
 def choice_id(choice: Any) -> str | None:
@@ -200,7 +216,7 @@ def _unwritable(spec: AttributeSpec | None) -> str | None:
     if spec is None:
         return "the attribute no longer exists (or is archived)"
     if not spec.writable:
-        return f"Attio sets it ({spec.type}, read-only)"
+        return spec.why_not or f"Attio sets it ({spec.type}, read-only)"
     return None
 
 

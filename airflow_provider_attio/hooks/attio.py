@@ -339,6 +339,7 @@ class AttioHook(BaseHook):
         match_values: Iterable[Any] | str | None = None,
         keep_attribute: str | None = None,
         keep_values: Iterable[Any] | str | None = None,
+        run: str | None = None,
         **option_values: Any,
     ) -> BulkDeleteSummary:
         """Delete many records at Attio's pace: the bulk engine behind ``AttioDeleteRecordsOperator``
@@ -356,6 +357,8 @@ class AttioHook(BaseHook):
         :param match_values: delete by key: the keys.
         :param keep_attribute: mirror: the attribute of the kept keys.
         :param keep_values: mirror: the keys to keep, the source of truth.
+        :param run: the run id the archive's lines carry; by default the Airflow task's (in a ``@task``),
+            else a generated one (the log names it). A restore chooses a run by it.
         """
         job = check_job(
             object,
@@ -368,6 +371,7 @@ class AttioHook(BaseHook):
             match_values=match_values,
             keep_attribute=keep_attribute,
             keep_values=keep_values,
+            run=run,
         )
         return bulk.delete_records(self, job, log)
 
@@ -379,6 +383,7 @@ class AttioHook(BaseHook):
         record_ids: Iterable[str] | str | None = None,
         options: RestoreOptions | None = None,
         log: Any = None,
+        run: str | None = None,
         **option_values: Any,
     ) -> RestoreSummary:
         """Recreate the records a bulk delete archived: the engine behind ``AttioRestoreRecordsOperator``
@@ -390,12 +395,15 @@ class AttioHook(BaseHook):
         :param options: a :class:`~airflow_provider_attio.restore.RestoreOptions`, or its fields as:
         :param option_values: the options by name (``dry_run=True``, ``on_conflict="fail"``...).
         :param log: the logger for progress; the hook's by default.
+        :param run: restore the records this run archived (``"all"``: every run's); needed when the
+            archive holds several runs, which fails listing them otherwise.
         """
         job = check_restore_job(
             archive_from,
             object=object,
             record_ids=record_ids,
             options=restore_options(options, **option_values),
+            run=run,
         )
         return restore.restore_records(self, job, log)
 

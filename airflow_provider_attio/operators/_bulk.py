@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +18,7 @@ from airflow_provider_attio.options import (
     BulkDeleteOptions,
 )
 from airflow_provider_attio.policy import fail_fast_on_permanent_errors
+from airflow_provider_attio.runs import run_of
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
@@ -78,4 +80,6 @@ class BulkDeleteOperator(BaseOperator):
         from airflow_provider_attio.operators.records import is_retry
 
         with fail_fast_on_permanent_errors():
-            return bulk.delete_records(self.hook, self.job(is_retry(context)), self.log)
+            # The archive's lines name this task instance (not its try: a retry resumes the same run).
+            job = replace(self.job(is_retry(context)), run=run_of(context))
+            return bulk.delete_records(self.hook, job, self.log)

@@ -26,6 +26,7 @@ from airflow_provider_attio.policy import (
     validate_if_not_found,
 )
 from airflow_provider_attio.restore import RestoreOptions, RestoreSummary
+from airflow_provider_attio.runs import run_of
 from airflow_provider_attio.validation import validate_object, validate_record_id
 
 if TYPE_CHECKING:
@@ -230,6 +231,7 @@ class AttioDeleteRecordsOperator(BaseOperator):
                 match_values=self.match_values,
                 keep_attribute=self.keep_attribute,
                 keep_values=self.keep_values,
+                run=run_of(context),
             )
 
 
@@ -250,6 +252,8 @@ class AttioRestoreRecordsOperator(BaseOperator):
     :param archive_from: the archive, as the delete's ``archive_to`` took it (a path or URI). Templated.
     :param object: the object whose records to restore; the archive's only object by default. Templated.
     :param record_ids: restore only these archived records (their old ids). Templated.
+    :param run: restore the records this run archived (``dag_id/run_id/task_id``), or ``"all"``;
+        needed when several runs appended to the archive. Templated.
     :param dry_run: read and log what would be restored, write nothing.
     :param writes_per_second: this task's pace (default 25, Attio's whole workspace budget).
     :param max_records: safety cap (default 10,000): more chosen records fail the task before any write.
@@ -259,7 +263,8 @@ class AttioRestoreRecordsOperator(BaseOperator):
     Returns (as XCom) a small summary, never the ids: :class:`~airflow_provider_attio.restore.RestoreSummary`.
     """
 
-    template_fields: Sequence[str] = ("archive_from", "object", "record_ids", "attio_conn_id")
+    # ``run`` is kept as ``archive_run``: Airflow 2's BaseOperator has a ``run`` method.
+    template_fields: Sequence[str] = ("archive_from", "object", "record_ids", "archive_run", "attio_conn_id")
     template_fields_renderers = {"record_ids": "json"}
     ui_color = "#d9e8f4"
 
@@ -269,6 +274,7 @@ class AttioRestoreRecordsOperator(BaseOperator):
         archive_from: str,
         object: str | None = None,
         record_ids: list[str] | str | None = None,
+        run: str | None = None,
         dry_run: bool = False,
         writes_per_second: float | None = ATTIO_WRITES_PER_SECOND,
         max_records: int = DEFAULT_MAX_RECORDS,
@@ -280,6 +286,7 @@ class AttioRestoreRecordsOperator(BaseOperator):
         self.archive_from = archive_from
         self.object = object
         self.record_ids = record_ids
+        self.archive_run = run
         self.attio_conn_id = attio_conn_id
         # Built (so checked) at DAG parse time; the templated fields are checked when the task runs.
         self.options = RestoreOptions(
@@ -302,4 +309,5 @@ class AttioRestoreRecordsOperator(BaseOperator):
                 record_ids=self.record_ids,
                 options=self.options,
                 log=self.log,
+                run=self.archive_run or None,  # a template rendered empty: no run chosen
             )

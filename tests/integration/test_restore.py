@@ -26,6 +26,7 @@ from airflow_provider_attio.exceptions import (
 )
 from airflow_provider_attio.hooks.attio import AttioHook
 from airflow_provider_attio.testing import AttioEmulator
+from airflow_provider_attio.testing.state import WORKSPACE_MEMBER_ID
 from tests.conftest import TOKEN
 from tests.helpers import record_ids
 
@@ -119,8 +120,10 @@ def test_round_trip_restores_every_writable_value_of_every_type(attio: AttioEmul
     before = _delete(attio, ids, archive)
     summary = AttioHook().restore_records(str(archive))
     mapping = tmp_path / "teardown.mapping.jsonl"
+    assert str(summary["run"]).startswith("local/")  # the delete's own run id, outside Airflow
     assert summary == {
         "object": "people",
+        "run": summary["run"],
         "requested": 6,
         "restored": 6,
         "skipped_already_restored": 0,
@@ -543,3 +546,24 @@ def test_the_command_line_restores_and_prints_the_summary(
     assert bad.returncode == 2 and "invalid choice" in bad.stderr
     for result in (done, failed):
         assert TOKEN not in result.stdout + result.stderr
+
+
+def test_an_owner_is_reported_as_not_written_never_dropped_silently(
+    attio: AttioEmulator, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A writable actor reference (an owner: a workspace member) is not restored, and says so per
+    attribute: the member may have left the workspace, and a create naming one would fail whole."""
+    attio.add_attribute("people", "owner", "actor-reference", writable=True)
+    ids = record_ids(attio.seed("people", 2))
+    member = {"referenced_actor_type": "workspace-member", "referenced_actor_id": WORKSPACE_MEMBER_ID}
+    for rid in ids:
+        _put(attio, rid, {"owner": [member]})
+    before = _delete(attio, ids, tmp_path / "a.jsonl")
+    assert all(before[rid]["values"]["owner"][0]["referenced_actor_id"] == WORKSPACE_MEMBER_ID for rid in ids)
+    with caplog.at_level(logging.WARNING):
+        summary = AttioHook().restore_records(tmp_path / "a.jsonl", writes_per_second=None, log=log)
+    assert (summary["restored"], summary["not_written"]) == (2, {"owner": 2})
+    assert "2 record(s) hold values of 'owner' that can't be written: an actor reference" in caplog.text
+    for new in _mapping(tmp_path / "a.mapping.jsonl").values():
+        restored = attio.get_record("people", new)
+        assert restored is not None and restored["values"]["owner"] == []
