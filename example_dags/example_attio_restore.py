@@ -24,8 +24,13 @@ What it shows:
   duplicated (``on_conflict="fail"`` fails the task instead).
 * It writes at Attio's pace (25 writes/s per workspace), like the bulk delete.
 
+* Several runs may append to one archive (a nightly teardown with one ``archive_to``): each archived line
+  names its run (``dag_id/run_id/task_id``). Such an archive needs ``run``, one of them or ``"all"``;
+  without it the preview fails, listing the runs found (``python -m airflow_provider_attio runs ARCHIVE``
+  lists them too).
+
 Params: ``archive_from`` (the teardown's archive: a file path or URI), ``object`` (empty: the archive's only
-object) and ``confirm_restore`` (false by default: preview only).
+object), ``run`` (empty: the archive's only run) and ``confirm_restore`` (false by default: preview only).
 """
 
 from __future__ import annotations
@@ -45,6 +50,9 @@ with DAG(
     params={
         "archive_from": Param("", type="string", description="The bulk delete's archive (its archive_to)"),
         "object": Param("", type="string", description="Object api slug; empty: the archive's only object"),
+        "run": Param(
+            "", type="string", description="The run whose records to restore, or 'all'; empty: the only run"
+        ),
         "confirm_restore": Param(
             False, type="boolean", description="Restore what the preview found. False: a preview only"
         ),
@@ -65,6 +73,7 @@ with DAG(
         task_id="preview",
         archive_from="{{ params.archive_from }}",
         object="{{ params.object }}",
+        run="{{ params.run }}",
         dry_run=True,
     )
 
@@ -81,7 +90,10 @@ with DAG(
         return params["confirm_restore"] is True
 
     restore = AttioRestoreRecordsOperator(
-        task_id="restore", archive_from="{{ params.archive_from }}", object="{{ params.object }}"
+        task_id="restore",
+        archive_from="{{ params.archive_from }}",
+        object="{{ params.object }}",
+        run="{{ params.run }}",
     )
 
     check_archive() >> preview

@@ -49,3 +49,23 @@ def test_a_bad_archive_fails_without_retries(
     result = run_dag(DAG_ID, archive_from=str(tmp_path / "missing.jsonl"), confirm_restore=True)
     assert result.states["preview"] == "failed" and result.tries["preview"] == 1
     assert attio.requests == []
+
+
+def test_an_archive_of_several_runs_restores_the_chosen_one(
+    attio: AttioEmulator, run_dag: Callable[..., DagRunResult], tmp_path: Path
+) -> None:
+    archive = tmp_path / "nightly.jsonl"
+    first, second = record_ids(attio.seed("people", 3)), record_ids(attio.seed("people", 2))
+    for ids, run in ((first, "nightly/day_1/teardown"), (second, "nightly/day_2/teardown")):
+        AttioHook().delete_records(
+            "people", record_ids=ids, archive_to=archive, run=run, writes_per_second=None
+        )
+    attio.clear_log()
+    unchosen = run_dag(DAG_ID, archive_from=str(archive), confirm_restore=True)
+    assert unchosen.states["preview"] == "failed" and unchosen.tries["preview"] == 1  # no retries
+    assert attio.count(method="POST") == 0
+    chosen = run_dag(DAG_ID, archive_from=str(archive), run="nightly/day_1/teardown", confirm_restore=True)
+    assert chosen.state == "success"
+    summary = chosen.xcoms["restore"]
+    assert (summary["run"], summary["restored"]) == ("nightly/day_1/teardown", 3)
+    assert len(attio.record_ids("people")) == 3
