@@ -1,5 +1,5 @@
 """``make demo``: run the example DAGs against a local Attio emulator and show what they deleted (and what
-the restore brought back).
+the restore brought back), ending with a teardown of list entries, notes and tasks.
 
 It starts the emulator with the records of ``serve --seed examples`` (realistic people, companies and deals,
 plus the records the examples target), points ``AIRFLOW_CONN_ATTIO_DEFAULT`` at it, runs each example DAG
@@ -26,6 +26,7 @@ import requests
 
 from airflow_provider_attio.testing import AttioEmulator
 from airflow_provider_attio.testing.seed import (
+    EXAMPLE_LIST,
     LOAD_TEST_DOMAIN,
     MIRROR_SYNC_DOMAIN,
     SYNC_FIXTURE_DOMAIN,
@@ -51,6 +52,7 @@ HIGHLIGHTS = (
     "Bulk delete of",
     "Dry run: would restore",
     "Restore of",
+    "also linked to records outside",
 )
 
 
@@ -117,6 +119,72 @@ def _delete_once_watched(emu: AttioEmulator, record_id: str, delay: float) -> No
     time.sleep(delay)
     url = f"{emu.base_url}/v2/objects/people/records/{record_id}"
     requests.delete(url, headers={"Authorization": f"Bearer {emu.token}"}, timeout=10)
+
+
+def _activity_teardown(emu: AttioEmulator, env: dict[str, str], outsider: str) -> bool:
+    """Step 7: the sync ran again and also put its people on a list, noted and tasked them; the activity
+    teardown takes them off the list, deletes their notes and tasks, then the people. Someone else's
+    entry and note, and a task shared with them, stay."""
+
+    def fixture(n: int) -> str:
+        values = {
+            "name": f"Sync Fixture {n}",
+            "email_addresses": [f"fixture{n}@{SYNC_FIXTURE_DOMAIN}"],
+            "job_title": "Sync fixture",
+        }
+        return str(emu.create_record("people", values)["id"]["record_id"])
+
+    people = [fixture(n) for n in range(6, 11)]
+    targets = {
+        "entries": {emu.add_list_entry(EXAMPLE_LIST, p)["id"]["entry_id"] for p in people},
+        "notes": {emu.add_note("people", p, "Synced")["id"]["note_id"] for p in people},
+        "tasks": {emu.add_task([("people", p)], "Follow up")["id"]["task_id"] for p in people},
+    }
+    kept = {
+        "entries": {emu.add_list_entry(EXAMPLE_LIST, outsider)["id"]["entry_id"]},
+        "notes": {emu.add_note("people", outsider, "Met at a conference")["id"]["note_id"]},
+        "tasks": {emu.add_task([("people", people[0]), ("people", outsider)], "Introduce")["id"]["task_id"]},
+    }
+    print(
+        f"\n7. Activity teardown: the sync ran again and put {len(people)} people @{SYNC_FIXTURE_DOMAIN} on "
+        f"the list {EXAMPLE_LIST!r}, with a note and a task each, one task shared with someone else. Take "
+        "them off the list, delete their notes and tasks, then the people"
+    )
+
+    def present() -> dict[str, set[str]]:
+        return {
+            "entries": set(emu.list_entry_ids(EXAMPLE_LIST)),
+            "notes": set(emu.note_ids()),
+            "tasks": set(emu.task_ids()),
+        }
+
+    before = present()
+    deletes_before = {what: emu.count(method="DELETE", path=path) for what, path in _ACTIVITY_DELETES.items()}
+    ok = _run_dag(env, "example_attio_activity_teardown", {"confirm_delete": True})
+    after = present()
+    removed = {what: before[what] - after[what] for what in before}
+    removed["people"] = set(people) - set(emu.record_ids("people"))
+    sent = {
+        what: emu.count(method="DELETE", path=path) - deletes_before[what]
+        for what, path in _ACTIVITY_DELETES.items()
+    }
+    still_kept = all(kept[what] <= after[what] for what in kept)
+    print(
+        "  Removed: "
+        + ", ".join(f"{len(ids)} {what} ({sent[what]} DELETEs)" for what, ids in removed.items())
+        + f"; someone else's entry, note and the shared task kept: {'yes' if still_kept else 'NO'}"
+    )
+    ok &= removed == {**targets, "people": set(people)} and still_kept
+    return ok and all(sent[what] == len(removed[what]) for what in sent)
+
+
+#: The DELETEs of the activity teardown, by what they remove.
+_ACTIVITY_DELETES = {
+    "entries": f"/v2/lists/{EXAMPLE_LIST}/entries/*",
+    "notes": "/v2/notes/*",
+    "tasks": "/v2/tasks/*",
+    "people": "/v2/objects/people/records/*",
+}
 
 
 def main() -> int:
@@ -205,6 +273,8 @@ def main() -> int:
         restored = sum(_email(entry["record"]) in emails for entry in archived if entry["type"] == "record")
         print(f"  Restored: {restored} of {saved}; old -> new ids in {teardown.name[:-6]}.mapping.jsonl")
         ok &= restored == saved
+
+        ok &= _activity_teardown(emu, env, seeded.background["people"][0])
         deletes = emu.count(method="DELETE")
         limited = emu.count(status=429)
         print(f"Attio calls: {len(emu.requests)} in all, {deletes} DELETEs, {limited} rate-limited.")
