@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from airflow_provider_attio.exceptions import AttioAuthError, AttioListNotFoundError, AttioResponseError
 from airflow_provider_attio.protocol import (
+    check_entry,
     delete_entry,
     delete_note,
     error_from_answer,
@@ -61,3 +64,21 @@ def test_the_connection_test_says_what_the_token_can_delete() -> None:
     )
     ok, message = judge_self({"active": True, "scope": "task:read-write"})
     assert not ok and "It can delete tasks; not records" in message
+
+
+def test_check_entry_reads_one_entry_and_asks_for_the_list_on_a_404() -> None:
+    entry_id = ENTRY.rsplit("/", 1)[1]
+    body = json.dumps({"data": {"id": {"entry_id": entry_id}, "parent_record_id": "x"}})
+    fact, asked = _drive(check_entry("sales", entry_id), {("GET", ENTRY): [_json(200, body)]})
+    assert (fact.state, fact.confirmed, fact.record["parent_record_id"]) == ("present", True, "x")
+    assert asked == [f"GET {ENTRY}"]
+    gone = {("GET", ENTRY): [_json(404)], LIST: [_json(200, '{"data": {}}')]}
+    fact, asked = _drive(check_entry("sales", entry_id), gone)
+    assert (fact.state, fact.confirmed, asked) == ("absent", True, [f"GET {ENTRY}", "GET /v2/lists/sales"])
+    # The caller that asks for the list itself, once for many entries, says so.
+    fact, asked = _drive(check_entry("sales", entry_id, list_known=True), {("GET", ENTRY): [_json(404)]})
+    assert fact.state == "absent" and asked == [f"GET {ENTRY}"]
+    with pytest.raises(AttioListNotFoundError):
+        _drive(check_entry("sales", entry_id), {("GET", ENTRY): [_json(404)], LIST: [_json(404)]})
+    with pytest.raises(AttioResponseError):  # a 200 that isn't Attio's JSON is no entry
+        _drive(check_entry("sales", entry_id), {("GET", ENTRY): [_html()]})
