@@ -91,7 +91,9 @@ def test_triggers_watching_one_object_share_one_query_per_tick(attio: AttioEmula
     async def scenario() -> tuple[list[dict[str, Any]], int, int]:
         tasks = [asyncio.create_task(_event(_trigger(r))) for r in people]
         tasks.append(asyncio.create_task(_event(_trigger(companies[0], object="companies"))))
-        await _until(lambda: len(_queried_ids(attio)) >= 3 and len(_queried_ids(attio, "companies")) >= 1, *tasks)
+        await _until(
+            lambda: len(_queried_ids(attio)) >= 3 and len(_queried_ids(attio, "companies")) >= 1, *tasks
+        )
         assert watcher().groups == {("attio_default", "people"): 3, ("attio_default", "companies"): 1}
         assert watcher().connections == ["attio_default"]  # one client for both objects
         asked = len(_queried_ids(attio)), len(_queried_ids(attio, "companies"))
