@@ -162,6 +162,15 @@ def scenario_sensors(d: Deployment) -> str:
     ids = d.take(SENSORS)
     run_id = d.api.trigger("deploy_sensors", {"record_ids": ids})
     wait_states(d, "deploy_sensors", run_id, "wait_gone", "deferred", SENSORS)
+    # "deferred" in the database is not yet "running in the triggerer", which loads new triggers every few
+    # seconds: a tick can come before the last one is loaded. Watch from the first tick covering them all.
+    deferred_at = time.time()
+    wait_until(
+        f"a query for all {SENSORS} sensors",
+        lambda: any(len(set(e.queried_ids)) == SENSORS for e in d.log.entries(deferred_at)),
+        timeout=60,
+        interval=0.5,
+    )
     all_deferred = time.time()
     time.sleep(3 * POKE_INTERVAL)  # the triggerer ticks with every sensor deferred
     deleting = time.time()
