@@ -107,7 +107,7 @@ class Activities:
 
     def list_notes(self, query: Mapping[str, str]) -> list[dict[str, Any]]:
         """``GET /v2/notes``: of one record when ``parent_object`` and ``parent_record_id`` are given."""
-        limit, offset = _page(query, 10, MAX_NOTES_PER_PAGE)
+        limit, offset = page_params(query, 10, MAX_NOTES_PER_PAGE)
         with self._lock:
             notes = list(self._notes.values())
         if "parent_object" in query or "parent_record_id" in query:
@@ -119,7 +119,7 @@ class Activities:
     def list_tasks(self, query: Mapping[str, str]) -> list[dict[str, Any]]:
         """``GET /v2/tasks``: linked to one record when ``linked_object`` and ``linked_record_id`` are
         given."""
-        limit, offset = _page(query, 500, None)
+        limit, offset = page_params(query, 500, None)
         with self._lock:
             tasks = list(self._tasks.values())
         if "linked_object" in query or "linked_record_id" in query:
@@ -129,7 +129,7 @@ class Activities:
         return tasks[offset : offset + limit]
 
 
-def _page(query: Mapping[str, str], default: int, most: int | None) -> tuple[int, int]:
+def page_params(query: Mapping[str, str], default: int, most: int | None) -> tuple[int, int]:
     """The ``limit`` and ``offset`` query parameters, or Attio's 400."""
     try:
         limit, offset = int(query.get("limit", default)), int(query.get("offset", 0))

@@ -188,7 +188,14 @@ class EmulatorApp(Starlette):
             ),
             _Endpoint(
                 "POST", "/v2/lists/{list}/entries/query", read_entries, "read", "list these entries",
-                lambda p, b, t: {"data": self.workspace.query_list_entries(p["list"], b)},
+                lambda p, b, t: {
+                    "data": self.workspace.query_list_entries(p["list"], b, self.faults.entry_parent_filter)
+                },
+            ),
+            _Endpoint(
+                "GET", "/v2/objects/{object}/records/{record_id}/entries", (*read_records, "list_entry:read"),
+                "read", "list this record's entries",
+                lambda p, b, t: {"data": self.workspace.record_entries(p["object"], p["record_id"], p)},
             ),
             *self._activity_endpoints(),
         )  # fmt: skip

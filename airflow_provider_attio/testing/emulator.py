@@ -79,7 +79,8 @@ class AttioEmulator:
     It serves ``GET /v2/self``, ``GET /v2/objects/{object}``, its attributes (and a select's options or a
     status attribute's statuses), ``POST /v2/objects/{object}/records``,
     ``POST /v2/objects/{object}/records/query``, ``GET``, ``PUT`` and ``DELETE
-    /v2/objects/{object}/records/{record_id}`` and ``DELETE /v2/lists/{list}/entries/{entry_id}``
+    /v2/objects/{object}/records/{record_id}``, a record's list entries (``GET
+    /v2/objects/{object}/records/{record_id}/entries``) and ``DELETE /v2/lists/{list}/entries/{entry_id}``
     with Attio's status codes and bodies; checks bearer tokens and scopes; enforces read and write
     rate limits with 429 and an HTTP-date ``Retry-After``; injects faults on demand; and logs every
     request. The objects ``people``, ``companies`` and ``deals`` exist from the start.
@@ -601,8 +602,21 @@ class AttioEmulator:
         page = Page(status, (SIGN_IN_PAGE if body is None else body).encode(), content_type)
         self._app.faults.answer_page(count, method, path, applied, page)
 
+    def set_entry_parent_filter(self, behaviour: str) -> None:
+        """Play how a real Attio might meet the entries query's filter by parent record (``{"path":
+        [[list, "parent_record"], [object, "record_id"]], "constraints": {"$in": [...]}}``), which Attio's
+        documents don't show: ``"applied"`` (the default), ``"refused"`` (a 400 ``filter_error``, as a
+        filter Attio can't evaluate gets) or ``"ignored"`` (a 200 with every entry of the list). Other
+        filters and no filter are served as before. :meth:`clear_faults` goes back to ``"applied"``.
+
+        :param behaviour: ``"applied"``, ``"refused"`` or ``"ignored"``.
+        :raises ValueError: for another behaviour.
+        """
+        self._app.faults.set_entry_parent_filter(behaviour)
+
     def clear_faults(self) -> None:
-        """Remove every injected failure, latency, drop and page (rate limits stay)."""
+        """Remove every injected failure, latency, drop and page, and apply the entries query's filter by
+        parent record again (rate limits stay)."""
         self._app.faults.clear()
 
     # -- the request log ------------------------------------------------------------------------------

@@ -81,6 +81,10 @@ class Failure:
 
 _R = TypeVar("_R", bound=_Rule)
 
+#: How the entries query meets a filter by parent record (a path through ``parent_record``): applied, as
+#: the emulator does by default; refused with Attio's 400 ``filter_error``; or ignored (every entry).
+ENTRY_PARENT_FILTER_BEHAVIOURS = ("applied", "refused", "ignored")
+
 
 def _upper(method: str | None) -> str | None:
     return method.upper() if method else None
@@ -95,6 +99,7 @@ class FaultPlan:
         self._latencies: list[_LatencyRule] = []
         self._drops: list[_Rule] = []
         self._pages: list[_PageRule] = []
+        self.entry_parent_filter = "applied"
 
     def fail_next(
         self,
@@ -164,9 +169,17 @@ class FaultPlan:
         with self._lock:
             self._pages.append(_PageRule(_upper(method), path, count, applied, page))
 
+    def set_entry_parent_filter(self, behaviour: str) -> None:
+        """Meet the entries query's filter by parent record as ``behaviour`` says (until cleared)."""
+        if behaviour not in ENTRY_PARENT_FILTER_BEHAVIOURS:
+            raise ValueError(f"behaviour must be one of {', '.join(ENTRY_PARENT_FILTER_BEHAVIOURS)}")
+        with self._lock:
+            self.entry_parent_filter = behaviour
+
     def clear(self) -> None:
         """Remove every rule."""
         with self._lock:
+            self.entry_parent_filter = "applied"
             self._failures.clear()
             self._latencies.clear()
             self._drops.clear()

@@ -19,7 +19,7 @@ from datetime import date, datetime, timezone
 from itertools import islice
 from typing import Any
 
-from airflow_provider_attio.testing.activities import Activities
+from airflow_provider_attio.testing.activities import Activities, page_params
 from airflow_provider_attio.testing.errors import ApiError, filter_error, not_found, validation_error
 from airflow_provider_attio.testing.filters import PRIMARY_FIELD, compile_filter, compile_sorts
 from airflow_provider_attio.testing.values import (
@@ -679,18 +679,49 @@ class Workspace:
                 raise not_found(f'List entry with ID "{entry_id}" not found.')
             return entry
 
-    def query_list_entries(self, list_ref: str, body: Any) -> list[dict[str, Any]]:
+    def query_list_entries(
+        self, list_ref: str, body: Any, parent_filter: str = "applied"
+    ) -> list[dict[str, Any]]:
         """``POST /v2/lists/{list}/entries/query``: every entry, or those whose parent record is among a
-        ``{"path": [[list, "parent_record"], [object, "record_id"]], "constraints": {"$in": [...]}}``."""
+        ``{"path": [[list, "parent_record"], [object, "record_id"]], "constraints": {"$in": [...]}}``.
+
+        :param parent_filter: how such a filter is met: ``applied``; ``refused`` (Attio's 400
+            ``filter_error``); or ``ignored`` (every entry of the list is answered).
+        """
         body = body if isinstance(body, dict) else {}
         limit = _non_negative_int(body.get("limit", 500), "limit")
         offset = _non_negative_int(body.get("offset", 0), "offset")
         with self._lock:
             entries = list(self._list(list_ref).entries.values())
         parents = _parent_filter(body.get("filter"))
-        if parents is not None:
+        if parents is not None and parent_filter == "refused":
+            raise filter_error('Unsupported filter: a path through "parent_record" can\'t be queried here.')
+        if parents is not None and parent_filter == "applied":
             entries = [e for e in entries if e["parent_record_id"] in parents]
         return entries[offset : offset + limit]
+
+    def record_entries(
+        self, object_ref: str, record_id: str, query: Mapping[str, str]
+    ) -> list[dict[str, Any]]:
+        """``GET /v2/objects/{object}/records/{record_id}/entries``: the record's entries on every list
+        (``limit`` 100 by default, at most 1000), or Attio's 404 for the object or the record."""
+        limit, offset = page_params(query, 100, 1000)
+        with self._lock:
+            obj = self._object(object_ref)
+            canonical = self._record(obj, record_id)
+            found = [
+                {
+                    "list_id": lst.list_id,
+                    "list_api_slug": lst.api_slug,
+                    "entry_id": entry["id"]["entry_id"],
+                    "created_at": entry["created_at"],
+                }
+                for lst in self._lists.values()
+                if lst.parent_object_id == obj.object_id
+                for entry in lst.entries.values()
+                if entry["parent_record_id"] == canonical
+            ]
+        return found[offset : offset + limit]
 
     def delete_list_entry(self, list_ref: str, entry_id: str) -> None:
         """Delete a list entry, or raise Attio's 404 for the list or the entry."""

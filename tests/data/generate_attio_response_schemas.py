@@ -25,6 +25,7 @@ OPERATIONS = [
     ("POST", "/v2/objects/{object}/records"),
     ("POST", "/v2/objects/{object}/records/query"),
     ("GET", "/v2/objects/{object}/records/{record_id}"),
+    ("GET", "/v2/objects/{object}/records/{record_id}/entries"),
     ("DELETE", "/v2/objects/{object}/records/{record_id}"),
     ("DELETE", "/v2/lists/{list}/entries/{entry_id}"),
     ("GET", "/v2/objects/{object}/attributes"),
