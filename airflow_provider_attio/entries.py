@@ -4,11 +4,15 @@ A list is an entry's container as an object is a record's: confirmed once (``GET
 missing list stops the run with :class:`~airflow_provider_attio.exceptions.AttioListNotFoundError`.
 Entries are found with ``POST /v2/lists/{list}/entries/query``, paced under the read budget; "the entries
 of these records" is one query per :data:`~airflow_provider_attio.protocol.IDS_PER_QUERY` parent records.
+Attio documents no such filter (a path through ``parent_record`` with ``record_id`` ``$in``): if it
+refuses it (a 400) or ignores it (answers entries of other records), the run finds the rest by reading
+each record's entries (``GET /v2/objects/{object}/records/{record_id}/entries``), as notes are found.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_attio import protocol
@@ -19,6 +23,7 @@ from airflow_provider_attio.options import (
     COUNT_PAST_CAP_FACTOR,
     BulkDeleteJob,
     BulkDeleteOptions,
+    Parents,
     check_items,
     check_parents,
     exactly_one,
@@ -31,25 +36,92 @@ if TYPE_CHECKING:
     from airflow_provider_attio.hooks.attio import AttioHook
 
 
-def _resolve(hook: AttioHook, job: BulkDeleteJob, log: Any) -> tuple[list[str], dict[str, int]]:
-    """The entries matching the job's filter, or whose parent is one of its records (paced queries)."""
-    if job.parents is None:
-        filters = [job.filter]
-    else:
-        parents = job.parents
-        chunks = protocol.chunked(parents.record_ids)
-        filters = [protocol.entries_of_parents(job.object, parents.object, chunk) for chunk in chunks]
+def _entry_ids(entries: list[dict[str, Any]]) -> dict[str, None]:
+    return {str(entry["id"]["entry_id"]).lower(): None for entry in entries}
+
+
+def _by_filter(hook: AttioHook, job: BulkDeleteJob, pacer: QueryPacer, stop_after: int) -> dict[str, None]:
+    """The entries matching the job's filter: paced query pages."""
     ids: dict[str, None] = {}
-    pacer, limit = QueryPacer(), job.options.max_records
-    for query in filters:
+    offset: int | None = 0
+    while offset is not None and len(ids) <= stop_after:
+        pacer.wait()
+        page = hook.run(protocol.query_entries_page(job.object, job.filter, offset=offset))
+        ids.update(_entry_ids(page))
+        offset = protocol.next_offset(page, protocol.PAGE_LIMIT, offset)
+    return ids
+
+
+def _query_chunk(
+    hook: AttioHook, list_ref: str, parents: Parents, chunk: Sequence[str], pacer: QueryPacer
+) -> tuple[dict[str, None], str]:
+    """The entries of one chunk of parents by the batched query, or why Attio didn't understand it."""
+    ids: dict[str, None] = {}
+    offset: int | None = 0
+    while offset is not None:
+        pacer.wait()
+        page = hook.run(protocol.query_entries_of_parents(list_ref, parents.object, chunk, offset=offset))
+        if page.not_understood:
+            return {}, page.not_understood
+        ids.update(_entry_ids(page.entries))
+        offset = protocol.next_offset(page.listed, protocol.PAGE_LIMIT, offset)
+    return ids, ""
+
+
+def _per_record(
+    hook: AttioHook, list_ref: str, parents: Parents, record_ids: Sequence[str], stop_after: int
+) -> dict[str, None]:
+    """The entries on the list of each record: one paced read per record (and page of 1,000)."""
+    target = hook.run(protocol.read_list_identity(list_ref))
+    pacer = QueryPacer()
+    ids: dict[str, None] = {}
+    for record_id in record_ids:
         offset: int | None = 0
         while offset is not None:
             pacer.wait()
-            page = hook.run(protocol.query_entries_page(job.object, query, offset=offset))
-            ids.update((str(entry["id"]["entry_id"]).lower(), None) for entry in page)
-            if len(ids) > limit * COUNT_PAST_CAP_FACTOR:
-                break
-            offset = protocol.next_offset(page, protocol.PAGE_LIMIT, offset)
+            listed = hook.run(protocol.list_record_entries_page(parents.object, record_id, offset=offset))
+            ids.update((entry_id, None) for entry_id in protocol.entries_on_list(listed, target))
+            offset = protocol.next_offset(listed, protocol.RECORD_ENTRIES_PER_PAGE, offset)
+        if len(ids) > stop_after:
+            break
+    return ids
+
+
+def _by_parents(hook: AttioHook, job: BulkDeleteJob, log: Any, stop_after: int) -> dict[str, None]:
+    """The entries of the job's parent records: one query per chunk of them, unless Attio refuses or
+    ignores that filter; then, for the rest of the run, one read per record."""
+    assert job.parents is not None
+    parents, pacer = job.parents, QueryPacer()
+    ids: dict[str, None] = {}
+    for start in range(0, len(parents.record_ids), protocol.IDS_PER_QUERY):
+        chunk = parents.record_ids[start : start + protocol.IDS_PER_QUERY]
+        found, not_understood = _query_chunk(hook, job.object, parents, chunk, pacer)
+        if not_understood:
+            rest = parents.record_ids[start:]
+            log.warning(
+                "The entries query by parent record was not understood: %s. Finding the entries of the "
+                "%d remaining record(s) with one read each (GET /v2/objects/%s/records/{id}/entries), "
+                "paced under the read budget; no entry outside the given records is deleted.",
+                not_understood,
+                len(rest),
+                parents.object,
+            )
+            ids.update(_per_record(hook, job.object, parents, rest, stop_after - len(ids)))
+            break
+        ids.update(found)
+        if len(ids) > stop_after:
+            break
+    return ids
+
+
+def _resolve(hook: AttioHook, job: BulkDeleteJob, log: Any) -> tuple[list[str], dict[str, int]]:
+    """The entries matching the job's filter, or whose parent is one of its records (paced reads)."""
+    limit = job.options.max_records
+    stop_after = limit * COUNT_PAST_CAP_FACTOR
+    if job.parents is None:
+        ids = _by_filter(hook, job, QueryPacer(), stop_after)
+    else:
+        ids = _by_parents(hook, job, log, stop_after)
     if len(ids) > limit:
         raise AttioValidationError(
             f"{len(ids):,} entries of list {job.object!r} matched, more than max_records={limit:,}. Nothing "

@@ -33,7 +33,8 @@ from __future__ import annotations
 import json
 import random
 import time
-from collections.abc import Awaitable, Callable, Generator, Iterable, Sequence
+import uuid
+from collections.abc import Awaitable, Callable, Container, Generator, Iterable, Sequence
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any, Literal, Protocol, TypeVar
@@ -620,9 +621,13 @@ def query_page(
     return page
 
 
-def next_offset(page: Sequence[Any], limit: int, offset: int) -> int | None:
-    """The next page's offset, or ``None``: Attio's query has no cursor, and a short page is the last."""
-    return offset + limit if len(page) >= limit else None
+def next_offset(page: Sequence[Any] | int, limit: int, offset: int) -> int | None:
+    """The next page's offset, or ``None``: Attio's query has no cursor, and a short page is the last.
+
+    :param page: the page, or how many items it held.
+    """
+    listed = page if isinstance(page, int) else len(page)
+    return offset + limit if listed >= limit else None
 
 
 def create_request(object: str, values: dict[str, Any]) -> ApiRequest:
@@ -887,6 +892,8 @@ SCOPES_BY_PATH: tuple[tuple[str, tuple[str, ...]], ...] = (
     ),
     ("/v2/tasks", ("task:read-write",)),
 )
+#: What ``GET /v2/objects/{object}/records/{record_id}/entries`` (a record's entries) needs.
+RECORD_ENTRIES_SCOPES = ("record_permission:read", "object_configuration:read", "list_entry:read")
 #: What each kind of thing the provider deletes needs, for the connection test.
 DELETE_SCOPES: dict[str, tuple[str, ...]] = {
     "records": REQUIRED_SCOPES,
@@ -901,6 +908,8 @@ PAGE_LIMIT = 500
 
 def scopes_for(path: str) -> tuple[str, ...]:
     """The scopes the call to ``path`` needs, named in its 403."""
+    if path.startswith("/v2/objects/") and path.split("?", 1)[0].endswith("/entries"):
+        return RECORD_ENTRIES_SCOPES
     return next((scopes for prefix, scopes in SCOPES_BY_PATH if path.startswith(prefix)), REQUIRED_SCOPES)
 
 
@@ -1067,6 +1076,128 @@ def entries_of_parents(list_ref: str, parent_object: str, record_ids: Sequence[s
         "path": [[list_ref, "parent_record"], [parent_object, "record_id"]],
         "constraints": {"$in": list(record_ids)},
     }
+
+
+@dataclass(frozen=True)
+class ParentEntriesPage:
+    """One page of the entries query by parent record (:func:`entries_of_parents`), judged.
+
+    Attio documents path filters and ``record_id`` ``$in`` but not this combination, so the answer is
+    trusted only when every entry in it is of an asked record: otherwise the filter was not understood.
+
+    :param entries: the page's entries, every one of an asked record (none when not understood).
+    :param listed: how many entries the page held (a full page means another follows).
+    :param not_understood: why the batched form can't be used (Attio refused the filter, or answered
+        entries of other records); ``""`` when it was understood.
+    """
+
+    entries: list[dict[str, Any]]
+    listed: int
+    not_understood: str = ""
+
+
+def is_uuid(value: str) -> bool:
+    """Whether ``value`` reads as a UUID (an object given by id, not by slug)."""
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+def is_entry_of(entry: dict[str, Any], parent_object: str, record_ids: Container[str]) -> bool:
+    """Whether ``entry``'s parent record is one of ``record_ids`` (lower case) of ``parent_object``.
+
+    An entry names its parent object by slug or UUID: the object is compared only when both are
+    given the same way; the record id always.
+    """
+    record_id = str(entry.get("parent_record_id") or "").lower()
+    named = entry.get("parent_object")
+    same_form = isinstance(named, str) and is_uuid(named) == is_uuid(parent_object)
+    if same_form and str(named).lower() != parent_object.lower():
+        return False
+    return record_id in record_ids
+
+
+def query_entries_of_parents(
+    list_ref: str, parent_object: str, record_ids: Sequence[str], *, offset: int = 0
+) -> Procedure[ParentEntriesPage]:
+    """One page of the entries of these records (at most :data:`IDS_PER_QUERY`), judged.
+
+    A 400 (``filter_error`` or any validation error: nothing else in the body can be wrong) means Attio
+    refused the filter; a 200 holding an entry of another record means it ignored the filter (or part
+    of it). Either is ``not_understood``, and no entry of that page is used. A missing list raises.
+    """
+    query = entries_of_parents(list_ref, parent_object, record_ids)
+    try:
+        page = yield from query_entries_page(list_ref, query, offset=offset)
+    except AttioValidationError as err:
+        said = f"{err.code or 'validation error'}: {err.attio_message or err.message}"
+        reason = f"Attio refused it ({err.status} {said})"
+        return ParentEntriesPage([], 0, reason)
+    asked = {record_id.lower() for record_id in record_ids}
+    others = [entry for entry in page if not is_entry_of(entry, parent_object, asked)]
+    if others:
+        reason = f"Attio's answer held {len(others)} entr(ies) of other records: it ignored the filter"
+        return ParentEntriesPage([], len(page), reason)
+    return ParentEntriesPage(page, len(page))
+
+
+#: At most this many of a record's entries a page (Attio's limit for a record's entries).
+RECORD_ENTRIES_PER_PAGE = 1000
+
+
+def list_record_entries_page(
+    object: str, record_id: str, *, offset: int = 0
+) -> Procedure[list[dict[str, Any]]]:
+    """One page of a record's entries on every list (``list_id``, ``list_api_slug``, ``entry_id``).
+
+    A 404 asks for the object, as a record call's does: a missing object raises, a missing record has
+    no entries (``[]``).
+    """
+    query = f"?limit={RECORD_ENTRIES_PER_PAGE}&offset={offset}"
+    request = ApiRequest("GET", api_path("objects", object, "records", record_id, "entries") + query)
+    answer = yield request
+    if answer.not_found:
+        yield from require_object(object, request)
+        return []
+    page: list[dict[str, Any]] = answer.data(list, request)
+    if not all(isinstance(item, dict) and item.get("entry_id") for item in page):
+        raise not_attio(Answer(answer.status, {}, origin=answer.origin), request).with_message(
+            f"An entry listed by {request.method} {request.path} has no entry_id: that is not Attio's answer."
+        )
+    return page
+
+
+@dataclass(frozen=True)
+class ListIdentity:
+    """A list's UUID and api slug, as ``GET /v2/lists/{list}`` gives them (lower case)."""
+
+    list_id: str
+    api_slug: str
+
+
+def read_list_identity(list_ref: str) -> Procedure[ListIdentity]:
+    """The list's id and api slug; a missing list raises :class:`AttioListNotFoundError`."""
+    request = get_list(list_ref)
+    answer = yield request
+    if answer.not_found:
+        raise list_not_found(list_ref, request)
+    found: dict[str, Any] = answer.data(dict, request)
+    ids = found.get("id")
+    ids = ids if isinstance(ids, dict) else {}
+    return ListIdentity(str(ids.get("list_id") or "").lower(), str(found.get("api_slug") or "").lower())
+
+
+def entries_on_list(listed: Iterable[dict[str, Any]], target: ListIdentity) -> list[str]:
+    """The ids (lower case) of a record's entries that are on the ``target`` list (by id, or by slug)."""
+
+    def on_target(item: dict[str, Any]) -> bool:
+        list_id = str(item.get("list_id") or "").lower()
+        slug = str(item.get("list_api_slug") or "").lower()
+        return bool(list_id and list_id == target.list_id) or bool(slug and slug == target.api_slug)
+
+    return [str(item["entry_id"]).lower() for item in listed if on_target(item)]
 
 
 def _note_path(note_id: str) -> str:
