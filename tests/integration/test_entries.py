@@ -3,19 +3,27 @@
 from __future__ import annotations
 
 import json
+import logging
+from fnmatch import fnmatchcase
 from pathlib import Path
+from typing import Any
 
 import pytest
 from airflow.providers.common.compat.sdk import AirflowFailException, AirflowSkipException
 
+from airflow_provider_attio import bulk, protocol
+from airflow_provider_attio.entries import check_entries_job
 from airflow_provider_attio.exceptions import AttioListNotFoundError, AttioValidationError
 from airflow_provider_attio.hooks.attio import AttioHook
 from airflow_provider_attio.operators.lists import (
     AttioDeleteListEntriesOperator,
     AttioDeleteListEntryOperator,
 )
+from airflow_provider_attio.options import BulkDeleteOptions
 from airflow_provider_attio.testing import AttioEmulator
 from tests.helpers import EMPTY_CONTEXT, MISSING_ID, task_context
+
+LOG = logging.getLogger(__name__)
 
 
 def _sales(emu: AttioEmulator, count: int) -> tuple[list[str], list[str]]:
@@ -115,6 +123,7 @@ def test_by_parent_records_with_archive_and_resume(attio: AttioEmulator, tmp_pat
         assert sent.index(("GET", entry)) < sent.index(("DELETE", entry))
     # One query found the entries of the three parents; nothing was sent for the skipped ones.
     assert attio.count(method="POST", path="/v2/lists/sales/entries/query") == 1
+    assert attio.count(method="GET", path="/v2/objects/*/records/*/entries") == 0  # understood: no fallback
     again = op.execute(EMPTY_CONTEXT)
     assert (again["requested"], again["skipped_already_deleted"]) == (0, 0)
 
@@ -144,3 +153,96 @@ def test_a_retry_after_a_partial_first_try(attio: AttioEmulator) -> None:
     # Not found on a retry without an archive: maybe the first try's work, so if_not_found is not applied.
     assert (summary["deleted"], summary["not_found"], summary["not_found_on_retry"]) == (2, 0, 1)
     assert attio.list_entry_ids("sales") == []
+
+
+def _teardown_fixture(attio: AttioEmulator) -> tuple[list[str], list[str], list[str]]:
+    """Five people on "sales" (the second twice), the first four on "hiring" too.
+
+    Returns the target parents (the first four, and a person deleted since: a 404), their "sales"
+    entries, and every other entry (the fifth person's, and "hiring"'s): those must stay.
+    """
+    people, entries = _sales(attio, 5)
+    entries.append(attio.add_list_entry("sales", people[1])["id"]["entry_id"])
+    attio.add_list("hiring")
+    others = [attio.add_list_entry("hiring", p)["id"]["entry_id"] for p in people[:4]]
+    gone = attio.create_record("people", {"name": "Gone"})["id"]["record_id"]
+    attio.add_list_entry("sales", gone)
+    AttioHook().delete_record("people", gone)  # its entries go with it
+    attio.clear_log()
+    return [*people[:4], gone], [*entries[:4], entries[5]], [entries[4], *others]
+
+
+def _remaining(attio: AttioEmulator) -> set[str]:
+    return set(attio.list_entry_ids("sales")) | set(attio.list_entry_ids("hiring"))
+
+
+PER_RECORD = "/v2/objects/people/records/*/entries"
+
+
+@pytest.mark.parametrize("behaviour", ["refused", "ignored"])
+def test_by_parent_records_when_attio_refuses_or_ignores_the_filter(
+    attio: AttioEmulator, behaviour: str, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(protocol, "IDS_PER_QUERY", 2)  # three queries' worth of parents
+    parents, targets, others = _teardown_fixture(attio)
+    attio.set_entry_parent_filter(behaviour)
+    op = AttioDeleteListEntriesOperator(
+        task_id="b", list="sales", parent_object="people", parent_record_ids=parents
+    )
+    # The dry run through the engine the operator is a shell over, with a logger caplog sees.
+    dry = check_entries_job(
+        "sales", parent_object="people", parent_record_ids=parents, options=BulkDeleteOptions(dry_run=True)
+    )
+    with caplog.at_level(logging.WARNING, logger=LOG.name):
+        preview = bulk.delete_records(AttioHook(), dry, LOG)
+    assert (preview["requested"], preview["deleted"], preview["dry_run"]) == (5, 0, True)
+    assert _deletes(attio) == 0 and _remaining(attio) == set(targets) | set(others)
+    (warning,) = [r.getMessage() for r in caplog.records if "was not understood" in r.getMessage()]
+    reason = "Attio refused it (400 filter_error" if behaviour == "refused" else "it ignored the filter"
+    assert reason in warning and "the 5 remaining record(s) with one read each" in warning
+    # One query, refused or not understood; then one read per parent (the deleted one's a 404), none else.
+    assert attio.count(method="POST", path="/v2/lists/sales/entries/query") == 1
+    assert attio.count(method="GET", path=PER_RECORD) == 5
+    assert attio.count(method="GET", path=PER_RECORD, status=404) == 1
+    attio.clear_log()
+    summary = op.execute(EMPTY_CONTEXT)
+    assert (summary["requested"], summary["deleted"], summary["failed"]) == (5, 5, 0)
+    assert _remaining(attio) == set(others)  # the fifth person's entry and every "hiring" entry kept
+    assert attio.count(method="POST", path="/v2/lists/sales/entries/query") == 1
+    assert attio.count(method="GET", path=PER_RECORD) == 5
+    assert {r.path.rsplit("/", 1)[1] for r in attio.requests if r.method == "DELETE"} == set(targets)
+
+
+def test_a_refusal_after_understood_queries_reads_only_the_remaining_records(
+    attio: AttioEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(protocol, "IDS_PER_QUERY", 2)
+    parents, _, others = _teardown_fixture(attio)
+    real, sent = protocol.query_entries_of_parents, []
+
+    def refused_from_the_second(*args: Any, **kwargs: Any) -> Any:
+        sent.append(args)
+        if len(sent) == 2:
+            attio.set_entry_parent_filter("refused")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(protocol, "query_entries_of_parents", refused_from_the_second)
+    summary = AttioDeleteListEntriesOperator(
+        task_id="b", list="sales", parent_object="people", parent_record_ids=parents
+    ).execute(EMPTY_CONTEXT)
+    assert (summary["requested"], summary["deleted"]) == (5, 5) and _remaining(attio) == set(others)
+    # The first query's entries are kept; the refused query's records and the rest are read one by one.
+    assert attio.count(method="POST", path="/v2/lists/sales/entries/query") == 2
+    asked = [r.path.split("/")[5] for r in attio.requests if fnmatchcase(r.path, PER_RECORD)]
+    assert asked == parents[2:]
+
+
+def test_a_missing_parent_object_still_fails_after_a_refusal(attio: AttioEmulator) -> None:
+    people, entries = _sales(attio, 1)
+    attio.set_entry_parent_filter("refused")
+    op = AttioDeleteListEntriesOperator(
+        task_id="b", list="sales", parent_object="invoices", parent_record_ids=people
+    )
+    with pytest.raises(AirflowFailException, match="object 'invoices' does not exist"):
+        op.execute(EMPTY_CONTEXT)
+    assert _deletes(attio) == 0 and attio.list_entry_ids("sales") == entries
