@@ -69,11 +69,17 @@ def _query_chunk(
 
 
 def _per_record(
-    hook: AttioHook, list_ref: str, parents: Parents, record_ids: Sequence[str], stop_after: int
+    hook: AttioHook,
+    list_ref: str,
+    parents: Parents,
+    record_ids: Sequence[str],
+    pacer: QueryPacer,
+    stop_after: int,
 ) -> dict[str, None]:
-    """The entries on the list of each record: one paced read per record (and page of 1,000)."""
+    """The entries on the list of each record: one paced read per record (and page of 1,000), after the
+    list's own (its id and slug, which a record's entries name)."""
+    pacer.wait()
     target = hook.run(protocol.read_list_identity(list_ref))
-    pacer = QueryPacer()
     ids: dict[str, None] = {}
     for record_id in record_ids:
         offset: int | None = 0
@@ -106,7 +112,7 @@ def _by_parents(hook: AttioHook, job: BulkDeleteJob, log: Any, stop_after: int) 
                 len(rest),
                 parents.object,
             )
-            ids.update(_per_record(hook, job.object, parents, rest, stop_after - len(ids)))
+            ids.update(_per_record(hook, job.object, parents, rest, pacer, stop_after - len(ids)))
             break
         ids.update(found)
         if len(ids) > stop_after:
