@@ -30,6 +30,8 @@ EXAMPLE_DAGS = (
     "example_attio_wait_until_deleted",
     "example_attio_bulk_teardown",
     "example_attio_mirror_sync",
+    "example_attio_activity_teardown",
+    "example_attio_restore",
 )
 DEPLOY_DAGS = ("deploy_bulk", "deploy_sensors", "deploy_pool")
 

@@ -11,7 +11,7 @@ from collections import Counter
 from typing import Any
 
 from deploy import services
-from deploy.attio import deleted, sent_twice, ticks
+from deploy.attio import deleted, email_domain, sent_twice, ticks
 from deploy.deployment import EXAMPLE_DAGS, POOL_SLOTS, Deployment
 from deploy.stack import wait_until
 
@@ -90,14 +90,23 @@ def record_lines(data: bytes) -> dict[str, str]:
 
 
 def scenario_examples(d: Deployment) -> str:
-    """Every example DAG with its defaults deletes nothing; with its confirmation, it succeeds."""
+    """Every example DAG with its defaults deletes (and creates) nothing; with its confirmation, it
+    succeeds: first the deleting ones, then the restore of the bulk teardown's S3 archive and the sync
+    teardown (whose people the activity teardown removed with their entries, notes and tasks)."""
     expect = Expect()
     started = time.time()
     defaults = run_all(d, {dag_id: d.api.trigger(dag_id) for dag_id in EXAMPLE_DAGS})
-    default_deletes = len([e for e in d.log.entries(started) if e.method == "DELETE"])
+    writes = [e for e in d.log.entries(started) if e.method in ("DELETE", "POST", "PUT", "PATCH")]
+    default_writes = [e for e in writes if not e.path.endswith("/query")]
     expect(set(defaults.values()) == {"success"}, f"default runs: {defaults}")
-    expect(default_deletes == 0, f"the default runs sent {default_deletes} DELETE(s)")
+    expect(not default_writes, f"the default runs sent {len(default_writes)} write(s)")
+    deleting, bulk_run = _check_deleting_runs(d, expect)
+    restoring = _check_restore_runs(d, expect, bulk_run)
+    return expect.verdict(f"{len(defaults)} default runs succeeded with 0 writes; {deleting}; {restoring}")
 
+
+def _check_deleting_runs(d: Deployment, expect: Expect) -> tuple[str, str]:
+    """The confirmed runs of the examples that delete; returns their report and the bulk teardown's run."""
     ex = d.examples
     started = time.time()
     runs = _confirmed_runs(d)
@@ -105,7 +114,7 @@ def scenario_examples(d: Deployment) -> str:
     targets = {
         "delete_record": ex["Delia Example"],
         "wait_until_deleted (deleted while deferred)": ex["Walter Example"],
-        "sync_teardown": ex["sync_fixtures"],
+        "activity_teardown": ex["sync_fixtures"],
         "bulk_teardown": ex["load_testers"],
         "mirror_sync": ex["member12@mirror-sync.example.invalid"],
     }
@@ -115,17 +124,82 @@ def scenario_examples(d: Deployment) -> str:
     untouched = (set(d.others) | set(ex["mirror"])) - expected
     gone = untouched - {r["id"]["record_id"] for r in d.attio.people()}
     archived = archived_records(d, "examples/")
+    activities = Counter(_activity_of(e.path) for e in entries if e.status == 200)
     expect(set(finished.values()) == {"success"}, f"confirmed runs: {finished}")
     expect(deleted(entries) == expected, f"deleted {len(deleted(entries))} records, expected {len(expected)}")
     expect(not twice, f"{len(twice)} record(s) got two DELETEs")
     expect(not gone, f"{len(gone)} record(s) no example targets are gone")
     expect(set(archived) == set(ex["load_testers"]), f"the bulk archive holds {len(archived)} records")
-    breakdown = ", ".join(f"{len(ids)} {name}" for name, ids in targets.items())
-    return expect.verdict(
-        f"{len(defaults)} default runs succeeded with {default_deletes} DELETEs; {len(runs)} confirmed runs "
-        f"succeeded: {len(deleted(entries))} records deleted ({breakdown}), {len(twice)} sent twice, "
-        f"{len(archived)} archived to S3 first; {len(untouched) - len(gone)} others untouched"
+    wanted = {"entry": SYNC_FIXTURES, "note": SYNC_FIXTURES, "task": SYNC_FIXTURES}  # the shared task kept
+    expect(
+        {k: activities[k] for k in wanted} == wanted,
+        f"activity teardown deleted {dict(activities)}, expected {wanted}",
     )
+    breakdown = ", ".join(f"{len(ids)} {name}" for name, ids in targets.items())
+    line = (
+        f"{len(runs)} confirmed deleting runs succeeded: {len(deleted(entries))} records deleted "
+        f"({breakdown}), "
+        f"{len(twice)} sent twice, {len(archived)} archived to S3 first, and {activities['entry']} list "
+        f"entries, {activities['note']} notes, {activities['task']} tasks (the shared one kept); "
+        f"{len(untouched) - len(gone)} others untouched"
+    )
+    return line, runs["example_attio_bulk_teardown"]
+
+
+#: The seed's sync fixtures: each on the list, with a note and a task (``testing/seed.py``).
+SYNC_FIXTURES = 5
+
+
+def _activity_of(path: str) -> str | None:
+    if path.startswith("/v2/lists/"):
+        return "entry"
+    if path.startswith("/v2/notes/"):
+        return "note"
+    if path.startswith("/v2/tasks/"):
+        return "task"
+    return None
+
+
+def _check_restore_runs(d: Deployment, expect: Expect, bulk_run: str) -> str:
+    """The bulk teardown's S3 archive restored by ``example_attio_restore`` (on either worker), and the
+    sync teardown, whose targets are gone, deleting nothing."""
+    archive = f"{d.s3_uri('examples')}/example_attio_bulk_teardown/{bulk_run}.jsonl"
+    started = time.time()
+    runs = {
+        "example_attio_restore": d.api.trigger(
+            "example_attio_restore", {"archive_from": archive, "confirm_restore": True}
+        ),
+        "example_attio_sync_teardown": d.api.trigger("example_attio_sync_teardown", {"confirm_delete": True}),
+    }
+    finished = run_all(d, runs)
+    entries = d.log.entries(started)
+    creates = [e for e in entries if e.method == "POST" and e.path == "/v2/objects/people/records"]
+    created = sum(e.status == 200 for e in creates)
+    refused = sum(e.status == 429 for e in creates)  # the sliding window's: refused, not applied
+    deletes = sum(e.method == "DELETE" for e in entries)
+    back = sum(email_domain(r) == "loadtest.example.invalid" for r in d.attio.people())
+    mappings = _mapping_segments(d, f"examples/example_attio_bulk_teardown/{bulk_run}.jsonl")
+    testers = len(d.examples["load_testers"])
+    expect(set(finished.values()) == {"success"}, f"restore and sync teardown runs: {finished}")
+    expect(
+        created == testers and created + refused == len(creates),
+        f"{created} of {len(creates)} creates applied ({refused} 429s), {testers} wanted",
+    )
+    expect(back == testers, f"{back} load testers in Attio after the restore, {testers} wanted")
+    expect(mappings > 0, "no old -> new mapping written beside the S3 archive")
+    expect(deletes == 0, f"the sync teardown (its people gone) sent {deletes} DELETE(s)")
+    return (
+        f"the restore recreated {created} of {testers} people from the S3 archive ({len(creates)} creates, "
+        f"{refused} refused with a 429 and resent, "
+        f"{mappings} mapping segment(s) written beside it); the sync teardown found its people gone: "
+        f"{deletes} DELETEs"
+    )
+
+
+def _mapping_segments(d: Deployment, prefix: str) -> int:
+    s3 = services.s3_client(d.ports.s3)
+    pages = s3.get_paginator("list_objects_v2").paginate(Bucket=services.BUCKET, Prefix=prefix)
+    return sum("mapping-" in item["Key"] for page in pages for item in page.get("Contents", []))
 
 
 def _confirmed_runs(d: Deployment) -> dict[str, str]:
@@ -139,7 +213,9 @@ def _confirmed_runs(d: Deployment) -> dict[str, str]:
         "example_attio_delete_record": api.trigger(
             "example_attio_delete_record", {"record_id": ex["Delia Example"][0], "confirm_delete": True}
         ),
-        "example_attio_sync_teardown": api.trigger("example_attio_sync_teardown", {"confirm_delete": True}),
+        "example_attio_activity_teardown": api.trigger(
+            "example_attio_activity_teardown", {"confirm_delete": True}
+        ),
         "example_attio_bulk_teardown": api.trigger("example_attio_bulk_teardown", bulk_conf),
         "example_attio_mirror_sync": api.trigger("example_attio_mirror_sync", {"confirm_delete": True}),
     }
