@@ -32,7 +32,6 @@ from airflow_provider_attio.exceptions import (
     AttioBulkDeleteRetryableError,
     AttioError,
     AttioNotFoundError,
-    AttioRateLimitError,
     AttioResponseError,
     AttioTransientError,
 )
@@ -43,7 +42,7 @@ from airflow_provider_attio.options import (
     BulkDeleteOptions,
     over_cap_error,
 )
-from airflow_provider_attio.pacing import Pacer
+from airflow_provider_attio.pacing import Pacer, paced_call
 from airflow_provider_attio.policy import apply_if_not_found, note_not_found_on_retry
 from airflow_provider_attio.runs import current_run
 from airflow_provider_attio.sync import SyncCounts, SyncPlan
@@ -354,45 +353,17 @@ class _Run:
         return outcome
 
     def _paced_delete(self, record_id: str) -> DeleteOutcome | None:
-        """Send the DELETE in a slot of the pacer; after a 429, wait as the pacer says, take a new slot
-        and send again; after any other retryable failure, the hook's backoff and then a new slot (the
-        hook's retry count and budget apply). ``None`` when stopped before sending."""
-        slot = self.pacer.acquire(self.stop)
-        if slot is None:
-            return None
-        current = [slot]
-
-        def take_slot() -> bool:
-            again = self.pacer.acquire(self.stop)
-            if again is None:
-                return False
-            current[0] = again
-            return True
-
-        def gate(retry_after: float | None) -> bool:
-            wait = min(self.pacer.rate_limited(current[0], retry_after), self.max_wait)
-            return not self.stop.wait(wait) and take_slot()
-
-        def resend() -> bool:
-            # A 5xx or a lost answer, after the hook's backoff: not a 429, and the resend is paced too.
-            # Its slot is reported once: here, or below when no new slot comes (stopped).
-            answered = current[0]
-            if not take_slot():
-                return False
-            self.pacer.succeeded(answered)
-            return True
-
-        try:
-            outcome = self.job.kind.delete(self.hook, self.job.object, record_id, gate, resend)
-        except AttioRateLimitError:
-            if self.stop.is_set():
-                return None  # stopped while waiting: that DELETE was not applied (429 is never applied)
-            raise
-        except BaseException:
-            self.pacer.succeeded(current[0])  # whatever went wrong, the last answer was not a 429
-            raise
-        self.pacer.succeeded(current[0])
-        return outcome
+        """Send the DELETE in a slot of the pacer, its retries paced too (see :func:`paced_call`); ``None``
+        when stopped before sending."""
+        object_ref, kind = self.job.object, self.job.kind
+        return paced_call(
+            self.pacer,
+            self.stop,
+            self.max_wait,
+            lambda pacing: kind.delete(
+                self.hook, object_ref, record_id, pacing.rate_limit_gate, pacing.resend_gate
+            ),
+        )
 
 
 def delete_records(hook: AttioHook, job: BulkDeleteJob, log: Any = None) -> BulkDeleteSummary:

@@ -40,9 +40,13 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, TypeVar
 
-__all__ = ["Pacer", "PacerStats", "Pacing", "RateLimitGate", "ResendGate", "Slot"]
+from airflow_provider_attio.exceptions import AttioRateLimitError
+
+__all__ = ["Pacer", "PacerStats", "Pacing", "RateLimitGate", "ResendGate", "Slot", "paced_call"]
+
+T = TypeVar("T")
 
 #: What a rate-limited call calls instead of the hook's own sleep: given the seconds until ``Retry-After``
 #: (``None`` when Attio didn't say), it waits as long as its caller's pacing needs, then returns ``True``
@@ -458,3 +462,52 @@ class Pacer:
 
     def _settled(self) -> float:
         return self._settled_sum / self._settled_weight if self._settled_weight > 0 else self._pace
+
+
+def paced_call(pacer: Pacer, stop: Waiter, max_wait: float, call: Callable[[Pacing], T]) -> T | None:
+    """Run one call in a slot of ``pacer``, its retries paced too; ``None`` when stopped before it was sent.
+
+    ``call`` sends with the :class:`Pacing` it is given: after a 429, the call waits as the pacer says (at
+    most ``max_wait``) and takes a new slot; after any other retryable failure, the hook's backoff and then
+    a new slot (the hook's retry count and budget apply). The last slot is reported once the call ends.
+
+    :param pacer: the run's pacer.
+    :param stop: set when the run stops (no slot is taken, no wait goes on, after that).
+    :param max_wait: the longest a 429 waits, in seconds.
+    :param call: the call, e.g. ``lambda pacing: hook.run(procedure, pacing)``.
+    """
+    slot = pacer.acquire(stop)
+    if slot is None:
+        return None
+    current = [slot]
+
+    def take_slot() -> bool:
+        again = pacer.acquire(stop)
+        if again is not None:
+            current[0] = again
+        return again is not None
+
+    def gate(retry_after: float | None) -> bool:
+        wait = min(pacer.rate_limited(current[0], retry_after), max_wait)
+        return not stop.wait(wait) and take_slot()
+
+    def resend() -> bool:
+        # A 5xx or a lost answer, after the hook's backoff: not a 429, and the resend is paced too.
+        # Its slot is reported once: here, or below when no new slot comes (stopped).
+        answered = current[0]
+        if not take_slot():
+            return False
+        pacer.succeeded(answered)
+        return True
+
+    try:
+        result = call(Pacing(gate, resend))
+    except AttioRateLimitError:
+        if stop.is_set():
+            return None  # stopped while waiting: that call was not applied (a 429 is never applied)
+        raise
+    except BaseException:
+        pacer.succeeded(current[0])  # whatever went wrong, the last answer was not a 429
+        raise
+    pacer.succeeded(current[0])
+    return result

@@ -39,7 +39,6 @@ from airflow_provider_attio.exceptions import (
     AttioError,
     AttioObjectNotFoundError,
     AttioOutcomeUnknownError,
-    AttioRateLimitError,
     AttioResponseError,
     AttioRestorePermanentError,
     AttioRestoreRetryableError,
@@ -47,7 +46,7 @@ from airflow_provider_attio.exceptions import (
     AttioValidationError,
 )
 from airflow_provider_attio.options import ATTIO_WRITES_PER_SECOND, DEFAULT_MAX_RECORDS, normalize_record_ids
-from airflow_provider_attio.pacing import MIN_PACE, Pacer, Pacing
+from airflow_provider_attio.pacing import MIN_PACE, Pacer, paced_call
 from airflow_provider_attio.runs import ALL_RUNS, NO_RUN, check_run
 from airflow_provider_attio.validation import shorten, validate_object, validate_positive_int
 from airflow_provider_attio.values import (
@@ -822,39 +821,9 @@ class _Run:
 
     def paced(self, procedure: protocol.Procedure[T]) -> T | None:
         """Run a write in a slot of the pacer (its retries too); ``None`` when stopped before sending."""
-        slot = self.pacer.acquire(self.stop)
-        if slot is None:
-            return None
-        current = [slot]
-
-        def take_slot() -> bool:
-            again = self.pacer.acquire(self.stop)
-            if again is not None:
-                current[0] = again
-            return again is not None
-
-        def gate(retry_after: float | None) -> bool:
-            wait = min(self.pacer.rate_limited(current[0], retry_after), self.max_wait)
-            return not self.stop.wait(wait) and take_slot()
-
-        def resend() -> bool:
-            answered = current[0]
-            if not take_slot():
-                return False
-            self.pacer.succeeded(answered)
-            return True
-
-        try:
-            result = self.hook.run(procedure, Pacing(gate, resend))
-        except AttioRateLimitError:
-            if self.stop.is_set():
-                return None  # a 429 is never applied
-            raise
-        except BaseException:
-            self.pacer.succeeded(current[0])
-            raise
-        self.pacer.succeeded(current[0])
-        return result
+        return paced_call(
+            self.pacer, self.stop, self.max_wait, lambda pacing: self.hook.run(procedure, pacing)
+        )
 
 
 def _fan_out(run: _Run, items: list[str], work: Callable[[str], None], pool: ThreadPoolExecutor) -> None:
