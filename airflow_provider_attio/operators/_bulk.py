@@ -1,15 +1,13 @@
-"""What the bulk delete operators of entries, notes and tasks share: the bulk options, the hook, running."""
+"""What the bulk delete operators share: the bulk options, the hook, running."""
 
 from __future__ import annotations
 
 from dataclasses import replace
-from functools import cached_property
 from typing import TYPE_CHECKING, Any
-
-from airflow.providers.common.compat.sdk import BaseOperator
 
 from airflow_provider_attio import bulk
 from airflow_provider_attio.hooks.attio import AttioHook
+from airflow_provider_attio.operators._common import AttioOperator, is_retry
 from airflow_provider_attio.options import (
     ATTIO_WRITES_PER_SECOND,
     DEFAULT_MAX_CONCURRENCY,
@@ -26,8 +24,9 @@ if TYPE_CHECKING:
     from airflow_provider_attio.bulk import BulkDeleteSummary
 
 
-class BulkDeleteOperator(BaseOperator):
-    """A bulk delete through the one engine; subclasses say what to delete (:meth:`job`).
+class BulkDeleteOperator(AttioOperator):
+    """A bulk delete through the one engine; subclasses say what to delete (:meth:`job`), or run it
+    themselves (records: through the hook's ``delete_records``).
 
     :param allow_delete_all: allow a filter of ``{}``.
     :param max_records: safety cap (default 10,000): more targets fail the task before anything is deleted.
@@ -67,18 +66,11 @@ class BulkDeleteOperator(BaseOperator):
             if_not_found=if_not_found,  # type: ignore[arg-type]
         )
 
-    @cached_property
-    def hook(self) -> AttioHook:
-        """The hook, built on first use (never in ``__init__``: no network at DAG parse time)."""
-        return AttioHook(attio_conn_id=self.attio_conn_id)
-
     def job(self, is_retry: bool) -> BulkDeleteJob:
         """The checked job (the targets rendered by now)."""
         raise NotImplementedError
 
     def execute(self, context: Context) -> BulkDeleteSummary:
-        from airflow_provider_attio.operators.records import is_retry
-
         with fail_fast_on_permanent_errors():
             # The archive's lines name this task instance (not its try: a retry resumes the same run).
             job = replace(self.job(is_retry(context)), run=run_of(context))

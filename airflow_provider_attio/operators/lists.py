@@ -4,29 +4,21 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import cached_property
 from typing import TYPE_CHECKING, Any
-
-from airflow.providers.common.compat.sdk import BaseOperator
 
 from airflow_provider_attio.entries import check_entries_job
 from airflow_provider_attio.hooks.attio import AttioHook
 from airflow_provider_attio.operators._bulk import BulkDeleteOperator
-from airflow_provider_attio.operators.records import is_retry
+from airflow_provider_attio.operators._common import AttioOperator, single_delete_outcome
 from airflow_provider_attio.options import BulkDeleteJob, exactly_one
-from airflow_provider_attio.policy import (
-    apply_if_not_found,
-    fail_fast_on_permanent_errors,
-    note_not_found_on_retry,
-    validate_if_not_found,
-)
+from airflow_provider_attio.policy import fail_fast_on_permanent_errors, validate_if_not_found
 from airflow_provider_attio.validation import validate_object, validate_record_id
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
 
 
-class AttioDeleteListEntryOperator(BaseOperator):
+class AttioDeleteListEntryOperator(AttioOperator):
     """Take one entry off an Attio list (the record stays). A missing list always fails the task.
 
     :param list: the list's api slug or UUID. Templated.
@@ -55,24 +47,13 @@ class AttioDeleteListEntryOperator(BaseOperator):
         self.if_not_found = validate_if_not_found(if_not_found)
         self.attio_conn_id = attio_conn_id
 
-    @cached_property
-    def hook(self) -> AttioHook:
-        """The hook, built on first use (never in ``__init__``: no network at DAG parse time)."""
-        return AttioHook(attio_conn_id=self.attio_conn_id)
-
     def execute(self, context: Context) -> dict[str, str]:
         with fail_fast_on_permanent_errors():
             list_ref = validate_object(self.list, "list")
             entry_id = validate_record_id(self.entry_id, "entry_id")
             outcome: str = self.hook.delete_list_entry(list_ref, entry_id)
-        what = f"entry {entry_id} of list {list_ref!r}"
-        if outcome == "not_found" and is_retry(context):
-            note_not_found_on_retry(what, self.log)
-            outcome = "not_found_on_retry"
-        elif outcome == "not_found":
-            apply_if_not_found(self.if_not_found, f"List {what} was not found in Attio", self.log)
-        else:
-            self.log.info("Deleted Attio list %s.", what)
+        what = f"list entry {entry_id} of list {list_ref!r}"
+        outcome = single_delete_outcome(outcome, what, self.if_not_found, context, self.log)
         return {"list": list_ref, "entry_id": entry_id, "outcome": outcome}
 
 

@@ -4,27 +4,21 @@ a delete archived (:class:`AttioRestoreRecordsOperator`)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import cached_property
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
-
-from airflow.providers.common.compat.sdk import BaseOperator
 
 from airflow_provider_attio.bulk import BulkDeleteSummary
 from airflow_provider_attio.hooks.attio import AttioHook
+from airflow_provider_attio.operators._bulk import BulkDeleteOperator
+from airflow_provider_attio.operators._common import AttioOperator, is_retry, single_delete_outcome
 from airflow_provider_attio.options import (
     ATTIO_WRITES_PER_SECOND,
     DEFAULT_MAX_CONCURRENCY,
     DEFAULT_MAX_DELETE_FRACTION,
     DEFAULT_MAX_RECORDS,
-    BulkDeleteOptions,
     check_one_target,
 )
-from airflow_provider_attio.policy import (
-    apply_if_not_found,
-    fail_fast_on_permanent_errors,
-    note_not_found_on_retry,
-    validate_if_not_found,
-)
+from airflow_provider_attio.policy import fail_fast_on_permanent_errors, validate_if_not_found
 from airflow_provider_attio.restore import RestoreOptions, RestoreSummary
 from airflow_provider_attio.runs import run_of
 from airflow_provider_attio.validation import validate_object, validate_record_id
@@ -33,7 +27,7 @@ if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
 
 
-class AttioDeleteRecordOperator(BaseOperator):
+class AttioDeleteRecordOperator(AttioOperator):
     """Delete one Attio record.
 
     Deleting is permanent in Attio. A record that is already gone is handled by ``if_not_found``, so
@@ -72,36 +66,17 @@ class AttioDeleteRecordOperator(BaseOperator):
         self.if_not_found = validate_if_not_found(if_not_found)
         self.attio_conn_id = attio_conn_id
 
-    @cached_property
-    def hook(self) -> AttioHook:
-        """The hook, built on first use (never in ``__init__``: no network at DAG parse time)."""
-        return AttioHook(attio_conn_id=self.attio_conn_id)
-
     def execute(self, context: Context) -> dict[str, str]:
         with fail_fast_on_permanent_errors():
             object_ref = validate_object(self.object)
             record_id = validate_record_id(self.record_id)
             outcome: str = self.hook.delete_record(object_ref, record_id)
-        if outcome == "not_found" and is_retry(context):
-            note_not_found_on_retry(f"record {record_id} of {object_ref!r}", self.log)
-            outcome = "not_found_on_retry"
-        elif outcome == "not_found":
-            apply_if_not_found(
-                self.if_not_found, f"Record {record_id} of {object_ref!r} was not found in Attio", self.log
-            )
-        else:
-            self.log.info("Deleted Attio record %s of %r.", record_id, object_ref)
+        what = f"record {record_id} of {object_ref!r}"
+        outcome = single_delete_outcome(outcome, what, self.if_not_found, context, self.log)
         return {"object": object_ref, "record_id": record_id, "outcome": outcome}
 
 
-def is_retry(context: Context) -> bool:
-    """Whether this run of the task follows an earlier try (an Airflow retry, or a cleared task)."""
-    ti = context.get("ti") or context.get("task_instance")
-    try_number = getattr(ti, "try_number", None)
-    return isinstance(try_number, int) and try_number > 1
-
-
-class AttioDeleteRecordsOperator(BaseOperator):
+class AttioDeleteRecordsOperator(BulkDeleteOperator):
     """Delete many Attio records in one task: by ids, filter, keys or mirror, paced under Attio's limit.
 
     docs/operators.md ("Delete many records") explains the safety rules (target set resolved first, the
@@ -159,7 +134,6 @@ class AttioDeleteRecordsOperator(BaseOperator):
         "match_values": "json",
         "keep_values": "json",
     }
-    ui_color = "#f4d9d9"
 
     def __init__(
         self,
@@ -186,7 +160,17 @@ class AttioDeleteRecordsOperator(BaseOperator):
         delete_keyless: bool = False,
         **kwargs: Any,
     ) -> None:
-        super().__init__(**kwargs)
+        super().__init__(
+            allow_delete_all=allow_delete_all,
+            max_records=max_records,
+            dry_run=dry_run,
+            writes_per_second=writes_per_second,
+            max_concurrency=max_concurrency,
+            archive_to=archive_to,
+            if_not_found=if_not_found,
+            attio_conn_id=attio_conn_id,
+            **kwargs,
+        )
         self.object = object
         self.record_ids = record_ids
         self.filter = filter
@@ -194,16 +178,9 @@ class AttioDeleteRecordsOperator(BaseOperator):
         self.match_values = match_values
         self.keep_attribute = keep_attribute
         self.keep_values = keep_values
-        self.archive_to = archive_to
-        self.attio_conn_id = attio_conn_id
-        # Built (so checked) at DAG parse time; the targets may be templated and are checked at run time.
-        self.options = BulkDeleteOptions(
-            allow_delete_all=allow_delete_all,
-            max_records=max_records,
-            dry_run=dry_run,
-            writes_per_second=writes_per_second,
-            max_concurrency=max_concurrency,
-            if_not_found=if_not_found,  # type: ignore[arg-type]
+        # The delete by key's and the mirror's options, checked (after the common ones) with them all.
+        self.options = replace(
+            self.options,
             delete_all_matches=delete_all_matches,
             allow_empty_source=allow_empty_source,
             allow_no_overlap=allow_no_overlap,
@@ -212,12 +189,8 @@ class AttioDeleteRecordsOperator(BaseOperator):
         )
         check_one_target(record_ids, filter, match_values, keep_values)
 
-    @cached_property
-    def hook(self) -> AttioHook:
-        """The hook, built on first use (never in ``__init__``: no network at DAG parse time)."""
-        return AttioHook(attio_conn_id=self.attio_conn_id)
-
     def execute(self, context: Context) -> BulkDeleteSummary:
+        # Through the hook's public delete_records, which checks the run id too (see check_job).
         with fail_fast_on_permanent_errors():
             return self.hook.delete_records(
                 self.object,
@@ -235,7 +208,7 @@ class AttioDeleteRecordsOperator(BaseOperator):
             )
 
 
-class AttioRestoreRecordsOperator(BaseOperator):
+class AttioRestoreRecordsOperator(AttioOperator):
     """Recreate the records a bulk delete archived (``archive_to``), paced under Attio's limit.
 
     ``docs/restore.md`` tells what comes back (every writable attribute's current values, references
@@ -295,11 +268,6 @@ class AttioRestoreRecordsOperator(BaseOperator):
             max_records=max_records,
             on_conflict=on_conflict,  # type: ignore[arg-type]
         )
-
-    @cached_property
-    def hook(self) -> AttioHook:
-        """The hook, built on first use (never in ``__init__``: no network at DAG parse time)."""
-        return AttioHook(attio_conn_id=self.attio_conn_id)
 
     def execute(self, context: Context) -> RestoreSummary:
         with fail_fast_on_permanent_errors():
