@@ -10,7 +10,7 @@ import json
 import time
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from airflow_provider_attio.exceptions import (
     AttioAuthError,
@@ -216,49 +216,45 @@ def transport_error(failure: TransportFailure, exception_name: str, method: str,
     return AttioServerError(f"The request {what} ({exception_name}).", method=method, path=path)
 
 
-def object_not_found(object: str, request: ApiRequest) -> AttioObjectNotFoundError:
-    """The error for a missing object, whichever call found it missing."""
-    return AttioObjectNotFoundError(
-        f"The Attio object {object!r} does not exist in this workspace (check the slug or UUID).",
+_MissingError = TypeVar("_MissingError", bound=AttioError)
+
+
+def _missing(error: type[_MissingError], message: str, request: ApiRequest) -> _MissingError:
+    """A plain 404 ``not_found`` of ``request``, as the error of the thing found missing."""
+    return error(
+        message,
         status=404,
         error_type="invalid_request_error",
         code="not_found",
         method=request.method,
         path=request.path,
     )
+
+
+def object_not_found(object: str, request: ApiRequest) -> AttioObjectNotFoundError:
+    """The error for a missing object, whichever call found it missing."""
+    message = f"The Attio object {object!r} does not exist in this workspace (check the slug or UUID)."
+    return _missing(AttioObjectNotFoundError, message, request)
 
 
 def record_not_found(object: str, record_id: str, request: ApiRequest) -> AttioNotFoundError:
     """The error for a missing record of an existing object."""
-    return AttioNotFoundError(
-        f"Record {record_id} does not exist in object {object!r}.",
-        status=404,
-        error_type="invalid_request_error",
-        code="not_found",
-        method=request.method,
-        path=request.path,
-    )
+    return _missing(AttioNotFoundError, f"Record {record_id} does not exist in object {object!r}.", request)
 
 
 def list_not_found(list_ref: str, request: ApiRequest) -> AttioListNotFoundError:
     """The error for a missing list, whichever call found it missing."""
-    return AttioListNotFoundError(
-        f"The Attio list {list_ref!r} does not exist in this workspace (check the slug or UUID).",
-        status=404,
-        error_type="invalid_request_error",
-        code="not_found",
-        method=request.method,
-        path=request.path,
-    )
+    message = f"The Attio list {list_ref!r} does not exist in this workspace (check the slug or UUID)."
+    return _missing(AttioListNotFoundError, message, request)
 
 
 def item_not_found(what: str, request: ApiRequest) -> AttioNotFoundError:
     """The error for a missing entry, note or task (``what`` names it: ``Note 1234...``)."""
-    return AttioNotFoundError(
-        f"{what} does not exist.",
-        status=404,
-        error_type="invalid_request_error",
-        code="not_found",
-        method=request.method,
-        path=request.path,
+    return _missing(AttioNotFoundError, f"{what} does not exist.", request)
+
+
+def listed_without_id(answer: Answer, request: ApiRequest, item: str, id_name: str) -> AttioError:
+    """The error for a listing that holds an item without its id (``item`` says which: ``A record``)."""
+    return not_attio(Answer(answer.status, {}, origin=answer.origin), request).with_message(
+        f"{item} listed by {request.method} {request.path} has no {id_name}: that is not Attio's answer."
     )

@@ -12,11 +12,11 @@ from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from airflow_provider_attio.exceptions import AttioTransientError, AttioValidationError
-from airflow_provider_attio.protocol.answers import Answer, item_not_found, list_not_found, not_attio
+from airflow_provider_attio.exceptions import AttioValidationError
+from airflow_provider_attio.protocol.answers import list_not_found, listed_without_id
 from airflow_provider_attio.protocol.calls import ApiRequest, api_path, get_list
-from airflow_provider_attio.protocol.facts import RecordFact, RecordState
-from airflow_provider_attio.protocol.items import delete_item, items_with_ids, read_item
+from airflow_provider_attio.protocol.facts import RecordFact, fact_of
+from airflow_provider_attio.protocol.items import delete_item, fetch_item, items_with_ids, read_item
 from airflow_provider_attio.protocol.paging import PAGE_LIMIT, RECORD_ENTRIES_PER_PAGE
 from airflow_provider_attio.protocol.procedure import Procedure
 from airflow_provider_attio.protocol.records import DeleteOutcome, require_object
@@ -44,11 +44,9 @@ def read_entry(list_ref: str, entry_id: str) -> Procedure[dict[str, Any] | None]
 
 def fetch_entry(list_ref: str, entry_id: str) -> Procedure[dict[str, Any]]:
     """A list entry; :class:`AttioNotFoundError` when it is missing (its list existing)."""
-    entry = yield from read_entry(list_ref, entry_id)
-    if entry is None:
-        raise item_not_found(
-            f"List entry {entry_id} of {list_ref!r}", ApiRequest("GET", _entry_path(list_ref, entry_id))
-        )
+    request = ApiRequest("GET", _entry_path(list_ref, entry_id))
+    what = f"List entry {entry_id} of {list_ref!r}"
+    entry = yield from fetch_item(request, lambda: require_list(list_ref, request), what)
     return entry
 
 
@@ -72,12 +70,8 @@ def check_entry(list_ref: str, entry_id: str, *, list_known: bool = False) -> Pr
     """
     request = ApiRequest("GET", _entry_path(list_ref, entry_id))
     container = None if list_known else (lambda: require_list(list_ref, request))
-    try:
-        entry = yield from read_item(request, container)
-    except AttioTransientError as err:
-        state: RecordState = "merging" if err.code == "merge_in_progress" else "unavailable"
-        return RecordFact(entry_id, state, detail=str(err))
-    return RecordFact(entry_id, "absent" if entry is None else "present", record=entry)
+    fact = yield from fact_of(entry_id, read_item(request, container))
+    return fact
 
 
 def query_entries_page(
@@ -184,9 +178,7 @@ def list_record_entries_page(
         return []
     page: list[dict[str, Any]] = answer.data(list, request)
     if not all(isinstance(item, dict) and item.get("entry_id") for item in page):
-        raise not_attio(Answer(answer.status, {}, origin=answer.origin), request).with_message(
-            f"An entry listed by {request.method} {request.path} has no entry_id: that is not Attio's answer."
-        )
+        raise listed_without_id(answer, request, "An entry", "entry_id")
     return page
 
 

@@ -45,17 +45,27 @@ def unavailable(record_ids: Iterable[str], error: BaseException) -> dict[str, Re
     return {r: RecordFact(r, "unavailable", confirmed=False, detail=detail) for r in record_ids}
 
 
+def fact_of(record_id: str, read: Procedure[dict[str, Any] | None]) -> Procedure[RecordFact]:
+    """The fact a ``read`` (a record's, or an entry's: ``None`` when missing) comes to.
+
+    A transient error outlasting the retries is ``unavailable`` ("not yet"; ``merging`` for a
+    ``merge_in_progress``); other errors raise.
+    """
+    try:
+        found = yield from read
+    except AttioTransientError as err:
+        state: RecordState = "merging" if err.code == "merge_in_progress" else "unavailable"
+        return RecordFact(record_id, state, detail=str(err))
+    return RecordFact(record_id, "absent" if found is None else "present", record=found)
+
+
 def check_record(object: str, record_id: str, *, object_known: bool = False) -> Procedure[RecordFact]:
     """Read one record: present, absent, merging or unavailable (see :func:`read_record`).
 
     A missing object raises :class:`AttioObjectNotFoundError`; other permanent errors raise.
     """
-    try:
-        record = yield from read_record(object, record_id, object_known=object_known)
-    except AttioTransientError as err:
-        state: RecordState = "merging" if err.code == "merge_in_progress" else "unavailable"
-        return RecordFact(record_id, state, detail=str(err))
-    return RecordFact(record_id, "absent" if record is None else "present", record=record)
+    fact = yield from fact_of(record_id, read_record(object, record_id, object_known=object_known))
+    return fact
 
 
 def list_by_id(object: str, record_ids: Sequence[str]) -> Procedure[dict[str, RecordFact]]:

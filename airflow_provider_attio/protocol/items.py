@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from airflow_provider_attio.protocol.answers import Answer, not_attio
+from airflow_provider_attio.protocol.answers import Answer, item_not_found, listed_without_id, not_attio
 from airflow_provider_attio.protocol.calls import ApiRequest
 from airflow_provider_attio.protocol.procedure import Procedure
 from airflow_provider_attio.protocol.records import DeleteOutcome
@@ -23,6 +23,16 @@ def read_item(request: ApiRequest, container: Callable[[], Procedure[None]] | No
     if container is not None:
         yield from container()
     return None
+
+
+def fetch_item(
+    request: ApiRequest, container: Callable[[], Procedure[None]] | None, what: str
+) -> Procedure[dict[str, Any]]:
+    """The item a ``GET`` reads; :class:`AttioNotFoundError` naming ``what`` when it is missing."""
+    item: dict[str, Any] | None = yield from read_item(request, container)
+    if item is None:
+        raise item_not_found(what, request)
+    return item
 
 
 def delete_item(
@@ -46,6 +56,4 @@ def items_with_ids(page: list[Any], id_field: str, request: ApiRequest, answer: 
     """``page`` if every item has ``id.<id_field>``, else :func:`not_attio`."""
     if all(isinstance(i, dict) and isinstance(i.get("id"), dict) and i["id"].get(id_field) for i in page):
         return page
-    raise not_attio(Answer(answer.status, {}, origin=answer.origin), request).with_message(
-        f"An item listed by {request.method} {request.path} has no {id_field}: that is not Attio's answer."
-    )
+    raise listed_without_id(answer, request, "An item", id_field)

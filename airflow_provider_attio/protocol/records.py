@@ -9,7 +9,12 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from airflow_provider_attio.exceptions import AttioValidationError
-from airflow_provider_attio.protocol.answers import Answer, not_attio, object_not_found, record_not_found
+from airflow_provider_attio.protocol.answers import (
+    listed_without_id,
+    not_attio,
+    object_not_found,
+    record_not_found,
+)
 from airflow_provider_attio.protocol.calls import (
     ApiRequest,
     api_path,
@@ -103,9 +108,7 @@ def query_page(
         raise object_not_found(object, request)
     page: list[dict[str, Any]] = answer.data(list, request)
     if not all(record_id_of(record) for record in page):
-        raise not_attio(Answer(answer.status, {}, origin=answer.origin), request).with_message(
-            f"A record listed by {request.method} {request.path} has no id: that is not Attio's answer."
-        )
+        raise listed_without_id(answer, request, "A record", "id")
     return page
 
 
