@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_attio import protocol
-from airflow_provider_attio.archive import ArchiveKey, check_archive_location
+from airflow_provider_attio.archive import ArchiveKey
 from airflow_provider_attio.exceptions import AttioValidationError
 from airflow_provider_attio.kinds import Kind
 from airflow_provider_attio.options import (
@@ -21,7 +21,7 @@ from airflow_provider_attio.options import (
     BulkDeleteJob,
     BulkDeleteOptions,
     Parents,
-    check_items,
+    check_items_job,
     check_parents,
     exactly_one,
     parse_structured,
@@ -175,14 +175,13 @@ def check_activities_job(
     exactly_one({field_name: given, f"{prefix}_record_ids": parents}, choices)
     if not isinstance(delete_shared, bool):
         raise AttioValidationError(f"delete_shared must be True or False; got {delete_shared!r}.")
-    return BulkDeleteJob(
-        object="",
-        record_ids=check_items(given, field_name, f"{kind.name}_id", options) if given is not None else None,
-        filter=None,
-        archive_to=check_archive_location(archive_to) if archive_to is not None else None,
-        options=options,
+    return check_items_job(
+        kind,
+        "",
+        given,
+        parents,
+        options,
+        archive_to=archive_to,
         is_retry=is_retry,
-        kind=kind,
-        parents=parents,
         delete_shared=delete_shared,
     )

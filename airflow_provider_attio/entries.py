@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_attio import protocol
-from airflow_provider_attio.archive import ArchiveKey, check_archive_location
+from airflow_provider_attio.archive import ArchiveKey
 from airflow_provider_attio.exceptions import AttioListNotFoundError, AttioValidationError
 from airflow_provider_attio.kinds import Kind
 from airflow_provider_attio.options import (
@@ -24,7 +24,7 @@ from airflow_provider_attio.options import (
     BulkDeleteJob,
     BulkDeleteOptions,
     Parents,
-    check_items,
+    check_items_job,
     check_parents,
     exactly_one,
     parse_structured,
@@ -189,13 +189,14 @@ def check_entries_job(
             raise AttioValidationError(
                 f"filter={{}} matches every entry of list {list_ref!r}: also pass allow_delete_all=True."
             )
-    return BulkDeleteJob(
-        object=list_ref,
-        record_ids=check_items(ids, "entry_ids", "entry_id", options) if ids is not None else None,
-        filter=dict(query) if query is not None else None,
-        archive_to=check_archive_location(archive_to) if archive_to is not None else None,
-        options=options,
+    checked_filter = dict(query) if query is not None else None
+    return check_items_job(
+        ENTRIES,
+        list_ref,
+        ids,
+        parents,
+        options,
+        archive_to=archive_to,
         is_retry=is_retry,
-        kind=ENTRIES,
-        parents=parents,
+        filter=checked_filter,
     )

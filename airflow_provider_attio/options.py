@@ -450,6 +450,44 @@ def check_items(ids: Any, field_name: str, id_field: str, options: BulkDeleteOpt
     return checked
 
 
+def check_items_job(
+    kind: Kind,
+    container: str,
+    ids: Any,
+    parents: Parents | None,
+    options: BulkDeleteOptions,
+    *,
+    archive_to: Any,
+    is_retry: bool,
+    filter: dict[str, Any] | None = None,
+    delete_shared: bool = False,
+) -> BulkDeleteJob:
+    """The job of a bulk delete of entries, notes or tasks, its ids (``<kind>_ids``) and archive checked.
+
+    :param kind: what is deleted (entries, notes or tasks).
+    :param container: the list, or ``""`` (notes and tasks have none).
+    :param ids: the ids as given (parsed), or ``None``.
+    :param parents: the checked records whose items to delete, or ``None``.
+    :param options: the run's options.
+    :param archive_to: where to archive each item before its DELETE, or ``None``.
+    :param is_retry: this run retries an earlier try of the same task.
+    :param filter: entries: the checked query filter, or ``None``.
+    :param delete_shared: tasks: also delete those linked to records outside ``parents``.
+    """
+    checked = check_items(ids, f"{kind.name}_ids", f"{kind.name}_id", options) if ids is not None else None
+    return BulkDeleteJob(
+        object=container,
+        record_ids=checked,
+        filter=filter,
+        archive_to=check_archive_location(archive_to) if archive_to is not None else None,
+        options=options,
+        is_retry=is_retry,
+        kind=kind,
+        parents=parents,
+        delete_shared=delete_shared,
+    )
+
+
 def exactly_one(given: Mapping[str, Any], hint: str) -> None:
     """Raise unless exactly one of ``given``'s values is not ``None`` (``hint``: the choices, in words)."""
     named = [name for name, value in given.items() if value is not None]
