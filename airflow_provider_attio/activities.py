@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from airflow_provider_attio import protocol
 from airflow_provider_attio.archive import ArchiveKey
 from airflow_provider_attio.exceptions import AttioValidationError
-from airflow_provider_attio.kinds import Kind
+from airflow_provider_attio.kinds import Deleter, Kind, Resolver, no_container
 from airflow_provider_attio.options import (
     COUNT_PAST_CAP_FACTOR,
     BulkDeleteJob,
@@ -106,41 +106,39 @@ def _resolve_tasks(hook: AttioHook, job: BulkDeleteJob, log: Any) -> tuple[list[
     return _capped(job, ids), {"kept_shared": len(kept)}
 
 
-def _get(kind: str) -> Callable[[AttioHook, str, str], dict[str, Any]]:
-    fetch = protocol.fetch_note if kind == "note" else protocol.fetch_task
-    return lambda hook, _, item_id: hook.run(fetch(item_id))
+def _activity(
+    name: str, fetch: Callable[[str], protocol.Procedure[dict[str, Any]]], delete: Deleter, resolve: Resolver
+) -> Kind:
+    """A note or task kind: no container (a missing one is only ``not_found``), read and archived by id."""
+    return Kind(
+        name=name,
+        noun=name,
+        container=None,
+        lines=ArchiveKey(name, None, f"{name}_id"),
+        missing_container=(),
+        confirm=no_container,
+        get=lambda hook, _, item_id: hook.run(fetch(item_id)),
+        delete=delete,
+        resolve=resolve,
+    )
 
 
-def _nothing(hook: AttioHook, container: str) -> None:
-    """Notes and tasks belong to no container: nothing to confirm."""
-
-
-NOTES = Kind(
-    name="note",
-    noun="note",
-    container=None,
-    lines=ArchiveKey("note", None, "note_id"),
-    missing_container=(),
-    confirm=_nothing,
-    get=_get("note"),
-    delete=lambda hook, _, note_id, gate, resend: hook.delete_note(
+NOTES = _activity(
+    "note",
+    protocol.fetch_note,
+    lambda hook, _, note_id, gate, resend: hook.delete_note(
         note_id, rate_limit_gate=gate, resend_gate=resend
     ),
-    resolve=_resolve_notes,
+    _resolve_notes,
 )
 
-TASKS = Kind(
-    name="task",
-    noun="task",
-    container=None,
-    lines=ArchiveKey("task", None, "task_id"),
-    missing_container=(),
-    confirm=_nothing,
-    get=_get("task"),
-    delete=lambda hook, _, task_id, gate, resend: hook.delete_task(
+TASKS = _activity(
+    "task",
+    protocol.fetch_task,
+    lambda hook, _, task_id, gate, resend: hook.delete_task(
         task_id, rate_limit_gate=gate, resend_gate=resend
     ),
-    resolve=_resolve_tasks,
+    _resolve_tasks,
 )
 
 

@@ -66,8 +66,8 @@ class Kind:
         return f"{count:,} {self.noun if count == 1 else plural}"
 
 
-def _no_container(hook: AttioHook, container: str) -> None:
-    """Notes and tasks: nothing to confirm."""
+def no_container(hook: AttioHook, container: str) -> None:
+    """A kind without a container (notes, tasks): nothing to confirm."""
 
 
 RECORDS = Kind(
