@@ -25,6 +25,8 @@ transient ones, once the client's own retries are spent, leave Airflow's retries
     ├── AttioBulkDeleteError                   the two bulk errors' common base
     └── AttioRestoreError                      the two restore errors' common base
 
+(The bulk and restore errors' bases share a private one, which carries the ``summary`` and ``failures``.)
+
 Every error carries what a user needs to act on it (the HTTP status, Attio's ``type``/``code``/``message``,
 the method and path) and never the token.
 """
@@ -200,11 +202,11 @@ class ArchiveUnavailableError(ArchiveWriteError, AttioTransientError):
     """The archive's store failed for now (a write or read that may pass on a retry)."""
 
 
-class AttioBulkDeleteError(AttioError):
-    """Some records of a bulk delete failed; the others were processed.
+class _RunError(AttioError):
+    """Some items of a run failed; the others were processed. The bulk and restore errors' base.
 
-    :param summary: the run's ``BulkDeleteSummary`` (counts, never ids).
-    :param failures: up to a handful of ``(record_id, error message)`` pairs.
+    :param summary: the run's summary (counts, never ids).
+    :param failures: up to a handful of ``(id, error message)`` pairs.
     """
 
     extra_fields = ("summary", "failures")
@@ -220,6 +222,14 @@ class AttioBulkDeleteError(AttioError):
         self.summary = dict(summary or {})
         self.failures = [tuple(pair) for pair in failures or []]
         super().__init__(message, **kwargs)
+
+
+class AttioBulkDeleteError(_RunError):
+    """Some records of a bulk delete failed; the others were processed.
+
+    :param summary: the run's ``BulkDeleteSummary`` (counts, never ids).
+    :param failures: up to a handful of ``(record_id, error message)`` pairs.
+    """
 
 
 class AttioBulkDeleteRetryableError(AttioBulkDeleteError, AttioTransientError):
@@ -230,27 +240,13 @@ class AttioBulkDeletePermanentError(AttioBulkDeleteError, AttioPermanentError):
     """Every failure was permanent (e.g. 400 for those records): retrying the task cannot help."""
 
 
-class AttioRestoreError(AttioError):
+class AttioRestoreError(_RunError):
     """Some records of a restore failed (or conflicted, with ``on_conflict="fail"``); the others were
     processed.
 
     :param summary: the run's ``RestoreSummary`` (counts, never ids).
     :param failures: up to a handful of ``(archived record id, error message)`` pairs.
     """
-
-    extra_fields = ("summary", "failures")
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        summary: dict[str, Any] | None = None,
-        failures: list[tuple[str, str]] | None = None,
-        **kwargs: Any,
-    ) -> None:
-        self.summary = dict(summary or {})
-        self.failures = [tuple(pair) for pair in failures or []]
-        super().__init__(message, **kwargs)
 
 
 class AttioRestoreRetryableError(AttioRestoreError, AttioTransientError):
