@@ -375,7 +375,8 @@ def read_now(
     """One poke of items read one by one (entries): a ``GET`` each, in order, until the verdict is known
     (:meth:`RecordWatch.to_read`), ``pace`` called before each read but the first. The first entry found
     missing asks for the list once (a missing list raises
-    :class:`~airflow_provider_attio.exceptions.AttioListNotFoundError`); the facts, with those gone."""
+    :class:`~airflow_provider_attio.exceptions.AttioListNotFoundError`; a transient failure makes that
+    entry ``unavailable``); the facts, with those gone."""
     watch, pace = watching.watch, pace or EntryPacer().wait
     facts, list_known, reads = watching.merge({}), False, 0
     while next_up := watch.to_read(facts, 1):
@@ -384,9 +385,22 @@ def read_now(
         reads += 1
         facts[next_up[0]] = fact = run(check_entry(watch.object, next_up[0], list_known=True), send)
         if fact.state == "absent" and not list_known:
-            run(require_list(watch.object), send)
-            list_known = True
+            list_known = _list_exists(watch.object, next_up[0], facts, send)
     return facts
+
+
+def _list_exists(
+    list_ref: str, entry_id: str, facts: dict[str, RecordFact], send: Callable[[ApiRequest], Answer]
+) -> bool:
+    """Ask whether the list exists, ``entry_id`` having been read missing; a missing list raises. A
+    transient error (429, 5xx, a timeout) proves nothing: the entry is ``unavailable`` ("not yet", as the
+    trigger decides), and the next entry read missing asks again."""
+    try:
+        run(require_list(list_ref), send)
+    except AttioTransientError as err:
+        facts.update(unavailable([entry_id], err))
+        return False
+    return True
 
 
 class EntryPacer:

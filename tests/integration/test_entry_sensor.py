@@ -171,6 +171,24 @@ def test_a_missing_list_fails_both_modes(attio: AttioEmulator, wait_for: str) ->
     assert attio.count(method="GET", path="/v2/lists/no_such_list") >= 6
 
 
+def test_a_failing_list_check_means_not_yet_in_both_modes(attio: AttioEmulator, use_connection: Any) -> None:
+    # The entry answers 404 and the look at its list a 503 after the retries: that says nothing about the
+    # list, so it is "not yet" (never "absent", never a failure), as the trigger already decides.
+    use_connection(attio.base_url, max_retries=1)
+    _entries(attio, 1)
+    attio.fail_share(1.0, 503, method="GET", path="/v2/lists/sales")
+    assert _sensor("absent", entry_id=MISSING).poke(EMPTY_CONTEXT) is False
+    assert _sensor("absent", entry_ids=[MISSING], require="any").poke(EMPTY_CONTEXT) is False
+    with pytest.raises(TaskDeferred):  # the inline check waits too
+        _sensor("absent", entry_id=MISSING, deferrable=True).execute(EMPTY_CONTEXT)
+    event = asyncio.run(_event(_trigger("absent", 0.5, entry_id=MISSING)))
+    assert event["status"] == "timeout"
+    assert attio.count(method="GET", path="/v2/lists/sales", status=503) >= 8
+    attio.clear_faults()  # the list answers again: the entry is gone
+    done = _sensor("absent", entry_id=MISSING).poke(EMPTY_CONTEXT)
+    assert isinstance(done, PokeReturnValue) and done.is_done
+
+
 def test_a_token_without_the_list_scopes_fails(attio: AttioEmulator, use_connection: Any) -> None:
     (entry_id,) = _entries(attio, 1)
     attio.add_token("records-only", scopes=["record_permission:read", "object_configuration:read"])
