@@ -195,8 +195,8 @@ def check_restore_job(
 class RestoreSummary(TypedDict):
     """What a restore did: small and JSON-safe, fit for XCom (never record ids).
 
-    ``restored + skipped_already_restored + still_present + conflicts + failed == requested`` once a run
-    completes.
+    ``restored + skipped_already_restored + still_present + deleted_by_other_run + conflicts + failed ==
+    requested`` once a run completes.
     """
 
     #: The object's api slug or UUID, as the archive (or ``object``) names it.
@@ -211,6 +211,9 @@ class RestoreSummary(TypedDict):
     skipped_already_restored: int
     #: Records the archive doesn't show deleted (a failed or unfinished delete) that are still in Attio.
     still_present: int
+    #: Records the chosen run archived but didn't delete, which another run of the archive deleted since:
+    #: not restored (restoring that run brings them back; the log names it).
+    deleted_by_other_run: int
     #: Records a unique value of which another record holds now (someone re-created them meanwhile).
     conflicts: int
     #: Records that could not be restored (the run then raises, naming them).
@@ -273,11 +276,12 @@ class _RunLines:
 @dataclass
 class _Archived:
     """What the archive holds: each object's records (the last copy of each, in archive order), and
-    each object's records by the run that archived them (``"none"``: lines without a run id)."""
+    each object's records by the run that archived them (``"none"``: lines without a run id), and the
+    runs whose outcome lines say they deleted each record."""
 
     records: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     runs: dict[str, dict[str, _RunLines]] = field(default_factory=dict)
-    deleted: set[str] = field(default_factory=set)
+    deleted: dict[str, set[str]] = field(default_factory=dict)
     unreadable: int = 0
 
 
@@ -285,14 +289,15 @@ def _read_archive(archive: Archive) -> _Archived:
     found, unreadable = _Archived(), [0]
     for entry in _parse(archive._read_lines(), unreadable):
         record_id = entry["record_id"].lower()
+        run = entry.get("run")
+        run = run if isinstance(run, str) and run else NO_RUN
         if entry.get("type") == "record" and isinstance(entry.get("record"), dict):
-            object_ref, run = str(entry.get("object")), entry.get("run")
-            run = run if isinstance(run, str) and run else NO_RUN
+            object_ref = str(entry.get("object"))
             found.records.setdefault(object_ref, {})[record_id] = entry["record"]
             lines = found.runs.setdefault(object_ref, {}).setdefault(run, _RunLines())
             lines.add(record_id, entry["record"], entry.get("archived_at"))
         elif entry.get("type") == "outcome" and entry.get("outcome") == "deleted":
-            found.deleted.add(record_id)
+            found.deleted.setdefault(record_id, set()).add(run)
     found.unreadable = unreadable[0]
     return found
 
@@ -402,6 +407,8 @@ class _Plan:
     todo: list[str] = field(default_factory=list)
     already: list[str] = field(default_factory=list)
     present: list[str] = field(default_factory=list)
+    #: Records the chosen run didn't delete and other runs did: old id -> those runs.
+    deleted_elsewhere: dict[str, tuple[str, ...]] = field(default_factory=dict)
     unchecked: dict[str, AttioError] = field(default_factory=dict)
     values: dict[str, WriteValues] = field(default_factory=dict)
     not_written: Counter[str] = field(default_factory=Counter)
@@ -500,14 +507,38 @@ def _learn_attributes(hook: AttioHook, object_ref: str) -> dict[str, AttributeSp
 
 
 def _classify(hook: AttioHook, plan: _Plan, archived: _Archived, log: Any) -> None:
-    """Restored before, to restore, or still there: a record the archive doesn't show deleted is read."""
+    """Restored before, to restore, deleted by another run, or read: a record the archive doesn't show
+    deleted is read. Deleted by the chosen run counts, not by any run: a record this run failed to delete
+    that a later run deleted on purpose must not come back from this run's older copy."""
     for old in plan.chosen:
+        deleters = archived.deleted.get(old, set())
         if old in plan.mapped.new_ids:
             plan.already.append(old)
-        elif old in archived.deleted:
+        elif deleters and (plan.run == ALL_RUNS or plan.run in deleters):
             plan.todo.append(old)
+        elif deleters:
+            plan.deleted_elsewhere[old] = tuple(sorted(deleters))
         else:
             _check_one(hook, plan, old, log)
+    _log_deleted_elsewhere(plan, log)
+
+
+def _log_deleted_elsewhere(plan: _Plan, log: Any) -> None:
+    by_runs: dict[tuple[str, ...], list[str]] = {}
+    for old, runs in plan.deleted_elsewhere.items():
+        by_runs.setdefault(runs, []).append(old)
+    for runs, olds in by_runs.items():
+        named = ", ".join("none (lines without a run id)" if run == NO_RUN else repr(run) for run in runs)
+        log.warning(
+            "%d record(s) of %r archived by run %r were deleted by another run, %s, not by this one: not "
+            "restored; restore that run to bring them back. First %d: %s",
+            len(olds),
+            plan.object,
+            plan.run,
+            named,
+            min(NAMED_IN_ERRORS, len(olds)),
+            ", ".join(olds[:NAMED_IN_ERRORS]),
+        )
 
 
 def _check_one(hook: AttioHook, plan: _Plan, old: str, log: Any) -> None:
@@ -991,6 +1022,7 @@ def _summary(plan: _Plan, job: RestoreJob, run: _Run | None, mapping: str | None
         restored=counts["restored"],
         skipped_already_restored=len(plan.already),
         still_present=len(plan.present),
+        deleted_by_other_run=len(plan.deleted_elsewhere),
         conflicts=counts["conflict"],
         failed=counts["failed"] + len(plan.unchecked),
         dry_run=job.options.dry_run,
@@ -1006,12 +1038,13 @@ def _report(summary: RestoreSummary, run: _Run, log: Any) -> None:
     """Log the outcome; raise for a stop, for failures, then for conflicts with ``on_conflict="fail"``."""
     log.info(
         "Restore of %r: %d requested, %d restored, %d skipped (restored before), %d still present, "
-        "%d conflicts, %d failed; the old -> new ids are in %s.",
+        "%d deleted by another run, %d conflicts, %d failed; the old -> new ids are in %s.",
         summary["object"],
         summary["requested"],
         summary["restored"],
         summary["skipped_already_restored"],
         summary["still_present"],
+        summary["deleted_by_other_run"],
         summary["conflicts"],
         summary["failed"],
         summary["mapping"],

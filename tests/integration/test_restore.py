@@ -128,6 +128,7 @@ def test_round_trip_restores_every_writable_value_of_every_type(attio: AttioEmul
         "restored": 6,
         "skipped_already_restored": 0,
         "still_present": 0,
+        "deleted_by_other_run": 0,
         "conflicts": 0,
         "failed": 0,
         "dry_run": False,

@@ -10,6 +10,7 @@ request log and the archive's lines.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import subprocess
@@ -33,6 +34,8 @@ from tests.helpers import EMPTY_CONTEXT, record_ids
 DAG = "nightly_teardown"
 RUN_1 = "scheduled__2026-01-01T00:00:00+00:00"
 RUN_2 = "scheduled__2026-01-02T00:00:00+00:00"
+
+log = logging.getLogger(__name__)
 
 
 def _context(run_id: str, try_number: int = 1, task_id: str = "teardown", map_index: int = -1) -> Any:
@@ -285,3 +288,38 @@ def test_the_command_line_lists_runs_and_restores_one(
     summary = json.loads(done.stdout)
     assert (summary["run"], summary["restored"]) == (f"{DAG}/{RUN_1}/teardown", 3)
     assert _restored_ids(tmp_path / "nightly.mapping.jsonl") == sorted(first)
+
+
+def test_a_run_does_not_bring_back_what_a_later_run_deleted(
+    attio: AttioEmulator, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Run 1 archives x, y and z; the DELETEs of x and z fail. Run 2 archives x again and deletes it.
+    x, y, z = record_ids(attio.seed("people", 3))
+    archive = tmp_path / "nightly.jsonl"
+    for rid in (x, z):
+        attio.fail_next(1, 400, method="DELETE", path=f"/v2/objects/people/records/{rid}")
+    failed = re.escape("2 of 3 record(s) of 'people' could not be deleted")
+    with pytest.raises(AirflowFailException, match=failed):
+        _teardown(archive, [x, y, z], RUN_1)
+    _teardown(archive, [x], RUN_2)
+    outcomes = [(line["run"], line["outcome"]) for line in _lines(archive) if line.get("outcome")]
+    assert (f"{DAG}/{RUN_1}/teardown", "failed") in outcomes  # x's and z's
+    assert outcomes[-1] == (f"{DAG}/{RUN_2}/teardown", "deleted")  # x's
+    caplog.set_level(logging.INFO, logger=__name__)
+    summary = AttioHook().restore_records(
+        archive, run=f"{DAG}/{RUN_1}/teardown", writes_per_second=None, log=log
+    )
+    assert (summary["requested"], summary["restored"], summary["still_present"]) == (3, 1, 1)
+    assert (summary["deleted_by_other_run"], summary["failed"]) == (1, 0)
+    assert _restored_ids(tmp_path / "nightly.mapping.jsonl") == [y]  # x stays deleted, as run 2 meant
+    assert sorted(attio.record_ids("people")) == sorted([z, *_mapping_new_ids(tmp_path)])
+    assert f"were deleted by another run, '{DAG}/{RUN_2}/teardown', not by this one" in caplog.text
+    assert "restore that run to bring them back" in caplog.text and x in caplog.text
+    again = AttioHook().restore_records(archive, run=f"{DAG}/{RUN_2}/teardown", writes_per_second=None)
+    assert (again["restored"], again["deleted_by_other_run"]) == (1, 0)  # restoring run 2 brings x back
+    assert _restored_ids(tmp_path / "nightly.mapping.jsonl") == sorted([x, y])
+
+
+def _mapping_new_ids(folder: Path) -> list[str]:
+    mapping = _lines(folder / "nightly.mapping.jsonl")
+    return [line["new_record_id"] for line in mapping if line["type"] == "restored"]
