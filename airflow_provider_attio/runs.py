@@ -22,8 +22,10 @@ from airflow_provider_attio.validation import shorten
 ALL_RUNS = "all"
 #: What a restore's ``run`` takes to mean the lines written before lines had a run (no ``run`` field).
 NO_RUN = "none"
-#: A run id: printable characters, no line breaks, at most this long.
-MAX_RUN_LENGTH = 250
+#: A run id: printable characters, no line breaks, at most this long. Airflow allows 250 characters for
+#: each of dag_id, run_id and task_id, so a task instance's id (three of them, a map index and the slashes)
+#: always fits: a run id derived from the context is never refused for its length.
+MAX_RUN_LENGTH = 1024
 _PRINTABLE = re.compile(r"[^\x00-\x1f\x7f]+")
 
 

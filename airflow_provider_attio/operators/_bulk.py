@@ -16,7 +16,7 @@ from airflow_provider_attio.options import (
     BulkDeleteOptions,
 )
 from airflow_provider_attio.policy import fail_fast_on_permanent_errors
-from airflow_provider_attio.runs import run_of
+from airflow_provider_attio.runs import check_run, run_of
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
@@ -73,5 +73,6 @@ class BulkDeleteOperator(AttioOperator):
     def execute(self, context: Context) -> BulkDeleteSummary:
         with fail_fast_on_permanent_errors():
             # The archive's lines name this task instance (not its try: a retry resumes the same run).
-            job = replace(self.job(is_retry(context)), run=run_of(context))
+            # Checked as the records operator's run is (in check_job), so every kind takes the same ids.
+            job = replace(self.job(is_retry(context)), run=check_run(run_of(context)))
             return bulk.delete_records(self.hook, job, self.log)

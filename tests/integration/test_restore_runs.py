@@ -323,3 +323,29 @@ def test_a_run_does_not_bring_back_what_a_later_run_deleted(
 def _mapping_new_ids(folder: Path) -> list[str]:
     mapping = _lines(folder / "nightly.mapping.jsonl")
     return [line["new_record_id"] for line in mapping if line["type"] == "restored"]
+
+
+def test_a_long_task_instance_id_is_a_run_for_every_kind(attio: AttioEmulator, tmp_path: Path) -> None:
+    # Each part within Airflow's 250 characters, the whole 262: a long dag_id, a manual run id, a task
+    # in a task group.
+    dag_id, run_id = "customer_sync_" + "x" * 106, "manual__2026-01-05T10:00:00+00:00_" + "r" * 84
+    ti = SimpleNamespace(dag_id=dag_id, run_id=run_id, task_id="teardown_group.records", map_index=-1)
+    run = f"{dag_id}/{run_id}/teardown_group.records"
+    assert len(run) == 262
+    people = record_ids(attio.seed("people", 2))
+    attio.add_note("people", people[0], "Call")
+    archive = tmp_path / "long.jsonl"
+    records = AttioDeleteRecordsOperator(
+        task_id="records", object="people", record_ids=people[1:], archive_to=str(archive)
+    ).execute(cast(Any, {"ti": ti}))
+    assert records["deleted"] == 1
+    ti.task_id = "teardown_group.notes"  # the notes task of the same group: its run is taken alike
+    notes = AttioDeleteNotesOperator(
+        task_id="notes", parent_object="people", parent_record_ids=people[:1], archive_to=str(archive)
+    ).execute(cast(Any, {"ti": ti}))
+    assert notes["deleted"] == 1
+    assert [line["run"] for line in _lines(archive) if line["type"] == "record"] == [run]
+    notes_run = f"{dag_id}/{run_id}/teardown_group.notes"
+    assert [line["run"] for line in _lines(archive) if line["type"] == "note"] == [notes_run]
+    summary = AttioHook().restore_records(archive, run=run, writes_per_second=None)
+    assert (summary["run"], summary["restored"]) == (run, 1)

@@ -44,7 +44,7 @@ def test_outside_a_task_a_run_is_generated(monkeypatch: pytest.MonkeyPatch) -> N
         ("", "run must be a run id"),
         ("  ", "run must be a run id"),
         (5, "run must be a run id"),
-        ("x" * 251, "run must be a run id"),
+        ("x" * 1025, "run must be a run id"),
         ("a\nb", "run must not hold line breaks"),
         ("ALL", "run='ALL' is reserved"),
         ("none", "run='none' is reserved"),
@@ -53,6 +53,13 @@ def test_outside_a_task_a_run_is_generated(monkeypatch: pytest.MonkeyPatch) -> N
 def test_a_delete_refuses_bad_or_reserved_run_ids(value: Any, message: str) -> None:
     with pytest.raises(AttioValidationError, match=message):
         runs.check_run(value)
+
+
+def test_a_task_instance_id_of_the_longest_parts_airflow_allows_is_a_run_id() -> None:
+    # 250 characters each for dag_id, run_id and task_id (Airflow's limit), and a map index.
+    longest = runs.run_of(_ti(dag_id="d" * 250, run_id="r" * 250, task_id="g." + "t" * 248, map_index=1023))
+    assert longest is not None and len(longest) == 3 * 250 + 3 + 4
+    assert runs.check_run(longest) == longest
 
 
 def test_a_restore_may_choose_all_or_none() -> None:
