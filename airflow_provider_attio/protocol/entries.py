@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from airflow_provider_attio.exceptions import AttioValidationError
-from airflow_provider_attio.protocol.answers import list_not_found, listed_without_id
+from airflow_provider_attio.protocol.answers import list_not_found, listed_without_id, not_attio
 from airflow_provider_attio.protocol.calls import ApiRequest, api_path, get_list
 from airflow_provider_attio.protocol.facts import RecordFact, fact_of
 from airflow_provider_attio.protocol.items import delete_item, fetch_item, items_with_ids, read_item
@@ -191,7 +191,9 @@ class ListIdentity:
 
 
 def read_list_identity(list_ref: str) -> Procedure[ListIdentity]:
-    """The list's id and api slug; a missing list raises :class:`AttioListNotFoundError`."""
+    """The list's id and api slug; a missing list raises :class:`AttioListNotFoundError`, a list with
+    neither :class:`AttioResponseError` (it would match no entry: a teardown would delete nothing and
+    succeed)."""
     request = get_list(list_ref)
     answer = yield request
     if answer.not_found:
@@ -199,7 +201,13 @@ def read_list_identity(list_ref: str) -> Procedure[ListIdentity]:
     found: dict[str, Any] = answer.data(dict, request)
     ids = found.get("id")
     ids = ids if isinstance(ids, dict) else {}
-    return ListIdentity(str(ids.get("list_id") or "").lower(), str(found.get("api_slug") or "").lower())
+    identity = ListIdentity(str(ids.get("list_id") or "").lower(), str(found.get("api_slug") or "").lower())
+    if not identity.list_id and not identity.api_slug:
+        raise not_attio(answer, request).with_message(
+            f"The list returned by {request.method} {request.path} has neither an id nor an api_slug: "
+            "that is not Attio's answer."
+        )
+    return identity
 
 
 def entries_on_list(listed: Iterable[dict[str, Any]], target: ListIdentity) -> list[str]:

@@ -193,3 +193,16 @@ def test_only_entries_on_the_target_list_are_kept() -> None:
         {"list_id": "other", "list_api_slug": "hiring", "entry_id": "e3"},  # another list's
     ]
     assert entries_on_list(listed, target) == ["e1", "e2"]
+
+
+@pytest.mark.parametrize(
+    "body", ['{"data": {}}', '{"data": {"id": {}, "api_slug": ""}}', '{"data": {"id": 5}}']
+)
+def test_a_list_with_neither_id_nor_slug_is_not_attios_answer(body: str) -> None:
+    # It would match no entry: finding entries by parent would resolve none and the teardown "succeed".
+    with pytest.raises(AttioResponseError, match="has neither an id nor an api_slug: that is not Attio's"):
+        _drive(read_list_identity("sales"), {LIST: [_json(200, body)]})
+    only_slug = '{"data": {"api_slug": "Sales"}}'
+    assert _drive(read_list_identity("sales"), {LIST: [_json(200, only_slug)]})[0] == ListIdentity(
+        "", "sales"
+    )
