@@ -145,6 +145,36 @@ def test_dry_run_cap_and_scopes(attio: AttioEmulator, use_connection: object) ->
         AttioDeleteListEntriesOperator(task_id="b", list="sales", entry_ids=entries).execute(EMPTY_CONTEXT)
 
 
+def test_the_connection_test_names_the_scopes_finding_entries_by_parent_needs(
+    attio: AttioEmulator, use_connection: Any
+) -> None:
+    people, entries = _sales(attio, 3)
+    people, kept = people[:2], entries[2:]  # the third person's entry shows the filter is ignored
+    attio.set_entry_parent_filter("ignored")  # the engine then reads each record's entries
+    attio.add_token("entries-only", scopes=["list_entry:read-write", "list_configuration:read"])
+    use_connection(attio.base_url, token="entries-only")
+    _, message = AttioHook().test_connection()
+    needs = "record_permission:read, object_configuration:read"
+    assert "It can delete list entries; not records" in message
+    assert f"Finding list entries by parent record may also need {needs} (deleting them by id" in message
+    # What it says is what Attio asks: a 403 while finding them, before any delete.
+    with pytest.raises(AirflowFailException, match="record_permission:read"):
+        AttioDeleteListEntriesOperator(
+            task_id="b", list="sales", parent_object="people", parent_record_ids=people
+        ).execute(EMPTY_CONTEXT)
+    assert _deletes(attio) == 0 and attio.list_entry_ids("sales") == entries
+    AttioDeleteListEntryOperator(task_id="one", list="sales", entry_id=entries[0]).execute(EMPTY_CONTEXT)
+    attio.add_token(
+        "entries-and-records", scopes=["list_entry:read-write", "list_configuration:read", *needs.split(", ")]
+    )
+    use_connection(attio.base_url, token="entries-and-records")
+    assert "Finding list entries" not in AttioHook().test_connection()[1]
+    summary = AttioDeleteListEntriesOperator(
+        task_id="b", list="sales", parent_object="people", parent_record_ids=people
+    ).execute(EMPTY_CONTEXT)
+    assert (summary["deleted"], attio.list_entry_ids("sales")) == (1, kept)
+
+
 def test_a_retry_after_a_partial_first_try(attio: AttioEmulator) -> None:
     _, entries = _sales(attio, 3)
     AttioHook().delete_list_entry("sales", entries[0])  # the first try's, its answer lost

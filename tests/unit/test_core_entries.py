@@ -65,8 +65,15 @@ def test_a_403_names_the_scopes_of_its_call() -> None:
 
 def test_the_connection_test_says_what_the_token_can_delete() -> None:
     records = "record_permission:read-write object_configuration:read"
-    everything = f"{records} list_entry:read-write list_configuration:read note:read-write task:read-write"
+    deletes = f"{records} list_entry:read-write list_configuration:read note:read-write task:read-write"
+    everything = f"{deletes} user_management:read"
     assert judge_self({"active": True, "scope": everything})[1].endswith("the provider needs.")
+    # Finding tasks by linked record also reads workspace members: said, without doubting deletes by id.
+    ok, message = judge_self({"active": True, "scope": deletes})
+    assert ok and message.endswith(
+        "the provider needs. Finding tasks by linked record also needs user_management:read (deleting "
+        "them by id doesn't)."
+    )
     ok, message = judge_self({"active": True, "scope": f"{records} note:read-write"})
     assert ok and message.endswith(
         "It can delete records, notes; not list entries (needs list_entry:read-write, "
@@ -74,6 +81,20 @@ def test_the_connection_test_says_what_the_token_can_delete() -> None:
     )
     ok, message = judge_self({"active": True, "scope": "task:read-write"})
     assert not ok and "It can delete tasks; not records" in message
+
+
+def test_the_connection_test_says_finding_entries_by_parent_record_may_need_record_scopes() -> None:
+    # Attio ignoring the entries query's parent filter sends the engine to each record's entries.
+    entries = "list_entry:read-write list_configuration:read"
+    ok, message = judge_self({"active": True, "scope": entries})
+    assert not ok and "It can delete list entries; not records" in message
+    assert (
+        "Finding list entries by parent record may also need record_permission:read, "
+        "object_configuration:read (deleting them by id doesn't)." in message
+    )
+    # The records' scopes grant them (read-write grants read): nothing more is said of entries.
+    records = "record_permission:read-write object_configuration:read"
+    assert "Finding list entries" not in judge_self({"active": True, "scope": f"{records} {entries}"})[1]
 
 
 def test_check_entry_reads_one_entry_and_asks_for_the_list_on_a_404() -> None:
