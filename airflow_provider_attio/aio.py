@@ -152,8 +152,9 @@ ClientFactory = Callable[[str], Awaitable[AsyncAttioClient]]
 class Spacer:
     """Hands out send slots ``1 / rate`` seconds apart on the event loop: callers ``await wait()``.
 
-    Slots are taken when asked for, so concurrent callers get distinct ones; an idle spacer lets the next
-    call go at once. ``clock`` and ``sleep`` are injectable (tests).
+    Callers wait in line (first come, first served) and a slot is taken only once its wait is over, so a
+    caller cancelled while waiting (a trigger of a cleared DAG run) books nothing ahead for the others; an
+    idle spacer lets the next call go at once. ``clock`` and ``sleep`` are injectable (tests).
 
     :param rate: slots per second.
     """
@@ -166,13 +167,14 @@ class Spacer:
     ) -> None:
         self._interval, self._clock, self._sleep = 1.0 / rate, clock, sleep
         self._next = 0.0
+        self._line = asyncio.Lock()  # FIFO: one caller at a time waits for the next slot
 
     async def wait(self) -> None:
-        now = self._clock()
-        slot = max(now, self._next)
-        self._next = slot + self._interval
-        if slot > now:
-            await self._sleep(slot - now)
+        async with self._line:
+            now = self._clock()
+            if now < self._next:
+                await self._sleep(self._next - now)
+            self._next = max(now, self._next) + self._interval
 
 
 class _Link:
@@ -437,10 +439,12 @@ class _EntryGroup(_Group):
     """The triggers watching entries of one list through one connection.
 
     Attio has no batched read of entries by id (see :mod:`airflow_provider_attio.watch`), so a tick reads
-    each entry (``GET``) once however many of its triggers watch it, in waves: each trigger's next unread
-    entries (as many as the pool holds with ``require="all"``, one with ``"any"``) until each verdict is
-    known, then a wave's entries found missing ask for the list once. Reads go through the connection's
-    :class:`Spacer`, :data:`~airflow_provider_attio.watch.ENTRY_READS_PER_SECOND` at most for every list.
+    each entry (``GET``) once however many of its triggers watch it, in waves: each undecided trigger's
+    next unread entry, until each verdict is known, then a wave's entries found missing ask for the list
+    once. Reads go through the connection's :class:`Spacer`,
+    :data:`~airflow_provider_attio.watch.ENTRY_READS_PER_SECOND` at most for every list: a trigger's
+    reads go one at a time (more at once would gain nothing under the spacer), so they stop as soon as
+    its verdict is known, whatever ``require`` says.
     """
 
     async def _tick(self, members: list[Member]) -> None:
@@ -463,12 +467,14 @@ class _EntryGroup(_Group):
     def _wave(
         members: list[Member], views: dict[Member, dict[str, RecordFact]], failures: Failures
     ) -> list[str]:
-        """The entries to read next: each undecided trigger's next ones, once each."""
+        """The entries to read next: each undecided trigger's next one, once each."""
         wave: dict[str, None] = {}
         for member in members:
-            if not any(r in failures for r in member.record_ids):
-                limit = MAX_CONNECTIONS if member.watching.watch.require == "all" else 1
-                wave.update(dict.fromkeys(member.watching.watch.to_read(views[member], limit)))
+            if any(r in failures for r in member.record_ids):
+                continue
+            entry_id = member.watching.watch.next_to_read(views[member])
+            if entry_id is not None:
+                wave[entry_id] = None
         return list(wave)
 
     async def _read_wave(self, wave: list[str], failures: Failures) -> dict[str, RecordFact]:

@@ -24,7 +24,7 @@ List entries (:data:`ENTRIES`, the ``AttioListEntrySensor``) are decided by the 
 differently: Attio's OpenAPI documents no ``entry_id`` filter for ``POST /v2/lists/{list}/entries/query``
 (its ``filter`` is free-form, and Attio's filtering guide shows ``record_id`` for records only), so there
 is no batched listing to trust. Each entry is read (``GET``), every read is confirmed, and reads stop as
-soon as the check's verdict is known (:meth:`RecordWatch.to_read`); they are paced at
+soon as the check's verdict is known (:meth:`RecordWatch.next_to_read`); they are paced at
 :data:`ENTRY_READS_PER_SECOND`.
 """
 
@@ -273,15 +273,15 @@ class RecordWatch:
             }
         return {**summary, "web_url": item.get("web_url")}
 
-    def to_read(self, facts: Mapping[str, RecordFact], limit: int) -> list[str]:
-        """For items read one by one (entries): the next ``limit`` unread, or none once this check's
-        verdict is known (``"all"``: one read isn't as wanted; ``"any"``: one is). ``facts`` holds the
-        reads so far (and the items confirmed gone)."""
+    def next_to_read(self, facts: Mapping[str, RecordFact]) -> str | None:
+        """For items read one by one (entries): the next unread, or ``None`` once this check's verdict is
+        known (``"all"``: one read isn't as wanted; ``"any"``: one is). ``facts`` holds the reads so far
+        (and the items confirmed gone)."""
         read = [facts[r] for r in self.record_ids if r in facts]
         wanted = [self.wanted(f) for f in read]
         if (self.require == "all" and not all(wanted)) or (self.require == "any" and any(wanted)):
-            return []
-        return [r for r in self.record_ids if r not in facts][:limit]
+            return None
+        return next((r for r in self.record_ids if r not in facts), None)
 
 
 def _why_waiting(pending: list[str], facts: Mapping[str, RecordFact]) -> str:
@@ -373,19 +373,19 @@ def read_now(
     watching: Watching, send: Callable[[ApiRequest], Answer], pace: Callable[[], None] | None = None
 ) -> dict[str, RecordFact]:
     """One poke of items read one by one (entries): a ``GET`` each, in order, until the verdict is known
-    (:meth:`RecordWatch.to_read`), ``pace`` called before each read but the first. The first entry found
+    (:meth:`RecordWatch.next_to_read`), ``pace`` called before each read but the first. The first entry found
     missing asks for the list once (a missing list raises
     :class:`~airflow_provider_attio.exceptions.AttioListNotFoundError`; a transient failure makes that
     entry ``unavailable``); the facts, with those gone."""
     watch, pace = watching.watch, pace or EntryPacer().wait
     facts, list_known, reads = watching.merge({}), False, 0
-    while next_up := watch.to_read(facts, 1):
+    while (entry_id := watch.next_to_read(facts)) is not None:
         if reads:
             pace()
         reads += 1
-        facts[next_up[0]] = fact = run(check_entry(watch.object, next_up[0], list_known=True), send)
+        facts[entry_id] = fact = run(check_entry(watch.object, entry_id, list_known=True), send)
         if fact.state == "absent" and not list_known:
-            list_known = _list_exists(watch.object, next_up[0], facts, send)
+            list_known = _list_exists(watch.object, entry_id, facts, send)
     return facts
 
 

@@ -295,6 +295,51 @@ def test_spacers_hand_out_slots_a_rate_apart() -> None:
     assert blocking == [0.25]
 
 
+def test_a_cancelled_wait_gives_its_slot_back() -> None:
+    # A cleared DAG run cancels its triggers mid-wait: their slots must not hold back the next sensor.
+    now = [0.0]
+    slept: list[float] = []
+    hold = [True]
+
+    async def sleep(seconds: float) -> None:
+        slept.append(round(seconds, 6))
+        if hold[0]:  # until cancelled
+            await asyncio.get_running_loop().create_future()
+
+    spacer = Spacer(10, clock=lambda: now[0], sleep=sleep)
+
+    async def scenario() -> None:
+        await spacer.wait()  # the slot at 0: at once
+        waiting = [asyncio.create_task(spacer.wait()) for _ in range(50)]
+        await asyncio.sleep(0)
+        for task in waiting:
+            task.cancel()
+        await asyncio.gather(*waiting, return_exceptions=True)
+        now[0], hold[0] = 0.05, False
+        slept.clear()
+        await asyncio.gather(spacer.wait(), spacer.wait())
+
+    asyncio.run(asyncio.wait_for(scenario(), 10))
+    assert slept == [0.05, 0.15]  # slots 0.1 and 0.2: the 50 cancelled waits booked nothing
+
+
+def test_a_trigger_of_all_entries_reads_one_a_tick_once_one_settles_it(attio: AttioEmulator) -> None:
+    ids = _entries(attio, 10)
+
+    async def scenario() -> tuple[dict[str, Any], int, int]:
+        found = watcher()
+        # "all" absent while all are present: the first entry read settles each tick's verdict.
+        event = await _event(_trigger("absent", 0.6, entry_ids=ids))
+        return event, found.stats.entry_ticks, found.stats.entry_reads
+
+    event, ticks, reads = asyncio.run(scenario())
+    assert event["status"] == "timeout"
+    # One read a tick (the last tick may end at the deadline before its read), not ten.
+    assert ticks >= 2 and ticks - 1 <= reads <= ticks
+    assert attio.count(method="GET", path="/v2/lists/sales/entries/*") == reads
+    assert attio.count(method="GET", path=ENTRY.format("sales", ids[0])) == reads
+
+
 def test_triggers_of_one_list_read_each_entry_once_a_tick(attio: AttioEmulator) -> None:
     shared, other = _entries(attio, 2)
     (elsewhere,) = _entries(attio, 1, "hiring")
