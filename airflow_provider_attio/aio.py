@@ -364,7 +364,7 @@ class _Group:
             if due:
                 for member in due:
                     member.waiting, member.last = False, now
-                tick = asyncio.get_running_loop().create_task(self._tick(due))
+                tick = asyncio.get_running_loop().create_task(self._checked(due))
                 self._ticks.add(tick)
                 tick.add_done_callback(self._ticks.discard)
                 continue
@@ -372,6 +372,17 @@ class _Group:
             next_at = min((self._check_at(m, period) for m in ready), default=None)
             with suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._changed.wait(), None if next_at is None else next_at - now)
+
+    async def _checked(self, members: list[Member]) -> None:
+        """Run a tick. A tick is a task of its own, outside :meth:`_run`'s guard: whatever it raises (not
+        only an AttioError: a connection deleted before a re-read after a 401, a bug) goes to each of its
+        members, so no trigger waits for a delivery that never comes."""
+        try:
+            await self._tick(members)
+        except Exception as err:
+            log.exception("Checking %d triggers of %r failed", len(members), self.object)
+            for member in members:
+                member.deliver(err)
 
     async def read(self, record_id: str) -> RecordFact:
         """Read one record (``GET``): the object is known, a query of it has just succeeded."""

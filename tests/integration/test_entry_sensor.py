@@ -18,13 +18,14 @@ import pytest
 import requests
 from airflow.providers.common.compat.sdk import (
     AirflowFailException,
+    AirflowNotFoundException,
     AirflowSensorTimeout,
     PokeReturnValue,
     TaskDeferred,
 )
 from airflow.triggers.base import TriggerEvent
 
-from airflow_provider_attio.aio import Spacer, watcher
+from airflow_provider_attio.aio import AsyncAttioClient, RecordWatcher, Spacer, use_watcher, watcher
 from airflow_provider_attio.exceptions import AttioValidationError
 from airflow_provider_attio.protocol import check_entry, run
 from airflow_provider_attio.sensors.entries import AttioListEntrySensor
@@ -187,6 +188,31 @@ def test_a_failing_list_check_means_not_yet_in_both_modes(attio: AttioEmulator, 
     attio.clear_faults()  # the list answers again: the entry is gone
     done = _sensor("absent", entry_id=MISSING).poke(EMPTY_CONTEXT)
     assert isinstance(done, PokeReturnValue) and done.is_done
+
+
+def test_a_failure_outside_attio_reaches_the_triggers_at_once(attio: AttioEmulator) -> None:
+    # The list check gets a 401; the link reads the connection again and finds it deleted: that error
+    # (not an AttioError) must end the triggers of the tick, not leave them waiting until their deadline.
+    (entry_id,) = _entries(attio, 1)
+    attio.fail_next(1, 401, method="GET", path="/v2/lists/sales")
+    reads: list[str] = []
+
+    async def factory(conn_id: str) -> AsyncAttioClient:
+        reads.append(conn_id)
+        if len(reads) > 1:
+            raise AirflowNotFoundException(f"The conn_id `{conn_id}` isn't defined")
+        return await AsyncAttioClient.for_connection(conn_id)
+
+    async def scenario() -> list[Any]:
+        use_watcher(RecordWatcher(factory))
+        triggers = [_trigger("absent", 5, entry_id=MISSING), _trigger("present", 5, entry_id=entry_id)]
+        tasks = [asyncio.create_task(_event(t)) for t in triggers]
+        return list(await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), 10))
+
+    started = time.monotonic()
+    results = asyncio.run(scenario())
+    assert all(isinstance(r, AirflowNotFoundException) for r in results), results
+    assert reads == ["attio_default"] * 2 and time.monotonic() - started < 5
 
 
 def test_a_token_without_the_list_scopes_fails(attio: AttioEmulator, use_connection: Any) -> None:
