@@ -44,7 +44,16 @@ from typing import Protocol, TypeVar
 
 from airflow_provider_attio.exceptions import AttioRateLimitError
 
-__all__ = ["Pacer", "PacerStats", "Pacing", "RateLimitGate", "ResendGate", "Slot", "paced_call"]
+__all__ = [
+    "Pacer",
+    "PacerStats",
+    "Pacing",
+    "RateLimitGate",
+    "ResendGate",
+    "Slot",
+    "SteadyPacer",
+    "paced_call",
+]
 
 T = TypeVar("T")
 
@@ -108,6 +117,29 @@ QUIET_GROWTH = 0.4
 GAP_WEIGHT = 0.3
 #: Time constant of the reported ``settled`` pace (an average over the recent past), in seconds.
 SETTLED_SECONDS = 3.0
+
+
+class SteadyPacer:
+    """Spaces one caller's sequential calls ``1 / rate`` seconds apart with a blocking sleep; an idle
+    pacer lets the next call go at once. For reads with no adaptive pacing (a sync's queries, a poke's
+    list entry reads): not thread-safe. ``clock`` and ``sleep`` are injectable (tests).
+    """
+
+    def __init__(
+        self,
+        rate: float,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._interval, self._clock, self._sleep = 1.0 / rate, clock, sleep
+        self._next = 0.0
+
+    def wait(self) -> None:
+        now = self._clock()
+        if now < self._next:
+            self._sleep(self._next - now)
+            now = self._next
+        self._next = now + self._interval
 
 
 class Waiter(Protocol):

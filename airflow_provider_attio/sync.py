@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import math
 import re
-import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -30,6 +29,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
 from airflow_provider_attio.exceptions import AttioValidationError
 from airflow_provider_attio.options import BulkDeleteJob, Keys, over_cap_error
+from airflow_provider_attio.pacing import SteadyPacer
 from airflow_provider_attio.policy import apply_if_not_found, note_not_found_on_retry
 from airflow_provider_attio.protocol import chunked, record_id_of
 from airflow_provider_attio.validation import shorten
@@ -262,19 +262,11 @@ class SyncPlan:
         apply_if_not_found(job.options.if_not_found, f"{keys} matched no record of {job.object!r}", log)
 
 
-class QueryPacer:
-    """Spaces sequential queries at ``rate`` per second."""
+class QueryPacer(SteadyPacer):
+    """Spaces sequential queries at ``rate`` per second (:data:`QUERIES_PER_SECOND` by default)."""
 
     def __init__(self, rate: float = QUERIES_PER_SECOND) -> None:
-        self._interval = 1.0 / rate
-        self._next = 0.0
-
-    def wait(self) -> None:
-        now = time.monotonic()
-        if now < self._next:
-            time.sleep(self._next - now)
-            now = self._next
-        self._next = now + self._interval
+        super().__init__(rate)
 
 
 def _paced(records: Iterable[dict[str, Any]], pacer: QueryPacer) -> Iterator[dict[str, Any]]:

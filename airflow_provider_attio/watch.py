@@ -30,13 +30,13 @@ soon as the check's verdict is known (:meth:`RecordWatch.next_to_read`); they ar
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from airflow_provider_attio import options
 from airflow_provider_attio.exceptions import AttioTransientError, AttioValidationError
+from airflow_provider_attio.pacing import SteadyPacer
 from airflow_provider_attio.protocol import (
     IDS_PER_QUERY,
     Answer,
@@ -377,7 +377,7 @@ def read_now(
     missing asks for the list once (a missing list raises
     :class:`~airflow_provider_attio.exceptions.AttioListNotFoundError`; a transient failure makes that
     entry ``unavailable``); the facts, with those gone."""
-    watch, pace = watching.watch, pace or EntryPacer().wait
+    watch, pace = watching.watch, pace or SteadyPacer(ENTRY_READS_PER_SECOND).wait
     facts, list_known, reads = watching.merge({}), False, 0
     while (entry_id := watch.next_to_read(facts)) is not None:
         if reads:
@@ -401,26 +401,6 @@ def _list_exists(
         facts.update(unavailable([entry_id], err))
         return False
     return True
-
-
-class EntryPacer:
-    """Spaces a poke's sequential entry reads at :data:`ENTRY_READS_PER_SECOND` (a blocking sleep)."""
-
-    def __init__(
-        self,
-        rate: float = ENTRY_READS_PER_SECOND,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        self._interval, self._clock, self._sleep = 1.0 / rate, clock, sleep
-        self._next = 0.0
-
-    def wait(self) -> None:
-        now = self._clock()
-        if now < self._next:
-            self._sleep(self._next - now)
-            now = self._next
-        self._next = now + self._interval
 
 
 def confirm_now(

@@ -27,11 +27,12 @@ from airflow.triggers.base import TriggerEvent
 
 from airflow_provider_attio.aio import AsyncAttioClient, RecordWatcher, Spacer, use_watcher, watcher
 from airflow_provider_attio.exceptions import AttioValidationError
+from airflow_provider_attio.pacing import SteadyPacer
 from airflow_provider_attio.protocol import check_entry, run
 from airflow_provider_attio.sensors.entries import AttioListEntrySensor
 from airflow_provider_attio.testing import AttioEmulator
 from airflow_provider_attio.triggers.entries import AttioListEntryTrigger
-from airflow_provider_attio.watch import EntryPacer, Watching, read_now
+from airflow_provider_attio.watch import Watching, read_now
 from tests.conftest import TOKEN, assert_no_token
 from tests.helpers import EMPTY_CONTEXT
 
@@ -316,7 +317,7 @@ def test_spacers_hand_out_slots_a_rate_apart() -> None:
     asyncio.run(spacer.wait())
     assert slept == [0.1, 0.2]
     blocking: list[float] = []
-    pacer = EntryPacer(4, clock=lambda: now[0], sleep=blocking.append)
+    pacer = SteadyPacer(4, clock=lambda: now[0], sleep=blocking.append)
     pacer.wait(), pacer.wait()
     assert blocking == [0.25]
 
