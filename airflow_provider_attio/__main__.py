@@ -50,8 +50,8 @@ def parser() -> argparse.ArgumentParser:
     restore.add_argument("--object", help="the object whose records to restore (the archive's only one)")
     restore.add_argument(
         "--run",
-        help="restore the records this run archived (see the runs command), or 'all'; needed when several "
-        "runs appended to the archive",
+        help="restore the records this run archived (see the runs command; a mapped task's id without a "
+        "map index chooses all its map indexes), or 'all'; needed when several runs appended to the archive",
     )
     restore.add_argument("--record-ids", nargs="+", metavar="ID", help="restore only these archived records")
     restore.add_argument(

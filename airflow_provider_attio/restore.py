@@ -147,7 +147,8 @@ class RestoreJob:
     object: str | None
     record_ids: list[str] | None
     options: RestoreOptions = field(default_factory=RestoreOptions)
-    #: The run whose records to restore, ``"all"``, ``"none"`` (lines without a run), or ``None``.
+    #: The run whose records to restore (a mapped task's id without a map index: every map index),
+    #: ``"all"``, ``"none"`` (lines without a run), or ``None``.
     run: str | None = None
 
 
@@ -178,8 +179,9 @@ def check_restore_job(
     :param object: the object whose records to restore; ``None``: the archive's only object.
     :param record_ids: restore only these archived records (their old ids); ``None``: every one.
     :param options: the run's options (the defaults if ``None``).
-    :param run: restore the records this run archived; ``"all"``: every run's; ``None``: the archive's
-        only run (an archive of several runs then fails, listing them).
+    :param run: restore the records this run archived (a mapped task's ``dag_id/run_id/task_id``, when
+        no run has exactly that id: every ``/<map index>`` of it); ``"all"``: every run's; ``None``: the
+        archive's only run (an archive of several runs then fails, listing them).
     """
     if archive_from is None or (isinstance(archive_from, str) and not archive_from.strip()):
         raise AttioValidationError(
@@ -250,14 +252,18 @@ def _parse(lines: Iterable[bytes], unreadable: list[int]) -> Iterator[dict[str, 
 
 @dataclass
 class _RunLines:
-    """One run's records of one object in the archive, and when it archived them."""
+    """One run's records of one object in the archive (the last copy of each), and when it archived
+    them."""
 
     records: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: The archive line of each record's copy: several runs chosen together keep the latest copy.
+    lines: dict[str, int] = field(default_factory=dict)
     first: str = ""
     last: str = ""
 
-    def add(self, record_id: str, record: dict[str, Any], at: Any) -> None:
+    def add(self, record_id: str, record: dict[str, Any], at: Any, line: int) -> None:
         self.records[record_id] = record
+        self.lines[record_id] = line
         if isinstance(at, str) and at:
             self.first = min(self.first, at) if self.first else at
             self.last = max(self.last, at)
@@ -287,7 +293,7 @@ class _Archived:
 
 def _read_archive(archive: Archive) -> _Archived:
     found, unreadable = _Archived(), [0]
-    for entry in _parse(archive._read_lines(), unreadable):
+    for line, entry in enumerate(_parse(archive._read_lines(), unreadable)):
         record_id = entry["record_id"].lower()
         run = entry.get("run")
         run = run if isinstance(run, str) and run else NO_RUN
@@ -295,7 +301,7 @@ def _read_archive(archive: Archive) -> _Archived:
             object_ref = str(entry.get("object"))
             found.records.setdefault(object_ref, {})[record_id] = entry["record"]
             lines = found.runs.setdefault(object_ref, {}).setdefault(run, _RunLines())
-            lines.add(record_id, entry["record"], entry.get("archived_at"))
+            lines.add(record_id, entry["record"], entry.get("archived_at"), line)
         elif entry.get("type") == "outcome" and entry.get("outcome") == "deleted":
             found.deleted.setdefault(record_id, set()).add(run)
     found.unreadable = unreadable[0]
@@ -402,8 +408,10 @@ class _Plan:
     chosen: list[str]
     specs: dict[str, AttributeSpec]
     mapped: _Mapped
-    #: The chosen run, ``"all"`` or ``"none"``.
+    #: The chosen run as given (a mapped task's id chooses its map indexes), ``"all"`` or ``"none"``.
     run: str = ALL_RUNS
+    #: The runs whose records are chosen; ``None``: every run.
+    runs: frozenset[str] | None = None
     todo: list[str] = field(default_factory=list)
     already: list[str] = field(default_factory=list)
     present: list[str] = field(default_factory=list)
@@ -418,14 +426,15 @@ class _Plan:
 
 def _choose(
     archived: _Archived, job: RestoreJob, location: str
-) -> tuple[str, str, dict[str, dict[str, Any]]]:
-    """The object, the run (or ``"all"``), and the chosen archived records (old id -> record)."""
+) -> tuple[str, str, frozenset[str] | None, dict[str, dict[str, Any]]]:
+    """The object, the run (or ``"all"``), the runs it chooses (``None``: every one), and the chosen
+    archived records (old id -> record)."""
     object_ref = _choose_object(archived, job, location)
     runs = archived.runs[object_ref]
-    run = _choose_run(object_ref, runs, job, location)
-    records = archived.records[object_ref] if run == ALL_RUNS else runs[run].records
+    run, chosen = _choose_run(object_ref, runs, job, location)
+    records = archived.records[object_ref] if chosen is None else _union(runs, chosen)
     if job.record_ids is None:
-        return object_ref, run, records
+        return object_ref, run, chosen, records
     missing = [rid for rid in job.record_ids if rid not in records]
     if missing:
         where = "" if run == ALL_RUNS else f" by run {run!r}"
@@ -433,13 +442,45 @@ def _choose(
             f"{len(missing)} of record_ids are not archived records of {object_ref!r}{where} in {location}: "
             f"{', '.join(missing[:NAMED_IN_ERRORS])}{' ...' if len(missing) > NAMED_IN_ERRORS else ''}."
         )
-    return object_ref, run, {rid: records[rid] for rid in job.record_ids}
+    return object_ref, run, chosen, {rid: records[rid] for rid in job.record_ids}
+
+
+def _union(runs: Mapping[str, _RunLines], chosen: frozenset[str]) -> dict[str, dict[str, Any]]:
+    """The records of the chosen runs; a record two of them archived takes its latest line's copy, as
+    the archive's reader does within one run."""
+    if len(chosen) == 1:
+        return runs[next(iter(chosen))].records
+    records: dict[str, dict[str, Any]] = {}
+    latest: dict[str, int] = {}
+    for run in sorted(chosen, key=lambda name: (runs[name].first, name)):
+        for rid, record in runs[run].records.items():
+            if runs[run].lines[rid] > latest.get(rid, -1):
+                records[rid], latest[rid] = record, runs[run].lines[rid]
+    return records
+
+
+def _matching_runs(run: str, runs: Iterable[str]) -> frozenset[str]:
+    """The runs ``run`` names: itself when archived; else, a mapped task's id without its map index,
+    every ``run/<map index>`` (a mapped delete writes one run per index)."""
+    names = set(runs)
+    if run in names:
+        return frozenset({run})
+    if run in (ALL_RUNS, NO_RUN):
+        return frozenset()
+    prefix = run + "/"
+    return frozenset(
+        name
+        for name in names
+        if name.startswith(prefix) and name[len(prefix) :].isascii() and name[len(prefix) :].isdigit()
+    )
 
 
 def _choose_object(archived: _Archived, job: RestoreJob, location: str) -> str:
     """The object whose records to restore: ``object``, or the only one (of the chosen run)."""
     one_run = job.run not in (None, ALL_RUNS)
-    objects = sorted(o for o, runs in archived.runs.items() if not one_run or job.run in runs)
+    objects = sorted(
+        o for o, runs in archived.runs.items() if not one_run or _matching_runs(str(job.run), runs)
+    )
     if one_run and not objects:
         every = {run: lines for runs in archived.runs.values() for run, lines in runs.items()}
         raise AttioValidationError(
@@ -458,26 +499,44 @@ def _choose_object(archived: _Archived, job: RestoreJob, location: str) -> str:
     return object_ref
 
 
-def _choose_run(object_ref: str, runs: Mapping[str, _RunLines], job: RestoreJob, location: str) -> str:
-    """The run whose records to restore: ``run``; the only one; every one when ``record_ids`` choose.
-    An archive of several runs and no choice fails, listing them: restoring them all may bring back
-    records a later run deleted on purpose."""
+def _choose_run(
+    object_ref: str, runs: Mapping[str, _RunLines], job: RestoreJob, location: str
+) -> tuple[str, frozenset[str] | None]:
+    """The run whose records to restore, and the runs it names (``None``: every one): ``run`` (or its
+    map indexes); the only one; every one when ``record_ids`` choose. An archive of several runs and
+    no choice fails, listing them: restoring them all may bring back records a later run deleted on
+    purpose."""
     if job.run == ALL_RUNS or (job.run is None and job.record_ids is not None and len(runs) > 1):
-        return ALL_RUNS
-    if job.run is not None and job.run not in runs:
-        raise AttioValidationError(
-            f"run={job.run!r} archived no record of {object_ref!r} in {location}; nothing was restored. "
-            + _listing(runs)
-        )
+        return ALL_RUNS, None
     if job.run is not None:
-        return job.run
+        chosen = _matching_runs(job.run, runs)
+        if not chosen:
+            raise AttioValidationError(
+                f"run={job.run!r} archived no record of {object_ref!r} in {location}; nothing was "
+                "restored. " + _listing(runs)
+            )
+        return job.run, chosen
     if len(runs) == 1:
-        return next(iter(runs))
+        only = next(iter(runs))
+        return only, frozenset({only})
     raise AttioValidationError(
         f"The archive {location} holds records of {object_ref!r} from {len(runs)} runs; nothing was "
         "restored. Choose one with run= (CLI: --run RUN), or give run='all' to restore every run's records "
         f"(or record_ids=). {_listing(runs)}"
     )
+
+
+def _described(run: str, runs: frozenset[str] | None) -> str:
+    """The chosen runs, for the log: ``run 'a'``, or a mapped task's ``N map indexes of run 'a' ...``."""
+    if runs is None:
+        return "every run"
+    if run == NO_RUN:
+        return "lines without a run id"
+    if runs == {run}:
+        return f"run {run!r}"
+    indexes = sorted((name.rsplit("/", 1)[1] for name in runs), key=int)
+    shown = ", ".join(indexes[:NAMED_IN_ERRORS]) + (" ..." if len(indexes) > NAMED_IN_ERRORS else "")
+    return f"{len(indexes)} map index(es) of run {run!r} (chosen together: {shown})"
 
 
 def _listing(runs: Mapping[str, _RunLines]) -> str:
@@ -508,13 +567,13 @@ def _learn_attributes(hook: AttioHook, object_ref: str) -> dict[str, AttributeSp
 
 def _classify(hook: AttioHook, plan: _Plan, archived: _Archived, log: Any) -> None:
     """Restored before, to restore, deleted by another run, or read: a record the archive doesn't show
-    deleted is read. Deleted by the chosen run counts, not by any run: a record this run failed to delete
+    deleted is read. Deleted by a chosen run counts, not by any run: a record this run failed to delete
     that a later run deleted on purpose must not come back from this run's older copy."""
     for old in plan.chosen:
         deleters = archived.deleted.get(old, set())
         if old in plan.mapped.new_ids:
             plan.already.append(old)
-        elif deleters and (plan.run == ALL_RUNS or plan.run in deleters):
+        elif deleters and (plan.runs is None or not deleters.isdisjoint(plan.runs)):
             plan.todo.append(old)
         elif deleters:
             plan.deleted_elsewhere[old] = tuple(sorted(deleters))
@@ -530,11 +589,11 @@ def _log_deleted_elsewhere(plan: _Plan, log: Any) -> None:
     for runs, olds in by_runs.items():
         named = ", ".join("none (lines without a run id)" if run == NO_RUN else repr(run) for run in runs)
         log.warning(
-            "%d record(s) of %r archived by run %r were deleted by another run, %s, not by this one: not "
+            "%d record(s) of %r archived by %s were deleted by another run, %s, not by this one: not "
             "restored; restore that run to bring them back. First %d: %s",
             len(olds),
             plan.object,
-            plan.run,
+            _described(plan.run, plan.runs),
             named,
             min(NAMED_IN_ERRORS, len(olds)),
             ", ".join(olds[:NAMED_IN_ERRORS]),
@@ -986,11 +1045,11 @@ def _plan(hook: AttioHook, job: RestoreJob, archive: Archive, mapping: _MappingL
         log.warning(
             "The archive has %d unreadable line(s) (a write cut short); ignored.", archived.unreadable
         )
-    object_ref, run, records = _choose(archived, job, archive.location)
+    object_ref, run, runs, records = _choose(archived, job, archive.location)
     log.info(
         "Restoring records of %r archived by %s. %s",
         object_ref,
-        "every run" if run == ALL_RUNS else "lines without a run id" if run == NO_RUN else f"run {run!r}",
+        _described(run, runs),
         _listing(archived.runs[object_ref]),
     )
     if len(records) > job.options.max_records:
@@ -1000,7 +1059,7 @@ def _plan(hook: AttioHook, job: RestoreJob, archive: Archive, mapping: _MappingL
             "run= or record_ids."
         )
     hook.require_object(object_ref)
-    plan = _Plan(object_ref, list(records), _learn_attributes(hook, object_ref), mapped, run=run)
+    plan = _Plan(object_ref, list(records), _learn_attributes(hook, object_ref), mapped, run=run, runs=runs)
     _classify(hook, plan, archived, log)
     _plan_values(plan, records)
     _check_references(hook, plan, log)

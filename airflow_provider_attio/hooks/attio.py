@@ -395,8 +395,9 @@ class AttioHook(BaseHook):
         :param options: a :class:`~airflow_provider_attio.restore.RestoreOptions`, or its fields as:
         :param option_values: the options by name (``dry_run=True``, ``on_conflict="fail"``...).
         :param log: the logger for progress; the hook's by default.
-        :param run: restore the records this run archived (``"all"``: every run's); needed when the
-            archive holds several runs, which fails listing them otherwise.
+        :param run: restore the records this run archived (``"all"``: every run's; a mapped task's id
+            without a map index: all its map indexes'); needed when the archive holds several runs,
+            which fails listing them otherwise.
         """
         job = check_restore_job(
             archive_from,

@@ -225,8 +225,9 @@ class AttioRestoreRecordsOperator(AttioOperator):
     :param archive_from: the archive, as the delete's ``archive_to`` took it (a path or URI). Templated.
     :param object: the object whose records to restore; the archive's only object by default. Templated.
     :param record_ids: restore only these archived records (their old ids). Templated.
-    :param run: restore the records this run archived (``dag_id/run_id/task_id``), or ``"all"``;
-        needed when several runs appended to the archive. Templated.
+    :param run: restore the records this run archived (``dag_id/run_id/task_id``; for a mapped task,
+        all its map indexes' unless one is given), or ``"all"``; needed when several runs appended to
+        the archive. Templated.
     :param dry_run: read and log what would be restored, write nothing.
     :param writes_per_second: this task's pace (default 25, Attio's whole workspace budget).
     :param max_records: safety cap (default 10,000): more chosen records fail the task before any write.

@@ -28,12 +28,16 @@ from airflow_provider_attio.hooks.attio import AttioHook
 from airflow_provider_attio.operators.activities import AttioDeleteNotesOperator
 from airflow_provider_attio.operators.lists import AttioDeleteListEntriesOperator
 from airflow_provider_attio.operators.records import AttioDeleteRecordsOperator, AttioRestoreRecordsOperator
+from airflow_provider_attio.protocol.restore import update_record
 from airflow_provider_attio.testing import AttioEmulator
 from tests.helpers import EMPTY_CONTEXT, record_ids
 
 DAG = "nightly_teardown"
 RUN_1 = "scheduled__2026-01-01T00:00:00+00:00"
 RUN_2 = "scheduled__2026-01-02T00:00:00+00:00"
+#: The teardown task of run 1: mapped, its map indexes are the runs ``TASK_1/0``, ``TASK_1/1``...
+TASK_1 = f"{DAG}/{RUN_1}/teardown"
+CREATE = "/v2/objects/people/records"
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +67,25 @@ def _two_runs(attio: AttioEmulator, archive: Path) -> tuple[list[str], list[str]
     _teardown(archive, first, RUN_1)
     _teardown(archive, second, RUN_2)
     return first, second
+
+
+def _map_index(archive: Path, index: int, ids: list[str], run_id: str = RUN_1) -> None:
+    """One map index of a teardown task mapped over cohorts: a run of its own, ``.../teardown/<index>``."""
+    op = AttioDeleteRecordsOperator(
+        task_id="teardown", object="people", record_ids=ids, archive_to=str(archive), writes_per_second=None
+    )
+    op.execute(_context(run_id, map_index=index))
+
+
+def _mapped_teardown(archive: Path, ids_by_index: list[list[str]], run_id: str = RUN_1) -> None:
+    """Every map index of the teardown task, in order."""
+    for index, ids in enumerate(ids_by_index):
+        _map_index(archive, index, ids, run_id)
+
+
+def _writes(attio: AttioEmulator) -> list[Any]:
+    """The requests that change Attio: creates, updates, deletes."""
+    return [r for r in attio.requests if r.method in ("PUT", "PATCH", "DELETE") or r.path == CREATE]
 
 
 def _posts(attio: AttioEmulator) -> int:
@@ -255,6 +278,110 @@ def test_the_operator_takes_a_templated_run(attio: AttioEmulator, tmp_path: Path
 # -- the command line -------------------------------------------------------------------------------------
 
 
+# -- a mapped task's map indexes, chosen together ---------------------------------------------------------
+
+
+def test_a_mapped_tasks_id_chooses_every_map_index_of_it(
+    attio: AttioEmulator, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    cohort_0, cohort_1 = record_ids(attio.seed("people", 2)), record_ids(attio.seed("people", 1))
+    other_task, next_day = record_ids(attio.seed("people", 2)), record_ids(attio.seed("people", 1))
+    archive = tmp_path / "nightly.jsonl"
+    _mapped_teardown(archive, [cohort_0, cohort_1])
+    AttioDeleteRecordsOperator(
+        task_id="cleanup", object="people", record_ids=other_task, archive_to=str(archive)
+    ).execute(_context(RUN_1, task_id="cleanup"))
+    _mapped_teardown(archive, [next_day], RUN_2)  # the next day's map index 0: another run
+    caplog.set_level(logging.INFO, logger=__name__)
+    summary = AttioHook().restore_records(archive, run=TASK_1, writes_per_second=None, log=log)
+    assert (summary["run"], summary["requested"], summary["restored"]) == (TASK_1, 3, 3)
+    assert summary["deleted_by_other_run"] == summary["failed"] == 0
+    assert _restored_ids(tmp_path / "nightly.mapping.jsonl") == sorted(cohort_0 + cohort_1)
+    assert len(attio.record_ids("people")) == 3  # the cleanup task's and the next day's stay deleted
+    assert f"archived by 2 map index(es) of run '{TASK_1}' (chosen together: 0, 1)" in caplog.text
+
+
+def test_an_exact_run_still_chooses_only_itself(attio: AttioEmulator, tmp_path: Path) -> None:
+    cohort_0, cohort_1 = record_ids(attio.seed("people", 2)), record_ids(attio.seed("people", 1))
+    unmapped = record_ids(attio.seed("people", 1))
+    archive = tmp_path / "nightly.jsonl"
+    _mapped_teardown(archive, [cohort_0, cohort_1])
+    one = AttioHook().restore_records(archive, run=f"{TASK_1}/1", writes_per_second=None)
+    assert (one["run"], one["requested"], one["restored"]) == (f"{TASK_1}/1", 1, 1)
+    assert _restored_ids(tmp_path / "nightly.mapping.jsonl") == cohort_1
+    # A run of exactly the task's id (the task was not mapped then) wins over its map indexes.
+    _teardown(archive, unmapped, RUN_1)
+    exact = AttioHook().restore_records(archive, run=TASK_1, writes_per_second=None)
+    assert (exact["run"], exact["requested"], exact["restored"]) == (TASK_1, 1, 1)
+    assert _restored_ids(tmp_path / "nightly.mapping.jsonl") == sorted(cohort_1 + unmapped)
+
+
+def test_a_task_id_matching_no_run_fails_before_any_request(attio: AttioEmulator, tmp_path: Path) -> None:
+    archive = tmp_path / "nightly.jsonl"
+    _mapped_teardown(archive, [record_ids(attio.seed("people", 1)), record_ids(attio.seed("people", 1))])
+    attio.clear_log()
+    # Only a whole task id chooses its map indexes: not a shorter string, nor the dag run's id.
+    for run in (f"{TASK_1[:-1]}", f"{DAG}/{RUN_1}", f"{TASK_1}/2", f"{DAG}/{RUN_2}/teardown"):
+        with pytest.raises(AttioValidationError) as info:
+            AttioHook().restore_records(archive, run=run, dry_run=True)
+        assert f"run={run!r} archived no record" in str(info.value)
+        assert f"'{TASK_1}/0' (1 record(s)" in str(info.value)
+        assert f"'{TASK_1}/1' (1 record(s)" in str(info.value)
+    assert attio.requests == []
+
+
+def test_a_record_another_run_deleted_stays_deleted_under_the_task_id(
+    attio: AttioEmulator, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Map index 0 archives x and y and fails to delete x; index 1 deletes z; the next day's unmapped run
+    # deletes x.
+    x, y, z = record_ids(attio.seed("people", 3))
+    archive = tmp_path / "nightly.jsonl"
+    attio.fail_next(1, 400, method="DELETE", path=f"/v2/objects/people/records/{x}")
+    with pytest.raises(AirflowFailException, match="could not be deleted"):
+        _map_index(archive, 0, [x, y])
+    _map_index(archive, 1, [z])
+    _teardown(archive, [x], RUN_2)
+    caplog.set_level(logging.INFO, logger=__name__)
+    summary = AttioHook().restore_records(archive, run=TASK_1, writes_per_second=None, log=log)
+    assert (summary["requested"], summary["restored"], summary["deleted_by_other_run"]) == (3, 2, 1)
+    assert (summary["still_present"], summary["failed"]) == (0, 0)
+    assert _restored_ids(tmp_path / "nightly.mapping.jsonl") == sorted([y, z])
+    assert f"of 'people' archived by 2 map index(es) of run '{TASK_1}'" in caplog.text
+    assert f"were deleted by another run, '{DAG}/{RUN_2}/teardown', not by this one" in caplog.text
+
+
+def test_a_record_two_map_indexes_archived_comes_back_from_the_latest_copy(
+    attio: AttioEmulator, tmp_path: Path
+) -> None:
+    x = attio.create_record("people", {"name": "Ada", "nickname": "first"})["id"]["record_id"]
+    archive = tmp_path / "nightly.jsonl"
+    attio.fail_next(1, 400, method="DELETE", path=f"/v2/objects/people/records/{x}")
+    with pytest.raises(AirflowFailException, match="could not be deleted"):
+        _map_index(archive, 0, [x])  # index 0 archives x, fails to delete it
+    AttioHook().run(update_record("people", x, {"nickname": "second"}))
+    _map_index(archive, 1, [x])  # index 1 archives x again, and deletes it
+    summary = AttioHook().restore_records(archive, run=TASK_1, writes_per_second=None)
+    assert (summary["requested"], summary["restored"]) == (1, 1)
+    (new,) = _mapping_new_ids(tmp_path)
+    restored = attio.get_record("people", new)
+    assert restored is not None and restored["values"]["nickname"][0]["value"] == "second"
+
+
+def test_a_dry_run_of_a_task_id_sends_no_write(attio: AttioEmulator, tmp_path: Path) -> None:
+    archive = tmp_path / "nightly.jsonl"
+    _mapped_teardown(archive, [record_ids(attio.seed("people", 2)), record_ids(attio.seed("people", 1))])
+    attio.clear_log()
+    summary = AttioHook().restore_records(archive, run=TASK_1, dry_run=True)
+    assert (summary["run"], summary["dry_run"], summary["requested"], summary["restored"]) == (
+        TASK_1,
+        True,
+        3,
+        0,
+    )
+    assert attio.requests and _writes(attio) == []  # it read Attio (attributes, checks), wrote nothing
+
+
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "airflow_provider_attio", *args],
@@ -288,6 +415,22 @@ def test_the_command_line_lists_runs_and_restores_one(
     summary = json.loads(done.stdout)
     assert (summary["run"], summary["restored"]) == (f"{DAG}/{RUN_1}/teardown", 3)
     assert _restored_ids(tmp_path / "nightly.mapping.jsonl") == sorted(first)
+
+
+def test_the_command_line_restores_a_mapped_task_by_its_id(
+    attio: AttioEmulator, use_connection: Callable[..., None], tmp_path: Path
+) -> None:
+    use_connection(attio.base_url, conn_id="attio_incident")
+    cohort_0, cohort_1 = record_ids(attio.seed("people", 1)), record_ids(attio.seed("people", 2))
+    archive = tmp_path / "nightly.jsonl"
+    _mapped_teardown(archive, [cohort_0, cohort_1])
+    _teardown(archive, record_ids(attio.seed("people", 1)), RUN_2)
+    done = _cli("restore", str(archive), "--conn-id", "attio_incident", "--run", TASK_1)
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert (summary["run"], summary["requested"], summary["restored"]) == (TASK_1, 3, 3)
+    assert _restored_ids(tmp_path / "nightly.mapping.jsonl") == sorted(cohort_0 + cohort_1)
+    assert "2 map index(es) of run" in done.stderr
 
 
 def test_a_run_does_not_bring_back_what_a_later_run_deleted(
