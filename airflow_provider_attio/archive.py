@@ -166,6 +166,10 @@ class Archive:
         """How to fix the location when it can't be read or written (a sentence, or nothing)."""
         return ""
 
+    def lines(self) -> Iterator[bytes]:
+        """Every line of the archive as stored (a restore parses them itself)."""
+        return self._read_lines()
+
     # subclasses implement these two
     def _commit(self, data: bytes) -> None:
         raise NotImplementedError

@@ -293,7 +293,7 @@ class _Archived:
 
 def _read_archive(archive: Archive) -> _Archived:
     found, unreadable = _Archived(), [0]
-    for line, entry in enumerate(_parse(archive._read_lines(), unreadable)):
+    for line, entry in enumerate(_parse(archive.lines(), unreadable)):
         record_id = entry["record_id"].lower()
         run = entry.get("run")
         run = run if isinstance(run, str) and run else NO_RUN
