@@ -64,8 +64,14 @@ print(AttioHook().delete_records("people", **kwargs), flush=True)
 def kill_bulk_run_after(emu: AttioEmulator, deletes: int, **kwargs: Any) -> None:
     """Run ``AttioHook().delete_records("people", **kwargs)`` in a child process; SIGKILL it once the
     emulator has applied ``deletes`` DELETEs (waiting on the emulator's log, not on a timer)."""
+    kill_child_after(emu, deletes, _BULK_RUN, json.dumps(kwargs))
+
+
+def kill_child_after(emu: AttioEmulator, deletes: int, code: str, argument: str) -> None:
+    """Run ``python -c code argument``; SIGKILL it once the emulator has applied ``deletes`` DELETEs
+    (waiting on the emulator's log, not on a timer)."""
     child = subprocess.Popen(
-        [sys.executable, "-c", _BULK_RUN, json.dumps(kwargs)],
+        [sys.executable, "-c", code, argument],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         env={**os.environ},
@@ -81,3 +87,14 @@ def kill_bulk_run_after(emu: AttioEmulator, deletes: int, **kwargs: Any) -> None
         child.kill()
         child.communicate()
     assert child.returncode == -signal.SIGKILL
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    """``python -m airflow_provider_attio ARGS`` in a child process, its output captured."""
+    return subprocess.run(
+        [sys.executable, "-m", "airflow_provider_attio", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ},
+        timeout=120,
+    )

@@ -28,7 +28,7 @@ from airflow_provider_attio.hooks.attio import AttioHook
 from airflow_provider_attio.testing import AttioEmulator
 from airflow_provider_attio.testing.state import WORKSPACE_MEMBER_ID
 from tests.conftest import TOKEN
-from tests.helpers import record_ids
+from tests.helpers import record_ids, run_cli
 
 CREATE = "/v2/objects/people/records"
 QUERY = "/v2/objects/people/records/query"
@@ -513,16 +513,6 @@ def test_an_archive_on_object_storage_keeps_its_mapping_in_segments(attio: Attio
 # -- the command line --------------------------------------------------------------------------------------
 
 
-def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "airflow_provider_attio", *args],
-        capture_output=True,
-        text=True,
-        env={**os.environ},
-        timeout=120,
-    )
-
-
 def test_the_command_line_restores_and_prints_the_summary(
     attio: AttioEmulator, use_connection: Callable[..., None], tmp_path: Path
 ) -> None:
@@ -531,7 +521,7 @@ def test_the_command_line_restores_and_prints_the_summary(
     archive = tmp_path / "a.jsonl"
     _delete(attio, ids, archive)
     attio.clear_log()
-    done = _cli("restore", str(archive), "--conn-id", "attio_incident", "--record-ids", *ids[:2])
+    done = run_cli("restore", str(archive), "--conn-id", "attio_incident", "--record-ids", *ids[:2])
     assert done.returncode == 0, done.stderr
     summary = json.loads(done.stdout)
     assert (summary["requested"], summary["restored"], summary["mapping"]) == (
@@ -540,10 +530,10 @@ def test_the_command_line_restores_and_prints_the_summary(
         str(tmp_path / "a.mapping.jsonl"),
     )
     assert "Restore of 'people': 2 requested, 2 restored" in done.stderr
-    failed = _cli("restore", str(tmp_path / "nope.jsonl"), "--conn-id", "attio_incident")
+    failed = run_cli("restore", str(tmp_path / "nope.jsonl"), "--conn-id", "attio_incident")
     assert (failed.returncode, failed.stdout) == (1, "")
     assert "error: There is no archive at" in failed.stderr
-    bad = _cli("restore", str(archive), "--on-conflict", "maybe")
+    bad = run_cli("restore", str(archive), "--on-conflict", "maybe")
     assert bad.returncode == 2 and "invalid choice" in bad.stderr
     for result in (done, failed):
         assert TOKEN not in result.stdout + result.stderr

@@ -11,10 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
@@ -30,7 +27,7 @@ from airflow_provider_attio.operators.lists import AttioDeleteListEntriesOperato
 from airflow_provider_attio.operators.records import AttioDeleteRecordsOperator, AttioRestoreRecordsOperator
 from airflow_provider_attio.protocol.restore import update_record
 from airflow_provider_attio.testing import AttioEmulator
-from tests.helpers import EMPTY_CONTEXT, record_ids
+from tests.helpers import EMPTY_CONTEXT, record_ids, run_cli
 
 DAG = "nightly_teardown"
 RUN_1 = "scheduled__2026-01-01T00:00:00+00:00"
@@ -382,23 +379,13 @@ def test_a_dry_run_of_a_task_id_sends_no_write(attio: AttioEmulator, tmp_path: P
     assert attio.requests and _writes(attio) == []  # it read Attio (attributes, checks), wrote nothing
 
 
-def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "airflow_provider_attio", *args],
-        capture_output=True,
-        text=True,
-        env={**os.environ},
-        timeout=120,
-    )
-
-
 def test_the_command_line_lists_runs_and_restores_one(
     attio: AttioEmulator, use_connection: Callable[..., None], tmp_path: Path
 ) -> None:
     use_connection(attio.base_url, conn_id="attio_incident")
     archive = tmp_path / "nightly.jsonl"
     first, _ = _two_runs(attio, archive)
-    listed = _cli("runs", str(archive))
+    listed = run_cli("runs", str(archive))
     assert listed.returncode == 0, listed.stderr
     runs = json.loads(listed.stdout)
     assert [(r["object"], r["run"], r["records"]) for r in runs] == [
@@ -407,10 +394,10 @@ def test_the_command_line_lists_runs_and_restores_one(
     ]
     assert all(r["first_archived_at"] <= r["last_archived_at"] for r in runs)
     attio.clear_log()
-    refused = _cli("restore", str(archive), "--conn-id", "attio_incident")
+    refused = run_cli("restore", str(archive), "--conn-id", "attio_incident")
     assert refused.returncode == 1 and "from 2 runs" in refused.stderr and refused.stdout == ""
     assert attio.requests == []
-    done = _cli("restore", str(archive), "--conn-id", "attio_incident", "--run", f"{DAG}/{RUN_1}/teardown")
+    done = run_cli("restore", str(archive), "--conn-id", "attio_incident", "--run", f"{DAG}/{RUN_1}/teardown")
     assert done.returncode == 0, done.stderr
     summary = json.loads(done.stdout)
     assert (summary["run"], summary["restored"]) == (f"{DAG}/{RUN_1}/teardown", 3)
@@ -425,7 +412,7 @@ def test_the_command_line_restores_a_mapped_task_by_its_id(
     archive = tmp_path / "nightly.jsonl"
     _mapped_teardown(archive, [cohort_0, cohort_1])
     _teardown(archive, record_ids(attio.seed("people", 1)), RUN_2)
-    done = _cli("restore", str(archive), "--conn-id", "attio_incident", "--run", TASK_1)
+    done = run_cli("restore", str(archive), "--conn-id", "attio_incident", "--run", TASK_1)
     assert done.returncode == 0, done.stderr
     summary = json.loads(done.stdout)
     assert (summary["run"], summary["requested"], summary["restored"]) == (TASK_1, 3, 3)

@@ -10,10 +10,6 @@ archive: every target gone, nothing deleted that wasn't archived first, no DELET
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -24,7 +20,7 @@ import pytest
 from airflow_provider_attio.operators.activities import AttioDeleteNotesOperator, AttioDeleteTasksOperator
 from airflow_provider_attio.operators.lists import AttioDeleteListEntriesOperator
 from airflow_provider_attio.testing import AttioEmulator
-from tests.helpers import read_archive_tolerant, task_context
+from tests.helpers import kill_child_after, read_archive_tolerant, task_context
 
 TARGETS = 240
 KILL_AFTER = 50
@@ -54,23 +50,7 @@ print(operator.execute({"ti": SimpleNamespace(try_number=1)}), flush=True)
 def _kill_after(emu: AttioEmulator, deletes: int, kind: str, kwargs: dict[str, Any]) -> None:
     """Run the kind's operator (a first try) in a child process; SIGKILL it once the emulator has applied
     ``deletes`` DELETEs (polling the emulator's log, not waiting on a timer)."""
-    child = subprocess.Popen(
-        [sys.executable, "-c", _CHILD, json.dumps([kind, kwargs])],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        env={**os.environ},
-    )
-    try:
-        deadline = time.monotonic() + 120
-        while emu.count(method="DELETE", status=200) < deletes:
-            assert child.poll() is None, child.communicate()[0].decode()[-2000:]
-            assert time.monotonic() < deadline, f"the child never got to {deletes} deletes"
-            time.sleep(0.02)
-        os.kill(child.pid, signal.SIGKILL)
-    finally:
-        child.kill()
-        child.communicate()
-    assert child.returncode == -signal.SIGKILL
+    kill_child_after(emu, deletes, _CHILD, json.dumps([kind, kwargs]))
     while emu.in_flight:  # a DELETE the child sent as it died is applied (or not) before anyone looks
         time.sleep(0.01)
 
