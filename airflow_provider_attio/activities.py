@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_attio import protocol
+from airflow_provider_attio import core
 from airflow_provider_attio.archive import ArchiveKey
 from airflow_provider_attio.exceptions import AttioValidationError
 from airflow_provider_attio.kinds import Deleter, Kind, Resolver, no_container
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from airflow_provider_attio.hooks.attio import AttioHook
 
 #: ``(object, record_id, offset)`` -> one page of the record's notes or tasks.
-Lister = Callable[[str, str, int], protocol.Procedure[list[dict[str, Any]]]]
+Lister = Callable[[str, str, int], core.Procedure[list[dict[str, Any]]]]
 
 
 def _listed(hook: AttioHook, parents: Parents, lister: Lister, page_size: int) -> Iterator[dict[str, Any]]:
@@ -44,7 +44,7 @@ def _listed(hook: AttioHook, parents: Parents, lister: Lister, page_size: int) -
             pacer.wait()
             page = hook.run(lister(parents.object, record_id, offset))
             yield from page
-            offset = protocol.next_offset(page, page_size, offset)
+            offset = core.next_offset(page, page_size, offset)
 
 
 def _capped(job: BulkDeleteJob, ids: dict[str, None]) -> list[str]:
@@ -59,11 +59,11 @@ def _capped(job: BulkDeleteJob, ids: dict[str, None]) -> list[str]:
 def _resolve_notes(hook: AttioHook, job: BulkDeleteJob, log: Any) -> tuple[list[str], dict[str, int]]:
     assert job.parents is not None
 
-    def lister(object_ref: str, record_id: str, offset: int) -> protocol.Procedure[list[dict[str, Any]]]:
-        return protocol.list_notes_page(object_ref, record_id, offset=offset)
+    def lister(object_ref: str, record_id: str, offset: int) -> core.Procedure[list[dict[str, Any]]]:
+        return core.list_notes_page(object_ref, record_id, offset=offset)
 
     ids: dict[str, None] = {}
-    for note in _listed(hook, job.parents, lister, protocol.NOTES_PER_PAGE):
+    for note in _listed(hook, job.parents, lister, core.NOTES_PER_PAGE):
         ids.setdefault(str(note["id"]["note_id"]).lower(), None)
         if len(ids) > job.options.max_records * COUNT_PAST_CAP_FACTOR:
             break
@@ -85,13 +85,13 @@ def _links(task: dict[str, Any]) -> set[str]:
 def _resolve_tasks(hook: AttioHook, job: BulkDeleteJob, log: Any) -> tuple[list[str], dict[str, int]]:
     assert job.parents is not None
 
-    def lister(object_ref: str, record_id: str, offset: int) -> protocol.Procedure[list[dict[str, Any]]]:
-        return protocol.list_tasks_page(object_ref, record_id, offset=offset)
+    def lister(object_ref: str, record_id: str, offset: int) -> core.Procedure[list[dict[str, Any]]]:
+        return core.list_tasks_page(object_ref, record_id, offset=offset)
 
     given = set(job.parents.record_ids)
     ids: dict[str, None] = {}
     kept: set[str] = set()
-    for task in _listed(hook, job.parents, lister, protocol.PAGE_LIMIT):
+    for task in _listed(hook, job.parents, lister, core.PAGE_LIMIT):
         task_id = str(task["id"]["task_id"]).lower()
         if _links(task) <= given or job.delete_shared:
             ids.setdefault(task_id, None)
@@ -107,7 +107,7 @@ def _resolve_tasks(hook: AttioHook, job: BulkDeleteJob, log: Any) -> tuple[list[
 
 
 def _activity(
-    name: str, fetch: Callable[[str], protocol.Procedure[dict[str, Any]]], delete: Deleter, resolve: Resolver
+    name: str, fetch: Callable[[str], core.Procedure[dict[str, Any]]], delete: Deleter, resolve: Resolver
 ) -> Kind:
     """A note or task kind: no container (a missing one is only ``not_found``), read and archived by id."""
     return Kind(
@@ -125,7 +125,7 @@ def _activity(
 
 NOTES = _activity(
     "note",
-    protocol.fetch_note,
+    core.fetch_note,
     lambda hook, _, note_id, gate, resend: hook.delete_note(
         note_id, rate_limit_gate=gate, resend_gate=resend
     ),
@@ -134,7 +134,7 @@ NOTES = _activity(
 
 TASKS = _activity(
     "task",
-    protocol.fetch_task,
+    core.fetch_task,
     lambda hook, _, task_id, gate, resend: hook.delete_task(
         task_id, rate_limit_gate=gate, resend_gate=resend
     ),

@@ -1,16 +1,16 @@
 """The deferred path's I/O, on the triggerer's event loop: an async Attio client and the batch watcher.
 
-* :class:`AsyncAttioClient` sends :class:`~airflow_provider_attio.protocol.ApiRequest` values with
+* :class:`AsyncAttioClient` sends :class:`~airflow_provider_attio.core.ApiRequest` values with
   ``httpx.AsyncClient`` (which Airflow ships), through a bounded connection pool, with the hook's retry
-  policy (:mod:`airflow_provider_attio.protocol`): its waits are ``asyncio.sleep`` calls, so a 429 or a
+  policy (:mod:`airflow_provider_attio.core`): its waits are ``asyncio.sleep`` calls, so a 429 or a
   5xx backoff holds no thread.
 * :class:`RecordWatcher` (one per event loop, :func:`watcher`) batches the sensors of a triggerer: the
   triggers watching records of the same object through the same connection form a group, checked with one
-  ``record_id`` ``$in`` query per tick (:data:`~airflow_provider_attio.protocol.IDS_PER_QUERY` ids a
+  ``record_id`` ``$in`` query per tick (:data:`~airflow_provider_attio.core.IDS_PER_QUERY` ids a
   query) whose answer is fanned out to each trigger. The absences that could finish a sensor are
   confirmed in the same tick, for every sensor of the group at once: a second query per
-  :data:`~airflow_provider_attio.protocol.IDS_PER_QUERY` of them
-  (:func:`~airflow_provider_attio.protocol.confirm_absent`), so N records deleted together cost
+  :data:`~airflow_provider_attio.core.IDS_PER_QUERY` of them
+  (:func:`~airflow_provider_attio.core.confirm_absent`), so N records deleted together cost
   twice ceil(N / 250) queries, not N reads. One client serves each connection. A trigger that leaves
   (fired, cancelled, timed out) leaves its group; the last one out closes the client.
 
@@ -35,9 +35,7 @@ import httpx
 from airflow.providers.common.compat.connection import get_async_connection, get_async_extra_dejson
 
 from airflow_provider_attio.connection import ConnectionParts, connection_parts
-from airflow_provider_attio.exceptions import AttioError, AttioTokenRejectedError, AttioTransientError
-from airflow_provider_attio.hooks.attio import AttioHook
-from airflow_provider_attio.protocol import (
+from airflow_provider_attio.core import (
     Answer,
     ApiRequest,
     Call,
@@ -53,6 +51,8 @@ from airflow_provider_attio.protocol import (
     require_list,
     unavailable,
 )
+from airflow_provider_attio.exceptions import AttioError, AttioTokenRejectedError, AttioTransientError
+from airflow_provider_attio.hooks.attio import AttioHook
 from airflow_provider_attio.watch import ENTRY_READS_PER_SECOND, Watching
 
 log = logging.getLogger(__name__)

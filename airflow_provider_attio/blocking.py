@@ -1,7 +1,7 @@
 """The blocking driver of the core: one call's attempts over a ``requests`` session, and its sleeps.
 
 The same loop as the async client's (:mod:`airflow_provider_attio.aio`): send, hand the reply to the
-core's :class:`~airflow_provider_attio.protocol.Call`, sleep as it says. Two things are the blocking
+core's :class:`~airflow_provider_attio.core.Call`, sleep as it says. Two things are the blocking
 side's own: a caller's pacing gates (the bulk engine paces its writes' retries itself) and the 429s it
 reports to listeners.
 """
@@ -15,11 +15,11 @@ from typing import Any
 
 import requests
 
-from airflow_provider_attio import protocol
+from airflow_provider_attio import core
 from airflow_provider_attio.connection import ConnectionParts, failure_of
+from airflow_provider_attio.core import Answer, ApiRequest, Call, Reply
 from airflow_provider_attio.exceptions import AttioError, AttioRateLimitError
 from airflow_provider_attio.pacing import Pacing
-from airflow_provider_attio.protocol import Answer, ApiRequest, Call, Reply
 
 __all__ = ["RateLimited", "exchange", "send_call"]
 
@@ -75,7 +75,7 @@ def send_call(
             return outcome
         wait = call.retry_in(outcome)
         if isinstance(outcome, AttioRateLimitError):
-            asked = protocol.rate_limit_wait(call.settings, outcome.retry_after, call.attempts)
+            asked = core.rate_limit_wait(call.settings, outcome.retry_after, call.attempts)
             announce(RateLimited(request.method, request.path, asked))
         if not _pause(outcome, wait, pacing, log):
             raise outcome

@@ -21,8 +21,8 @@ from requests.adapters import HTTPAdapter
 from urllib3.exceptions import NewConnectionError
 
 from airflow_provider_attio import __version__
+from airflow_provider_attio.core import DEFAULT_HOST, TransportFailure
 from airflow_provider_attio.exceptions import AttioAuthError, AttioValidationError
-from airflow_provider_attio.protocol import DEFAULT_HOST, TransportFailure
 from airflow_provider_attio.validation import check_finite_number, validate_token
 
 USER_AGENT = f"airflow-provider-attio/{__version__}"

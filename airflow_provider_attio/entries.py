@@ -3,7 +3,7 @@
 A list is an entry's container as an object is a record's: confirmed once (``GET /v2/lists/{list}``), a
 missing list stops the run with :class:`~airflow_provider_attio.exceptions.AttioListNotFoundError`.
 Entries are found with ``POST /v2/lists/{list}/entries/query``, paced under the read budget; "the entries
-of these records" is one query per :data:`~airflow_provider_attio.protocol.IDS_PER_QUERY` parent records.
+of these records" is one query per :data:`~airflow_provider_attio.core.IDS_PER_QUERY` parent records.
 Attio documents no such filter (a path through ``parent_record`` with ``record_id`` ``$in``): if it
 refuses it (a 400) or ignores it (answers entries of other records), the run finds the rest by reading
 each record's entries (``GET /v2/objects/{object}/records/{record_id}/entries``), as notes are found.
@@ -15,7 +15,7 @@ import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_attio import protocol
+from airflow_provider_attio import core
 from airflow_provider_attio.archive import ArchiveKey
 from airflow_provider_attio.exceptions import AttioListNotFoundError, AttioValidationError
 from airflow_provider_attio.kinds import Kind
@@ -46,9 +46,9 @@ def _by_filter(hook: AttioHook, job: BulkDeleteJob, pacer: QueryPacer, stop_afte
     offset: int | None = 0
     while offset is not None and len(ids) <= stop_after:
         pacer.wait()
-        page = hook.run(protocol.query_entries_page(job.object, job.filter, offset=offset))
+        page = hook.run(core.query_entries_page(job.object, job.filter, offset=offset))
         ids.update(_entry_ids(page))
-        offset = protocol.next_offset(page, protocol.PAGE_LIMIT, offset)
+        offset = core.next_offset(page, core.PAGE_LIMIT, offset)
     return ids
 
 
@@ -60,11 +60,11 @@ def _query_chunk(
     offset: int | None = 0
     while offset is not None:
         pacer.wait()
-        page = hook.run(protocol.query_entries_of_parents(list_ref, parents.object, chunk, offset=offset))
+        page = hook.run(core.query_entries_of_parents(list_ref, parents.object, chunk, offset=offset))
         if page.not_understood:
             return {}, page.not_understood
         ids.update(_entry_ids(page.entries))
-        offset = protocol.next_offset(page.listed, protocol.PAGE_LIMIT, offset)
+        offset = core.next_offset(page.listed, core.PAGE_LIMIT, offset)
     return ids, ""
 
 
@@ -79,15 +79,15 @@ def _per_record(
     """The entries on the list of each record: one paced read per record (and page of 1,000), after the
     list's own (its id and slug, which a record's entries name)."""
     pacer.wait()
-    target = hook.run(protocol.read_list_identity(list_ref))
+    target = hook.run(core.read_list_identity(list_ref))
     ids: dict[str, None] = {}
     for record_id in record_ids:
         offset: int | None = 0
         while offset is not None:
             pacer.wait()
-            listed = hook.run(protocol.list_record_entries_page(parents.object, record_id, offset=offset))
-            ids.update((entry_id, None) for entry_id in protocol.entries_on_list(listed, target))
-            offset = protocol.next_offset(listed, protocol.RECORD_ENTRIES_PER_PAGE, offset)
+            listed = hook.run(core.list_record_entries_page(parents.object, record_id, offset=offset))
+            ids.update((entry_id, None) for entry_id in core.entries_on_list(listed, target))
+            offset = core.next_offset(listed, core.RECORD_ENTRIES_PER_PAGE, offset)
         if len(ids) > stop_after:
             break
     return ids
@@ -99,8 +99,8 @@ def _by_parents(hook: AttioHook, job: BulkDeleteJob, log: Any, stop_after: int) 
     assert job.parents is not None
     parents, pacer = job.parents, QueryPacer()
     ids: dict[str, None] = {}
-    for start in range(0, len(parents.record_ids), protocol.IDS_PER_QUERY):
-        chunk = parents.record_ids[start : start + protocol.IDS_PER_QUERY]
+    for start in range(0, len(parents.record_ids), core.IDS_PER_QUERY):
+        chunk = parents.record_ids[start : start + core.IDS_PER_QUERY]
         found, not_understood = _query_chunk(hook, job.object, parents, chunk, pacer)
         if not_understood:
             rest = parents.record_ids[start:]
@@ -144,8 +144,8 @@ ENTRIES = Kind(
     container="list",
     lines=ArchiveKey("entry", "list", "entry_id"),
     missing_container=(AttioListNotFoundError,),
-    confirm=lambda hook, list: hook.run(protocol.require_list(list)),
-    get=lambda hook, list, entry_id: hook.run(protocol.fetch_entry(list, entry_id)),
+    confirm=lambda hook, list: hook.run(core.require_list(list)),
+    get=lambda hook, list, entry_id: hook.run(core.fetch_entry(list, entry_id)),
     delete=lambda hook, list, entry_id, gate, resend: hook.delete_list_entry(
         list, entry_id, rate_limit_gate=gate, resend_gate=resend
     ),

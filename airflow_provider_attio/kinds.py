@@ -18,10 +18,10 @@ from airflow_provider_attio.archive import RECORD_LINES, ArchiveKey
 from airflow_provider_attio.exceptions import AttioObjectNotFoundError
 
 if TYPE_CHECKING:
+    from airflow_provider_attio.core import DeleteOutcome
     from airflow_provider_attio.hooks.attio import AttioHook
     from airflow_provider_attio.options import BulkDeleteJob
     from airflow_provider_attio.pacing import RateLimitGate, ResendGate
-    from airflow_provider_attio.protocol import DeleteOutcome
 
 #: ``(hook, container, id, rate_limit_gate, resend_gate)`` -> the DELETE's outcome.
 Deleter = Callable[["AttioHook", str, str, "RateLimitGate | None", "ResendGate | None"], "DeleteOutcome"]

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Literal, TypedDict, TypeVar
 
-from airflow_provider_attio import protocol
+from airflow_provider_attio import core
 from airflow_provider_attio.archive import (
     Archive,
     ArchiveWriteError,
@@ -555,12 +555,12 @@ def _listing(runs: Mapping[str, _RunLines]) -> str:
 def _learn_attributes(hook: AttioHook, object_ref: str) -> dict[str, AttributeSpec]:
     """The object's attributes now, with each select's and status's live options."""
     specs: dict[str, AttributeSpec] = {}
-    for attribute in hook.run(protocol.list_attributes(object_ref)):
+    for attribute in hook.run(core.list_attributes(object_ref)):
         kind, slug = attribute.get("type"), str(attribute.get("api_slug"))
         choices = None
         if kind in ("select", "status") and attribute.get("is_writable"):
             what: Literal["options", "statuses"] = "options" if kind == "select" else "statuses"
-            choices = hook.run(protocol.list_choices(object_ref, slug, what))
+            choices = hook.run(core.list_choices(object_ref, slug, what))
         specs[slug] = AttributeSpec.of(attribute, choices)
     return specs
 
@@ -601,7 +601,7 @@ def _log_deleted_elsewhere(plan: _Plan, log: Any) -> None:
 
 
 def _check_one(hook: AttioHook, plan: _Plan, old: str, log: Any) -> None:
-    fact = hook.run(protocol.check_record(plan.object, old))
+    fact = hook.run(core.check_record(plan.object, old))
     if fact.state == "present":
         log.info(
             "Record %s is archived but still in Attio (its delete failed or never ran): left as is.", old
@@ -636,8 +636,8 @@ def _check_references(hook: AttioHook, plan: _Plan, log: Any) -> None:
                 outside.setdefault(target_object, set()).add(target)
     absent = set()
     for target_object, ids in outside.items():
-        for batch in protocol.chunked(sorted(ids)):
-            facts = hook.run(protocol.list_by_id(target_object, batch))
+        for batch in core.chunked(sorted(ids)):
+            facts = hook.run(core.list_by_id(target_object, batch))
             absent |= {rid for rid, fact in facts.items() if fact.state == "absent"}
     for old, values in plan.values.items():
         for slug in {slug for slug, _, target in references(values, plan.specs) if target in absent}:
@@ -781,12 +781,12 @@ class _Run:
             return  # an earlier run's create was applied: its answer (or the mapping line) was lost
         for _ in range(CREATE_ATTEMPTS):
             sent = self.announce(old)
-            created = self.paced(protocol.create_once(self.plan.object, values))
+            created = self.paced(core.create_once(self.plan.object, values))
             if created is None:
                 return  # stopped before sending
             if created.outcome == "created":
                 assert created.record is not None
-                self.restored(old, protocol.record_id_of(created.record), deferred)
+                self.restored(old, core.record_id_of(created.record), deferred)
                 return
             if created.outcome == "conflict":
                 self.conflict(old, values, created.detail)
@@ -868,12 +868,12 @@ class _Run:
                 f"A create of record {old} may have been applied, but none of its values can be looked up: "
                 "check by hand whether it exists, then remove its 'creating' lines from the mapping."
             )
-        page = self.hook.run(protocol.query_page(self.plan.object, spec, limit=LOOKUP_LIMIT))
+        page = self.hook.run(core.query_page(self.plan.object, spec, limit=LOOKUP_LIMIT))
         with self._lock:
             taken = set(self.new_ids.values())
         for record in page:
             created = _epoch(record.get("created_at"))
-            rid = protocol.record_id_of(record)
+            rid = core.record_id_of(record)
             recent = created is not None and created >= since - CLOCK_SKEW_SECONDS
             if rid not in taken and recent and same_values(record, values, self.plan.specs):
                 return rid
@@ -881,10 +881,8 @@ class _Run:
 
     def conflict(self, old: str, values: WriteValues, detail: str) -> None:
         spec = lookup_filter(values, self.plan.specs, unique_only=True)
-        holders = (
-            self.hook.run(protocol.query_page(self.plan.object, spec, limit=1)) if spec is not None else []
-        )
-        holder = protocol.record_id_of(holders[0]) if holders else "(not found)"
+        holders = self.hook.run(core.query_page(self.plan.object, spec, limit=1)) if spec is not None else []
+        holder = core.record_id_of(holders[0]) if holders else "(not found)"
         self.log.warning(
             "Record %s conflicts with the existing record %s, which holds one of its unique values (%s): "
             "not restored (on_conflict=%r).",
@@ -902,14 +900,14 @@ class _Run:
         """Put back the references ``old`` held to records created after it (``PUT``: safe to repeat)."""
         values, _ = self.resolve(old, final=True, slugs=self.deferred[old])
         new = self.new_ids[old]
-        if values and self.paced(protocol.update_record(self.plan.object, new, values)) is None:
+        if values and self.paced(core.update_record(self.plan.object, new, values)) is None:
             return  # stopped
         self.mapping.append(
             {"type": "references", "object": self.plan.object, "record_id": old, "new_record_id": new},
             durable=False,
         )
 
-    def paced(self, procedure: protocol.Procedure[T]) -> T | None:
+    def paced(self, procedure: core.Procedure[T]) -> T | None:
         """Run a write in a slot of the pacer (its retries too); ``None`` when stopped before sending."""
         return paced_call(
             self.pacer, self.stop, self.max_wait, lambda pacing: self.hook.run(procedure, pacing)

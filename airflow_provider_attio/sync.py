@@ -27,11 +27,11 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
+from airflow_provider_attio.core import chunked, record_id_of
 from airflow_provider_attio.exceptions import AttioValidationError
 from airflow_provider_attio.options import BulkDeleteJob, Keys, over_cap_error
 from airflow_provider_attio.pacing import SteadyPacer
 from airflow_provider_attio.policy import apply_if_not_found, note_not_found_on_retry
-from airflow_provider_attio.protocol import chunked, record_id_of
 from airflow_provider_attio.validation import shorten
 
 if TYPE_CHECKING:

@@ -1,7 +1,7 @@
 """What a record sensor's checks mean: Attio's facts in, a verdict out.
 
 The sensor's ``poke`` and the deferred trigger both decide here, on the same
-:class:`~airflow_provider_attio.protocol.RecordFact` values, so the two modes cannot disagree. Only the
+:class:`~airflow_provider_attio.core.RecordFact` values, so the two modes cannot disagree. Only the
 way the facts are gathered differs: a poking sensor asks Attio itself, a trigger gets its records'
 listings (and their confirmations) from the batch queries its triggerer runs for every sensor watching
 the same object.
@@ -10,7 +10,7 @@ A listing (a ``record_id`` ``$in`` query) only says what *looks* settled. Before
 record it is waiting on is confirmed, in batches where a batch can prove it:
 
 * a record awaited **absent** that a listing left out is confirmed by a second ``$in`` query sent at once
-  (:func:`~airflow_provider_attio.protocol.confirm_absent`, whose docstring argues why that proves what
+  (:func:`~airflow_provider_attio.core.confirm_absent`, whose docstring argues why that proves what
   a read would: N records gone at once cost ceil(N / 250) more queries, never a read per record);
 * a record awaited **present** that a listing showed is read (``GET``), as a single-record poke reads
   it: only a read tells a readable record from one being merged (``merge_in_progress``, "not yet").
@@ -35,9 +35,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from airflow_provider_attio import options
-from airflow_provider_attio.exceptions import AttioTransientError, AttioValidationError
-from airflow_provider_attio.pacing import SteadyPacer
-from airflow_provider_attio.protocol import (
+from airflow_provider_attio.core import (
     IDS_PER_QUERY,
     Answer,
     ApiRequest,
@@ -51,6 +49,8 @@ from airflow_provider_attio.protocol import (
     run,
     unavailable,
 )
+from airflow_provider_attio.exceptions import AttioTransientError, AttioValidationError
+from airflow_provider_attio.pacing import SteadyPacer
 from airflow_provider_attio.validation import (
     WaitFor,
     shorten,
@@ -352,7 +352,7 @@ class Watching:
 def check_now(watching: Watching, send: Callable[[ApiRequest], Answer]) -> Verdict:
     """One poke: gather the facts with a blocking client (the hook's ``send``), then decide.
 
-    One record is read directly; several are listed (a query per :data:`~protocol.IDS_PER_QUERY` ids)
+    One record is read directly; several are listed (a query per :data:`~core.IDS_PER_QUERY` ids)
     first, then confirmed (:func:`confirm_now`) only when that could finish the wait.
     """
     watch = watching.watch
@@ -408,7 +408,7 @@ def confirm_now(
 ) -> dict[str, RecordFact]:
     """Confirm what a listing said (:meth:`RecordWatch.to_confirm`) with a blocking client, until settled.
 
-    Absences: a :func:`~protocol.confirm_absent` query per :data:`~protocol.IDS_PER_QUERY` ids. Presences:
+    Absences: a :func:`~core.confirm_absent` query per :data:`~core.IDS_PER_QUERY` ids. Presences:
     a read per record. Stops as soon as :meth:`RecordWatch.settled`.
     """
     found = dict(facts)

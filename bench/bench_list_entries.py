@@ -67,9 +67,9 @@ def _quiet() -> logging.Logger:
 
 def find_by_parents(parents: int, folder: Path) -> bool:
     from airflow_provider_attio import bulk
+    from airflow_provider_attio.core import IDS_PER_QUERY
     from airflow_provider_attio.entries import check_entries_job
     from airflow_provider_attio.options import BulkDeleteOptions
-    from airflow_provider_attio.protocol import IDS_PER_QUERY
 
     log_file = str(folder / "find.jsonl")
     with served_list(

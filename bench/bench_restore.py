@@ -204,9 +204,9 @@ def round_trip(folder: Path) -> bool:
 
 
 def _put(record_id: str, values: dict[str, Any]) -> Any:
-    from airflow_provider_attio import protocol
+    from airflow_provider_attio import core
 
-    return protocol.update_record("people", record_id, values)
+    return core.update_record("people", record_id, values)
 
 
 def _data(value: dict[str, Any]) -> dict[str, Any]:

@@ -36,7 +36,7 @@ from typing import Any
 TOKEN = "bench-token-3c9d"
 INTERVAL = 5.0
 LATENCY = 0.15
-IDS_PER_QUERY = 250  # airflow_provider_attio.protocol.IDS_PER_QUERY, read here without importing Airflow
+IDS_PER_QUERY = 250  # airflow_provider_attio.core.IDS_PER_QUERY, read here without importing Airflow
 DRAIN = 40.0  # the longest a run waits for its events after the deletion
 
 CONTENDERS = {

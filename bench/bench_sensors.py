@@ -49,7 +49,7 @@ from typing import Any
 TOKEN = "bench-token-5e7a"
 INTERVAL = 5.0
 LATENCY = 0.15
-IDS_PER_QUERY = 250  # airflow_provider_attio.protocol.IDS_PER_QUERY, read here without importing Airflow
+IDS_PER_QUERY = 250  # airflow_provider_attio.core.IDS_PER_QUERY, read here without importing Airflow
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 The hook owns the connection, the token (in its session's headers only) and the HTTP session, and
 reads the connection again once on a 401; :mod:`airflow_provider_attio.blocking` sends the core's
 requests and sleeps. What Attio's answers mean, what to retry and how long to wait are
-decided in :mod:`airflow_provider_attio.protocol`, which the triggerer's async client drives too.
+decided in :mod:`airflow_provider_attio.core`, which the triggerer's async client drives too.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import requests
 from airflow.providers.common.compat.sdk import BaseHook
 
-from airflow_provider_attio import bulk, protocol, restore
+from airflow_provider_attio import bulk, core, restore
 from airflow_provider_attio.blocking import RateLimited, exchange, send_call
 from airflow_provider_attio.connection import (
     TEST_TIMEOUT,
@@ -27,13 +27,7 @@ from airflow_provider_attio.connection import (
     new_session,
     ui_field_behaviour,
 )
-from airflow_provider_attio.exceptions import (
-    AttioError,
-    AttioTokenRejectedError,
-)
-from airflow_provider_attio.options import BulkDeleteOptions, check_job
-from airflow_provider_attio.pacing import Pacing, RateLimitGate, ResendGate
-from airflow_provider_attio.protocol import (
+from airflow_provider_attio.core import (
     Answer,
     ApiRequest,
     Call,
@@ -41,6 +35,12 @@ from airflow_provider_attio.protocol import (
     Procedure,
     T,
 )
+from airflow_provider_attio.exceptions import (
+    AttioError,
+    AttioTokenRejectedError,
+)
+from airflow_provider_attio.options import BulkDeleteOptions, check_job
+from airflow_provider_attio.pacing import Pacing, RateLimitGate, ResendGate
 from airflow_provider_attio.restore import RestoreOptions, RestoreSummary, check_restore_job, restore_options
 from airflow_provider_attio.validation import (
     validate_filter,
@@ -180,7 +180,7 @@ class AttioHook(BaseHook):
 
     def run(self, procedure: Procedure[T], pacing: Pacing | None = None) -> T:
         """Run a procedure of the core; ``pacing`` applies to its writes only."""
-        return protocol.run(procedure, lambda r: self.send(r, pacing if r.is_write else None))
+        return core.run(procedure, lambda r: self.send(r, pacing if r.is_write else None))
 
     def add_rate_limit_listener(self, listener: Callable[[RateLimited], None]) -> Callable[[], None]:
         """Call ``listener`` with a :class:`RateLimited` for every 429 this hook receives, from any thread.
@@ -210,14 +210,14 @@ class AttioHook(BaseHook):
 
         :param object: the object's api slug (``people``) or UUID.
         """
-        return self.run(protocol.object_exists(validate_object(object)))
+        return self.run(core.object_exists(validate_object(object)))
 
     def require_object(self, object: str) -> None:
         """Raise :class:`~airflow_provider_attio.exceptions.AttioObjectNotFoundError` if it is missing.
 
         :param object: the object's api slug or UUID.
         """
-        self.run(protocol.require_object(validate_object(object)))
+        self.run(core.require_object(validate_object(object)))
 
     def get_record(self, object: str, record_id: str) -> dict[str, Any]:
         """Return a record (``GET /v2/objects/{object}/records/{record_id}``'s ``data``).
@@ -227,7 +227,7 @@ class AttioHook(BaseHook):
         :raises AttioNotFoundError: the record does not exist.
         :raises AttioObjectNotFoundError: the object does not exist.
         """
-        return self.run(protocol.fetch_record(validate_object(object), validate_record_id(record_id)))
+        return self.run(core.fetch_record(validate_object(object), validate_record_id(record_id)))
 
     def delete_record(
         self,
@@ -238,7 +238,7 @@ class AttioHook(BaseHook):
         resend_gate: ResendGate | None = None,
     ) -> DeleteOutcome:
         """Delete a record (permanently): ``"deleted"``, or ``"not_found"`` when the object exists and the
-        record does not (see :func:`airflow_provider_attio.protocol.delete_record`).
+        record does not (see :func:`airflow_provider_attio.core.delete_record`).
 
         :param object: the object's api slug or UUID.
         :param record_id: the record's UUID.
@@ -247,7 +247,7 @@ class AttioHook(BaseHook):
         :param resend_gate: for the same callers: called before resending after any other failure.
         :raises AttioObjectNotFoundError: the object does not exist.
         """
-        procedure = protocol.delete_record(validate_object(object), validate_record_id(record_id))
+        procedure = core.delete_record(validate_object(object), validate_record_id(record_id))
         outcome = self.run(procedure, Pacing(rate_limit_gate, resend_gate))
         return outcome
 
@@ -259,21 +259,21 @@ class AttioHook(BaseHook):
         :param entry_id: the entry's UUID.
         """
         entry = validate_record_id(entry_id, "entry_id")
-        return self.run(protocol.delete_entry(validate_object(list, "list"), entry), Pacing(**gates))
+        return self.run(core.delete_entry(validate_object(list, "list"), entry), Pacing(**gates))
 
     def delete_note(self, note_id: str, **gates: Any) -> DeleteOutcome:
         """Delete a note: ``"deleted"`` or ``"not_found"``; ``gates`` as :meth:`delete_list_entry`'s.
 
         :param note_id: the note's UUID.
         """
-        return self.run(protocol.delete_note(validate_record_id(note_id, "note_id")), Pacing(**gates))
+        return self.run(core.delete_note(validate_record_id(note_id, "note_id")), Pacing(**gates))
 
     def delete_task(self, task_id: str, **gates: Any) -> DeleteOutcome:
         """Delete a task: ``"deleted"`` or ``"not_found"``; ``gates`` as :meth:`delete_list_entry`'s.
 
         :param task_id: the task's UUID.
         """
-        return self.run(protocol.delete_task(validate_record_id(task_id, "task_id")), Pacing(**gates))
+        return self.run(core.delete_task(validate_record_id(task_id, "task_id")), Pacing(**gates))
 
     def create_record(self, object: str, values: Mapping[str, Any]) -> dict[str, Any]:
         """Create a record: ``POST /v2/objects/{object}/records`` with values in Attio's write formats.
@@ -281,14 +281,14 @@ class AttioHook(BaseHook):
         :param object: the object's api slug or UUID.
         :param values: ``{attribute_slug: value or [values]}``.
         """
-        return self.run(protocol.create_record(validate_object(object), dict(values)))
+        return self.run(core.create_record(validate_object(object), dict(values)))
 
     def list_attributes(self, object: str) -> list[dict[str, Any]]:
         """The object's attributes (``api_slug``, ``type``, ``is_writable``...).
 
         :param object: the object's api slug or UUID.
         """
-        return self.run(protocol.list_attributes(validate_object(object)))
+        return self.run(core.list_attributes(validate_object(object)))
 
     def get_attribute(self, object: str, attribute: str) -> dict[str, Any]:
         """One attribute of the object (its ``type``, ``is_multiselect``...).
@@ -296,9 +296,7 @@ class AttioHook(BaseHook):
         :param object: the object's api slug or UUID.
         :param attribute: the attribute's api slug.
         """
-        return self.run(
-            protocol.get_attribute(validate_object(object), validate_object(attribute, "attribute"))
-        )
+        return self.run(core.get_attribute(validate_object(object), validate_object(attribute, "attribute")))
 
     def iter_records(
         self,
@@ -321,9 +319,9 @@ class AttioHook(BaseHook):
         validate_positive_int(page_size, "page_size")
         offset: int | None = 0
         while offset is not None:
-            page = self.run(protocol.query_page(object_ref, filter, sorts, limit=page_size, offset=offset))
+            page = self.run(core.query_page(object_ref, filter, sorts, limit=page_size, offset=offset))
             yield from page
-            offset = protocol.next_offset(page, page_size, offset)
+            offset = core.next_offset(page, page_size, offset)
 
     def delete_records(
         self,
@@ -416,13 +414,13 @@ class AttioHook(BaseHook):
         """
         try:
             session, parts, _ = self._current()
-            call = Call(ApiRequest("GET", protocol.api_path("self")), parts.settings, origin=parts.base_url)
+            call = Call(ApiRequest("GET", core.api_path("self")), parts.settings, origin=parts.base_url)
             timeout = (
                 min(parts.settings.connect_timeout, TEST_TIMEOUT),
                 min(parts.settings.timeout, TEST_TIMEOUT),
             )
             outcome = call.answered(exchange(session, parts, call.request, timeout))
-            return protocol.judge_self(protocol.run(protocol.identify(), lambda _: protocol.settle(outcome)))
+            return core.judge_self(core.run(core.identify(), lambda _: core.settle(outcome)))
         except requests.RequestException as err:
             return False, describe_transport_failure(err, self.base_url)
         except AttioError as err:

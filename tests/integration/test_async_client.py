@@ -16,9 +16,9 @@ import pytest
 
 from airflow_provider_attio.aio import AsyncAttioClient
 from airflow_provider_attio.connection import ConnectionParts, ConnectionSettings
+from airflow_provider_attio.core import Answer, ApiRequest, get_object, get_record
 from airflow_provider_attio.exceptions import AttioError
 from airflow_provider_attio.hooks.attio import AttioHook
-from airflow_provider_attio.protocol import Answer, ApiRequest, get_object, get_record
 from airflow_provider_attio.testing import AttioEmulator
 from tests.conftest import TOKEN, assert_no_token
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from airflow.providers.common.compat.sdk import AirflowFailException, AirflowSkipException
 
-from airflow_provider_attio import bulk, protocol
+from airflow_provider_attio import bulk, core
 from airflow_provider_attio.entries import check_entries_job
 from airflow_provider_attio.exceptions import AttioListNotFoundError, AttioValidationError
 from airflow_provider_attio.hooks.attio import AttioHook
@@ -213,7 +213,7 @@ PER_RECORD = "/v2/objects/people/records/*/entries"
 def test_by_parent_records_when_attio_refuses_or_ignores_the_filter(
     attio: AttioEmulator, behaviour: str, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(protocol, "IDS_PER_QUERY", 2)  # three queries' worth of parents
+    monkeypatch.setattr(core, "IDS_PER_QUERY", 2)  # three queries' worth of parents
     parents, targets, others = _teardown_fixture(attio)
     attio.set_entry_parent_filter(behaviour)
     op = AttioDeleteListEntriesOperator(
@@ -246,9 +246,9 @@ def test_by_parent_records_when_attio_refuses_or_ignores_the_filter(
 def test_a_refusal_after_understood_queries_reads_only_the_remaining_records(
     attio: AttioEmulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(protocol, "IDS_PER_QUERY", 2)
+    monkeypatch.setattr(core, "IDS_PER_QUERY", 2)
     parents, _, others = _teardown_fixture(attio)
-    real, sent = protocol.query_entries_of_parents, []
+    real, sent = core.query_entries_of_parents, []
 
     def refused_from_the_second(*args: Any, **kwargs: Any) -> Any:
         sent.append(args)
@@ -256,7 +256,7 @@ def test_a_refusal_after_understood_queries_reads_only_the_remaining_records(
             attio.set_entry_parent_filter("refused")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(protocol, "query_entries_of_parents", refused_from_the_second)
+    monkeypatch.setattr(core, "query_entries_of_parents", refused_from_the_second)
     summary = AttioDeleteListEntriesOperator(
         task_id="b", list="sales", parent_object="people", parent_record_ids=parents
     ).execute(EMPTY_CONTEXT)

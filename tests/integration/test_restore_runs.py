@@ -20,12 +20,12 @@ from typing import Any, cast
 import pytest
 from airflow.providers.common.compat.sdk import AirflowFailException
 
+from airflow_provider_attio.core.restore import update_record
 from airflow_provider_attio.exceptions import AttioValidationError
 from airflow_provider_attio.hooks.attio import AttioHook
 from airflow_provider_attio.operators.activities import AttioDeleteNotesOperator
 from airflow_provider_attio.operators.lists import AttioDeleteListEntriesOperator
 from airflow_provider_attio.operators.records import AttioDeleteRecordsOperator, AttioRestoreRecordsOperator
-from airflow_provider_attio.protocol.restore import update_record
 from airflow_provider_attio.testing import AttioEmulator
 from tests.helpers import EMPTY_CONTEXT, record_ids, run_cli
 

@@ -9,20 +9,7 @@ from typing import Any
 import pytest
 
 from airflow_provider_attio.connection import ConnectionSettings
-from airflow_provider_attio.exceptions import (
-    AttioAuthError,
-    AttioError,
-    AttioNotFoundError,
-    AttioObjectNotFoundError,
-    AttioPermanentError,
-    AttioRateLimitError,
-    AttioResponseError,
-    AttioServerError,
-    AttioTokenRejectedError,
-    AttioTransientError,
-    AttioValidationError,
-)
-from airflow_provider_attio.protocol import (
+from airflow_provider_attio.core import (
     Answer,
     ApiRequest,
     Call,
@@ -35,6 +22,19 @@ from airflow_provider_attio.protocol import (
     object_exists,
     query_page,
     run,
+)
+from airflow_provider_attio.exceptions import (
+    AttioAuthError,
+    AttioError,
+    AttioNotFoundError,
+    AttioObjectNotFoundError,
+    AttioPermanentError,
+    AttioRateLimitError,
+    AttioResponseError,
+    AttioServerError,
+    AttioTokenRejectedError,
+    AttioTransientError,
+    AttioValidationError,
 )
 
 A = "891dcbfc-9141-415d-9b2a-2238a6cc012d"

@@ -6,13 +6,7 @@ import json
 
 import pytest
 
-from airflow_provider_attio.exceptions import (
-    AttioAuthError,
-    AttioListNotFoundError,
-    AttioObjectNotFoundError,
-    AttioResponseError,
-)
-from airflow_provider_attio.protocol import (
+from airflow_provider_attio.core import (
     ListIdentity,
     check_entry,
     delete_entry,
@@ -25,6 +19,12 @@ from airflow_provider_attio.protocol import (
     query_entries_of_parents,
     read_list_identity,
     scopes_for,
+)
+from airflow_provider_attio.exceptions import (
+    AttioAuthError,
+    AttioListNotFoundError,
+    AttioObjectNotFoundError,
+    AttioResponseError,
 )
 from tests.unit.test_core import _drive, _html, _json
 

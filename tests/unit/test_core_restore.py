@@ -10,16 +10,7 @@ from typing import Any
 import pytest
 
 from airflow_provider_attio.connection import ConnectionSettings
-from airflow_provider_attio.exceptions import (
-    AttioError,
-    AttioNotFoundError,
-    AttioObjectNotFoundError,
-    AttioOutcomeUnknownError,
-    AttioServerError,
-    AttioTransientError,
-    AttioValidationError,
-)
-from airflow_provider_attio.protocol import (
+from airflow_provider_attio.core import (
     Answer,
     ApiRequest,
     Call,
@@ -31,6 +22,15 @@ from airflow_provider_attio.protocol import (
     list_choices,
     run,
     update_record,
+)
+from airflow_provider_attio.exceptions import (
+    AttioError,
+    AttioNotFoundError,
+    AttioObjectNotFoundError,
+    AttioOutcomeUnknownError,
+    AttioServerError,
+    AttioTransientError,
+    AttioValidationError,
 )
 
 A = "891dcbfc-9141-415d-9b2a-2238a6cc012d"

@@ -10,6 +10,13 @@ import pytest
 import requests
 
 from airflow_provider_attio.connection import ConnectionSettings
+from airflow_provider_attio.core import (
+    DEFAULT_HOST,
+    error_from_answer,
+    missing_scopes,
+    parse_body,
+    retry_after_seconds,
+)
 from airflow_provider_attio.exceptions import (
     AttioAuthError,
     AttioError,
@@ -20,13 +27,6 @@ from airflow_provider_attio.exceptions import (
     AttioValidationError,
 )
 from airflow_provider_attio.hooks.attio import AttioHook
-from airflow_provider_attio.protocol import (
-    DEFAULT_HOST,
-    error_from_answer,
-    missing_scopes,
-    parse_body,
-    retry_after_seconds,
-)
 from airflow_provider_attio.validation import validate_object, validate_record_id
 from tests.conftest import TOKEN
 

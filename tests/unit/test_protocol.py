@@ -10,16 +10,7 @@ from typing import Any
 import pytest
 
 from airflow_provider_attio.connection import ConnectionSettings
-from airflow_provider_attio.exceptions import (
-    AttioAuthError,
-    AttioError,
-    AttioObjectNotFoundError,
-    AttioRateLimitError,
-    AttioServerError,
-    AttioTransientError,
-    AttioValidationError,
-)
-from airflow_provider_attio.protocol import (
+from airflow_provider_attio.core import (
     Answer,
     ApiRequest,
     RecordFact,
@@ -33,6 +24,15 @@ from airflow_provider_attio.protocol import (
     list_by_id,
     retry_wait,
     run,
+)
+from airflow_provider_attio.exceptions import (
+    AttioAuthError,
+    AttioError,
+    AttioObjectNotFoundError,
+    AttioRateLimitError,
+    AttioServerError,
+    AttioTransientError,
+    AttioValidationError,
 )
 from airflow_provider_attio.watch import RecordWatch, Watching, check_now
 
@@ -152,7 +152,7 @@ def test_chunks() -> None:
     assert chunked([]) == []
 
 
-# -- the retry policy: the hook and the async client both drive protocol.Call ----------------------------
+# -- the retry policy: the hook and the async client both drive core.Call ----------------------------
 
 
 def test_retry_waits_follow_retry_after_and_backoff() -> None:

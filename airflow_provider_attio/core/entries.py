@@ -12,14 +12,14 @@ from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from airflow_provider_attio.core.answers import list_not_found, listed_without_id, not_attio
+from airflow_provider_attio.core.calls import ApiRequest, api_path, get_list
+from airflow_provider_attio.core.facts import RecordFact, fact_of
+from airflow_provider_attio.core.items import delete_item, fetch_item, items_with_ids, read_item
+from airflow_provider_attio.core.paging import PAGE_LIMIT, RECORD_ENTRIES_PER_PAGE
+from airflow_provider_attio.core.procedure import Procedure
+from airflow_provider_attio.core.records import DeleteOutcome, require_object
 from airflow_provider_attio.exceptions import AttioValidationError
-from airflow_provider_attio.protocol.answers import list_not_found, listed_without_id, not_attio
-from airflow_provider_attio.protocol.calls import ApiRequest, api_path, get_list
-from airflow_provider_attio.protocol.facts import RecordFact, fact_of
-from airflow_provider_attio.protocol.items import delete_item, fetch_item, items_with_ids, read_item
-from airflow_provider_attio.protocol.paging import PAGE_LIMIT, RECORD_ENTRIES_PER_PAGE
-from airflow_provider_attio.protocol.procedure import Procedure
-from airflow_provider_attio.protocol.records import DeleteOutcome, require_object
 
 
 def require_list(list_ref: str, failed: ApiRequest | None = None) -> Procedure[None]:

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from airflow_provider_attio.exceptions import AttioValidationError
-from airflow_provider_attio.protocol.answers import (
+from airflow_provider_attio.core.answers import (
     listed_without_id,
     not_attio,
     object_not_found,
     record_not_found,
 )
-from airflow_provider_attio.protocol.calls import (
+from airflow_provider_attio.core.calls import (
     ApiRequest,
     api_path,
     create_request,
@@ -23,7 +22,8 @@ from airflow_provider_attio.protocol.calls import (
     get_record,
     query_records,
 )
-from airflow_provider_attio.protocol.procedure import Procedure
+from airflow_provider_attio.core.procedure import Procedure
+from airflow_provider_attio.exceptions import AttioValidationError
 
 
 def record_id_of(record: Any) -> str:

@@ -12,14 +12,7 @@ import time
 from collections.abc import Callable
 from typing import Protocol
 
-from airflow_provider_attio.exceptions import (
-    AttioError,
-    AttioNotFoundError,
-    AttioOutcomeUnknownError,
-    AttioRateLimitError,
-    AttioTransientError,
-)
-from airflow_provider_attio.protocol.answers import (
+from airflow_provider_attio.core.answers import (
     UNREADABLE,
     Answer,
     Reply,
@@ -29,7 +22,14 @@ from airflow_provider_attio.protocol.answers import (
     parse_body,
     transport_error,
 )
-from airflow_provider_attio.protocol.calls import ApiRequest
+from airflow_provider_attio.core.calls import ApiRequest
+from airflow_provider_attio.exceptions import (
+    AttioError,
+    AttioNotFoundError,
+    AttioOutcomeUnknownError,
+    AttioRateLimitError,
+    AttioTransientError,
+)
 
 
 class RetrySettings(Protocol):

@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from airflow_provider_attio.protocol.answers import Answer, item_not_found, listed_without_id, not_attio
-from airflow_provider_attio.protocol.calls import ApiRequest
-from airflow_provider_attio.protocol.procedure import Procedure
-from airflow_provider_attio.protocol.records import DeleteOutcome
+from airflow_provider_attio.core.answers import Answer, item_not_found, listed_without_id, not_attio
+from airflow_provider_attio.core.calls import ApiRequest
+from airflow_provider_attio.core.procedure import Procedure
+from airflow_provider_attio.core.records import DeleteOutcome
 
 
 def read_item(request: ApiRequest, container: Callable[[], Procedure[None]] | None) -> Procedure[Any]:

@@ -6,9 +6,9 @@ from collections.abc import Awaitable, Callable, Generator
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from airflow_provider_attio.core.answers import Answer
+from airflow_provider_attio.core.calls import ApiRequest
 from airflow_provider_attio.exceptions import AttioError
-from airflow_provider_attio.protocol.answers import Answer
-from airflow_provider_attio.protocol.calls import ApiRequest
 
 T = TypeVar("T")
 

@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from airflow_provider_attio.protocol.calls import ApiRequest, api_path
-from airflow_provider_attio.protocol.items import delete_item, fetch_item, items_with_ids, read_item
-from airflow_provider_attio.protocol.paging import NOTES_PER_PAGE, PAGE_LIMIT
-from airflow_provider_attio.protocol.procedure import Procedure
-from airflow_provider_attio.protocol.records import DeleteOutcome, require_object
+from airflow_provider_attio.core.calls import ApiRequest, api_path
+from airflow_provider_attio.core.items import delete_item, fetch_item, items_with_ids, read_item
+from airflow_provider_attio.core.paging import NOTES_PER_PAGE, PAGE_LIMIT
+from airflow_provider_attio.core.procedure import Procedure
+from airflow_provider_attio.core.records import DeleteOutcome, require_object
 
 
 @dataclass(frozen=True)

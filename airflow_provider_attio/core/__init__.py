@@ -30,7 +30,7 @@ call's :class:`~airflow_provider_attio.exceptions.AttioError` thrown in; it retu
 
 from __future__ import annotations
 
-from airflow_provider_attio.protocol.activities import (
+from airflow_provider_attio.core.activities import (
     NOTES,
     TASKS,
     Activity,
@@ -47,7 +47,7 @@ from airflow_provider_attio.protocol.activities import (
     read_note,
     read_task,
 )
-from airflow_provider_attio.protocol.answers import (
+from airflow_provider_attio.core.answers import (
     UNREADABLE,
     Answer,
     Reply,
@@ -63,7 +63,7 @@ from airflow_provider_attio.protocol.answers import (
     retry_after_seconds,
     transport_error,
 )
-from airflow_provider_attio.protocol.calls import (
+from airflow_provider_attio.core.calls import (
     DEFAULT_HOST,
     ApiRequest,
     api_path,
@@ -73,7 +73,7 @@ from airflow_provider_attio.protocol.calls import (
     get_record,
     query_records,
 )
-from airflow_provider_attio.protocol.entries import (
+from airflow_provider_attio.core.entries import (
     ListIdentity,
     ParentEntriesPage,
     check_entry,
@@ -90,7 +90,7 @@ from airflow_provider_attio.protocol.entries import (
     read_list_identity,
     require_list,
 )
-from airflow_provider_attio.protocol.facts import (
+from airflow_provider_attio.core.facts import (
     RecordFact,
     RecordState,
     check_record,
@@ -99,9 +99,9 @@ from airflow_provider_attio.protocol.facts import (
     list_by_id,
     unavailable,
 )
-from airflow_provider_attio.protocol.identity import identify, judge_self
-from airflow_provider_attio.protocol.items import delete_item, fetch_item, items_with_ids, read_item
-from airflow_provider_attio.protocol.paging import (
+from airflow_provider_attio.core.identity import identify, judge_self
+from airflow_provider_attio.core.items import delete_item, fetch_item, items_with_ids, read_item
+from airflow_provider_attio.core.paging import (
     IDS_PER_QUERY,
     NOTES_PER_PAGE,
     PAGE_LIMIT,
@@ -109,8 +109,8 @@ from airflow_provider_attio.protocol.paging import (
     chunked,
     next_offset,
 )
-from airflow_provider_attio.protocol.procedure import Procedure, T, arun, run, settle
-from airflow_provider_attio.protocol.records import (
+from airflow_provider_attio.core.procedure import Procedure, T, arun, run, settle
+from airflow_provider_attio.core.records import (
     DeleteOutcome,
     create_record,
     delete_record,
@@ -123,14 +123,14 @@ from airflow_provider_attio.protocol.records import (
     record_id_of,
     require_object,
 )
-from airflow_provider_attio.protocol.restore import (
+from airflow_provider_attio.core.restore import (
     Created,
     CreateOutcome,
     create_once,
     list_choices,
     update_record,
 )
-from airflow_provider_attio.protocol.retry import (
+from airflow_provider_attio.core.retry import (
     Call,
     RetrySettings,
     exhausted,
@@ -140,7 +140,7 @@ from airflow_provider_attio.protocol.retry import (
     retry_wait,
     retryable,
 )
-from airflow_provider_attio.protocol.scopes import (
+from airflow_provider_attio.core.scopes import (
     DELETE_SCOPES,
     RECORD_ENTRIES_SCOPES,
     SCOPES_BY_PATH,

@@ -10,9 +10,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from airflow_provider_attio.core.procedure import Procedure
+from airflow_provider_attio.core.records import query_page, read_record, record_id_of
 from airflow_provider_attio.exceptions import AttioTransientError
-from airflow_provider_attio.protocol.procedure import Procedure
-from airflow_provider_attio.protocol.records import query_page, read_record, record_id_of
 
 RecordState = Literal["present", "absent", "merging", "unavailable"]
 

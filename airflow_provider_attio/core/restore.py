@@ -8,11 +8,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from airflow_provider_attio.core.answers import not_attio, object_not_found, record_not_found
+from airflow_provider_attio.core.calls import ApiRequest, api_path, create_request
+from airflow_provider_attio.core.procedure import Procedure
+from airflow_provider_attio.core.records import get_attribute, record_id_of, require_object
 from airflow_provider_attio.exceptions import AttioOutcomeUnknownError, AttioValidationError
-from airflow_provider_attio.protocol.answers import not_attio, object_not_found, record_not_found
-from airflow_provider_attio.protocol.calls import ApiRequest, api_path, create_request
-from airflow_provider_attio.protocol.procedure import Procedure
-from airflow_provider_attio.protocol.records import get_attribute, record_id_of, require_object
 
 CreateOutcome = Literal["created", "conflict", "unknown"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from airflow_provider_attio.protocol.procedure import T
+from airflow_provider_attio.core.procedure import T
 
 #: How many record ids one ``record_id`` ``$in`` query asks about: a few hundred keeps the body small
 #: (about 40 bytes an id) and one page (Attio's default ``limit`` is 500) holds every answer.

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow_provider_attio.protocol.answers import not_attio
-from airflow_provider_attio.protocol.calls import ApiRequest, api_path
-from airflow_provider_attio.protocol.procedure import Procedure
-from airflow_provider_attio.protocol.scopes import judge_deletes, missing_scopes
+from airflow_provider_attio.core.answers import not_attio
+from airflow_provider_attio.core.calls import ApiRequest, api_path
+from airflow_provider_attio.core.procedure import Procedure
+from airflow_provider_attio.core.scopes import judge_deletes, missing_scopes
 
 
 def identify() -> Procedure[dict[str, Any]]:

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any, Literal, TypeVar
 
+from airflow_provider_attio.core.calls import DEFAULT_HOST, ApiRequest
+from airflow_provider_attio.core.scopes import scopes_for
 from airflow_provider_attio.exceptions import (
     AttioAuthError,
     AttioError,
@@ -26,8 +28,6 @@ from airflow_provider_attio.exceptions import (
     AttioTransientError,
     AttioValidationError,
 )
-from airflow_provider_attio.protocol.calls import DEFAULT_HOST, ApiRequest
-from airflow_provider_attio.protocol.scopes import scopes_for
 
 #: The body of an answer that was not JSON (a proxy's HTML page, say).
 UNREADABLE: Any = object()
