@@ -26,9 +26,9 @@ from airflow.providers.common.compat.sdk import (
 from airflow.triggers.base import TriggerEvent
 
 from airflow_provider_attio.aio import AsyncAttioClient, RecordWatcher, Spacer, use_watcher, watcher
+from airflow_provider_attio.core import check_entry, run
 from airflow_provider_attio.exceptions import AttioValidationError
 from airflow_provider_attio.pacing import SteadyPacer
-from airflow_provider_attio.protocol import check_entry, run
 from airflow_provider_attio.sensors.entries import AttioListEntrySensor
 from airflow_provider_attio.testing import AttioEmulator
 from airflow_provider_attio.triggers.entries import AttioListEntryTrigger
@@ -206,14 +206,15 @@ def test_a_failure_outside_attio_reaches_the_triggers_at_once(attio: AttioEmulat
 
     async def scenario() -> list[Any]:
         use_watcher(RecordWatcher(factory))
-        triggers = [_trigger("absent", 5, entry_id=MISSING), _trigger("present", 5, entry_id=entry_id)]
+        # Deadlines far away: a trigger left waiting would report a timeout (or hit the guard below),
+        # never the error; no wall-clock figure is asserted.
+        triggers = [_trigger("absent", 600, entry_id=MISSING), _trigger("present", 600, entry_id=entry_id)]
         tasks = [asyncio.create_task(_event(t)) for t in triggers]
-        return list(await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), 10))
+        return list(await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), 120))
 
-    started = time.monotonic()
     results = asyncio.run(scenario())
     assert all(isinstance(r, AirflowNotFoundException) for r in results), results
-    assert reads == ["attio_default"] * 2 and time.monotonic() - started < 5
+    assert reads == ["attio_default"] * 2
 
 
 def test_a_token_without_the_list_scopes_fails(attio: AttioEmulator, use_connection: Any) -> None:
@@ -266,6 +267,7 @@ def test_arguments_checked_when_the_dag_is_parsed() -> None:
 def test_the_sensor_defers_to_a_trigger_that_serializes_without_the_token(attio: AttioEmulator) -> None:
     (entry_id,) = _entries(attio, 1)
     sensor = _sensor("absent", deferrable=True, entry_ids=[entry_id.upper()], poke_interval=7, timeout=60)
+    before = time.time()
     with pytest.raises(TaskDeferred) as info:
         sensor.execute(EMPTY_CONTEXT)
     trigger = info.value.trigger
@@ -274,7 +276,8 @@ def test_the_sensor_defers_to_a_trigger_that_serializes_without_the_token(attio:
     assert classpath == "airflow_provider_attio.triggers.entries.AttioListEntryTrigger"
     assert kwargs["list"] == "sales" and kwargs["entry_ids"] == [entry_id] and kwargs["require"] == "all"
     assert kwargs["wait_for"] == "absent" and kwargs["poke_interval"] == 7.0
-    assert kwargs["attio_conn_id"] == "attio_default" and kwargs["deadline"] > time.time()
+    assert kwargs["attio_conn_id"] == "attio_default"
+    assert kwargs["deadline"] >= before + 60  # the timeout, counted from when it started
     json.dumps(kwargs)
     assert AttioListEntryTrigger(**kwargs).serialize() == (classpath, kwargs)  # a round trip
     assert_no_token(kwargs, trigger, sensor, info.value)
